@@ -1,0 +1,31 @@
+# The two commands of the contract are `make plan` and `make test`; both set
+# themselves up from a clean clone (virtualenv + pinned requirements).
+STACK ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: plan test venv clean schema
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Offline plan of a stack under Pulumi's mock runtime: summary + build/plan/$(STACK).json
+plan: $(STAMP)
+	$(PY) -m components.plan --stack $(STACK)
+
+## Unit, mock and contract tests
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## Regenerate the JSON Schema editors use for image_flavours/*.yaml
+schema: $(STAMP)
+	$(PY) -m components.model.schema > image_flavours/flavour.schema.json
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""golden-images: golden image pipelines as code."""

@@ -1,0 +1,101 @@
+"""Problems found while loading flavours and stack settings, reported together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One user mistake: where it is, what is wrong, and what would be right."""
+
+    source: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        return f"{where}: {self.message}"
+
+
+class ValidationFailed(Exception):
+    """Raised with every problem at once; the program stops before creating anything."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems), key=lambda p: (p.source, p.path, p.message))
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} found; nothing was created:"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def format_location(loc: tuple) -> str:
+    """Render a pydantic error location as a field path like steps[2].version."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> list[Problem]:
+    """Translate a pydantic ValidationError into one Problem per failing field."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        # Discriminated/tagged unions add the tag to the path; drop it.
+        loc = [p for p in loc if p not in ("str", "dict[str,...]", "StepUse", "mapping")]
+        path = format_location(tuple(loc))
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        kind = item["type"]
+        msg = item["msg"]
+        if kind == "extra_forbidden":
+            msg = "unknown field"
+            problems.append(Problem(source, path, msg + _suggest(model, loc)))
+            continue
+        if kind == "missing":
+            msg = "required field is missing"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        elif kind.endswith("_type") or kind.endswith("_parsing"):
+            got = item.get("input")
+            msg = f"{msg} (got {type(got).__name__} {got!r})"
+        problems.append(Problem(source, path, msg))
+    return problems
+
+
+def _suggest(model, loc: list) -> str:
+    """Name the allowed fields next to an unknown one, closest match first."""
+    from difflib import get_close_matches
+
+    fields = _fields_at(model, loc[:-1]) if model is not None else []
+    if not fields:
+        return ""
+    close = get_close_matches(str(loc[-1]), fields, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f" ({hint}allowed: {', '.join(sorted(fields))})"
+
+
+def _fields_at(model, loc: list) -> list[str]:
+    """The field names of the sub-model that a location points into."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if field is None:
+            return []
+        current = None
+        for candidate in [field.annotation, *typing.get_args(field.annotation)]:
+            for inner in [candidate, *typing.get_args(candidate)]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    current = inner
+    return list(current.model_fields) if current is not None else []

@@ -1,0 +1,224 @@
+"""Load and check every flavour file and the stack settings before anything is created."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import Problem, ValidationFailed, problems_from_pydantic
+from .flavour import Flavour
+from .secrets import find_secret_values
+from .settings import StackSettings, parse_settings
+from .steps import Catalogue, is_secret_reference, load_catalogue
+
+# Files in image_flavours/ that are not flavours.
+NON_FLAVOUR_FILES = {"applications.yaml"}
+
+
+@dataclass(frozen=True)
+class LoadedFlavour:
+    """A validated flavour and the file it came from."""
+
+    flavour: Flavour
+    source: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the program needs, validated: settings, the flavours built here, the catalogue."""
+
+    settings: StackSettings
+    flavours: list  # LoadedFlavour, in file order, filtered to the stack's selection
+    catalogue: Catalogue
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that refuses duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first on line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path, source: str) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file; syntax errors become a Problem with the line and column."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader), []
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(err, "problem", None) or str(err)
+        return None, [Problem(source, where, f"YAML syntax error: {reason}")]
+    except UnicodeDecodeError:
+        return None, [Problem(source, "", "file is not UTF-8 text")]
+
+
+def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
+    """Parse and model-check every image_flavours/*.yaml."""
+    loaded, problems = [], []
+    files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
+    if not files:
+        problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
+    for path in files:
+        source = _rel(path, root)
+        data, errors = read_yaml(path, source)
+        if errors:
+            problems.extend(errors)
+            continue
+        if data is None:
+            problems.append(Problem(source, "", "file is empty; a flavour needs name, description, version, os, base_image, steps"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(source, "", f"a flavour file is a mapping of fields, not a {type(data).__name__}"))
+            continue
+        try:
+            loaded.append(LoadedFlavour(Flavour.model_validate(data), source))
+        except ValidationError as err:
+            problems.extend(problems_from_pydantic(source, err, Flavour))
+    seen: dict[str, str] = {}
+    for item in loaded:
+        if item.flavour.name in seen:
+            problems.append(
+                Problem(item.source, "name", f"duplicate flavour name '{item.flavour.name}' (also in {seen[item.flavour.name]})")
+            )
+        seen.setdefault(item.flavour.name, item.source)
+    return loaded, problems
+
+
+def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
+    """Steps exist, support the OS, and take these parameters with these types; no secrets."""
+    flavour, source = item.flavour, item.source
+    problems: list[Problem] = []
+    secret_candidates = []
+    for index, use in enumerate(flavour.steps):
+        where = f"steps[{index}]"
+        step = catalogue.get(use.name)
+        if step is None:
+            hint = _close(use.name, catalogue.names())
+            problems.append(Problem(source, where, f"unknown step '{use.name}'{hint} (known: {', '.join(catalogue.names())})"))
+            continue
+        if not step.supports(flavour.os):
+            problems.append(
+                Problem(source, where, f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
+            )
+        if use.options.only_on and use.options.only_on not in step.spec.clouds:
+            problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
+        declared = step.spec.parameters
+        for key, value in use.params.items():
+            at = f"{where}.{use.name}.{key}"
+            if key not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
+                continue
+            problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            if declared[key].secret_reference:
+                continue
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    secret_candidates.append((at, key, text))
+        for key, param in declared.items():
+            if param.required and key not in use.params:
+                problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required parameter is missing ({param.description})"))
+    for key, value in flavour.tags.items():
+        secret_candidates.append((f"tags.{key}", key, value))
+    for at, kinds in find_secret_values(secret_candidates).items():
+        problems.append(
+            Problem(
+                source,
+                at,
+                f"value looks like a secret ({', '.join(sorted(set(kinds)))}); never put secrets in flavours: "
+                "pass a Secrets Manager/SSM name or Key Vault URI to a parameter that takes a reference, "
+                "or configure it at boot",
+            )
+        )
+    return problems
+
+
+def _check_value(param, value) -> list[str]:
+    import re
+
+    expected = {"string": str, "integer": int, "boolean": bool, "list": list}[param.type]
+    if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
+        return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
+    if param.type == "list":
+        for entry in value:
+            if not isinstance(entry, str) or not entry or any(c.isspace() for c in entry):
+                return [f"list entries must be non-empty strings without spaces, got {entry!r}"]
+    if param.secret_reference and not is_secret_reference(value):
+        return [
+            "takes a reference, not a value: a Secrets Manager ARN or 'secretsmanager:<name>', an SSM "
+            "'ssm:/<path>', or a Key Vault secret URI; the build instance reads it with its own identity"
+        ]
+    if param.allowed is not None and value not in param.allowed:
+        return [f"{value!r} is not one of {param.allowed}"]
+    if param.pattern and isinstance(value, str) and not re.fullmatch(param.pattern, value):
+        return [f"{value!r} does not match {param.pattern}"]
+    return []
+
+
+def check_against_settings(item: LoadedFlavour, settings: StackSettings) -> list[Problem]:
+    """Each cloud a flavour is built on has a base image for it."""
+    problems = []
+    for cloud in item.flavour.enabled_clouds(settings.clouds):
+        if getattr(item.flavour.base_image, cloud) is None:
+            problems.append(
+                Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
+            )
+    return problems
+
+
+def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path) -> Inputs:
+    """Load and check everything; raise ValidationFailed with every problem found."""
+    problems: list[Problem] = []
+    settings = None
+    try:
+        settings = parse_settings(config, settings_source)
+    except ValidationFailed as failed:
+        problems.extend(failed.problems)
+    try:
+        catalogue = load_catalogue()
+    except ValidationFailed as failed:
+        raise ValidationFailed(problems + failed.problems) from None
+    loaded, flavour_problems = load_flavour_files(flavours_dir, root)
+    problems.extend(flavour_problems)
+    for item in loaded:
+        problems.extend(check_steps(item, catalogue))
+    selected = loaded
+    if settings is not None:
+        names = [item.flavour.name for item in loaded]
+        if settings.flavours is not None:
+            for index, name in enumerate(settings.flavours):
+                if name not in names and not flavour_problems:
+                    problems.append(
+                        Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
+                    )
+            selected = [item for item in loaded if item.flavour.name in settings.flavours]
+        for item in selected:
+            problems.extend(check_against_settings(item, settings))
+    if problems:
+        raise ValidationFailed(problems)
+    return Inputs(settings=settings, flavours=selected, catalogue=catalogue)
+
+
+def _close(value: str, known: list[str]) -> str:
+    from difflib import get_close_matches
+
+    match = get_close_matches(value, known, n=1)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,342 @@
+"""Stack settings: the `golden-images:*` keys of Pulumi.<stack>.yaml as a typed model."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal, Optional, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import Problem, ValidationFailed, problems_from_pydantic
+from .flavour import Cloud, OsFamily
+
+NAMESPACE = "golden-images"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Azure public-cloud regions that host Compute Gallery replicas (`az account list-locations`).
+AZURE_REGIONS = frozenset(
+    """australiacentral australiacentral2 australiaeast australiasoutheast austriaeast belgiumcentral
+    brazilsouth brazilsoutheast canadacentral canadaeast centralindia centralus chilecentral eastasia
+    eastus eastus2 francecentral francesouth germanynorth germanywestcentral indonesiacentral
+    israelcentral italynorth japaneast japanwest jioindiacentral jioindiawest koreacentral koreasouth
+    malaysiawest mexicocentral newzealandnorth northcentralus northeurope norwayeast norwaywest
+    polandcentral qatarcentral southafricanorth southafricawest southcentralus southindia
+    southeastasia spaincentral swedencentral swedensouth switzerlandnorth switzerlandwest
+    uaecentral uaenorth uksouth ukwest westcentralus westeurope westindia westus westus2
+    westus3""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def aws_regions() -> frozenset:
+    """EC2 regions of every AWS partition, from botocore's published endpoint data."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return frozenset(regions)
+
+
+def _closest(value: str, known) -> str:
+    from difflib import get_close_matches
+
+    match = get_close_matches(value, sorted(known), n=1)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def check_aws_region(value: str) -> str:
+    if value not in aws_regions():
+        raise ValueError(f"unknown AWS region '{value}'{_closest(value, aws_regions())}")
+    return value
+
+
+def check_azure_region(value: str) -> str:
+    if value not in AZURE_REGIONS:
+        raise ValueError(
+            f"unknown Azure region '{value}'{_closest(value, AZURE_REGIONS)}; use the programmatic "
+            "name (e.g. westeurope)"
+        )
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Strict):
+    """When pipelines rebuild to pick up the latest patches."""
+
+    every: Literal["day", "week", "month"]
+    on: Optional[Union[int, str]] = Field(default=None, description="weekday (week) or day 1-28 (month)")
+    at: str = Field(default="02:00", description="24-hour local time HH:MM")
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Amsterdam")
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError(f"'{value}' is not a 24-hour time HH:MM (e.g. 02:30)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}'{_closest(value, available_timezones())}; use an IANA "
+                "name such as Europe/Amsterdam or UTC"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _on(self) -> "Schedule":
+        if self.every == "day" and self.on is not None:
+            raise ValueError("'on' is not used with every: day; remove it")
+        if self.every == "week" and str(self.on).lower() not in WEEKDAYS:
+            raise ValueError(f"every: week needs 'on' to be a weekday ({', '.join(WEEKDAYS)}), got {self.on!r}")
+        if self.every == "month" and not (isinstance(self.on, int) and 1 <= self.on <= 28):
+            raise ValueError(
+                f"every: month needs 'on' to be a day of the month 1-28 (exists in every month), got {self.on!r}"
+            )
+        return self
+
+    @property
+    def hour(self) -> int:
+        return int(self.at.split(":")[0])
+
+    @property
+    def minute(self) -> int:
+        return int(self.at.split(":")[1])
+
+    @property
+    def weekday(self) -> Optional[str]:
+        return str(self.on).lower() if self.every == "week" else None
+
+    def describe(self) -> str:
+        when = {"day": "every day", "week": f"every {self.weekday}", "month": f"on day {self.on} of every month"}
+        return f"{when[self.every]} at {self.at} {self.timezone}"
+
+
+class LaunchSharing(_Strict):
+    """Who may launch the AMIs: never public."""
+
+    account_ids: list[str] = Field(default_factory=list)
+    organization_arns: list[str] = Field(default_factory=list)
+    organizational_unit_arns: list[str] = Field(default_factory=list)
+
+    @field_validator("account_ids")
+    @classmethod
+    def _accounts(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[0-9]{12}", str(item)):
+                raise ValueError(f"'{item}' is not a 12-digit AWS account id (quote it in YAML)")
+        return value
+
+    @field_validator("organization_arns")
+    @classmethod
+    def _orgs(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}", item):
+                raise ValueError(f"'{item}' is not an organization ARN")
+        return value
+
+    @field_validator("organizational_unit_arns")
+    @classmethod
+    def _ous(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(
+                r"arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", item
+            ):
+                raise ValueError(f"'{item}' is not an organizational unit ARN")
+        return value
+
+
+class AwsLifecycle(_Strict):
+    """Old images are deprecated, then deleted with their snapshots."""
+
+    keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
+    deprecate_after_days: Optional[int] = Field(default=None, ge=1, le=3650)
+
+
+class PerOsInstanceTypes(_Strict):
+    windows: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
+    linux: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
+
+
+class AwsSettings(_Strict):
+    """EC2 Image Builder settings of one stack."""
+
+    region: str = Field(description="Region the pipelines build in")
+    distribution_regions: list[str] = Field(default_factory=list, description="Default: the build region")
+    target_account_ids: list[str] = Field(default_factory=list, description="Accounts AMIs are copied into")
+    launch_permissions: LaunchSharing = Field(default_factory=LaunchSharing)
+    kms_key_arn: Optional[str] = Field(default=None, description="Existing CMK; default: one is created")
+    subnet_id: Optional[str] = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
+    security_group_ids: list[str] = Field(default_factory=list)
+    notification_emails: list[str] = Field(default_factory=list)
+    ssm_parameter_prefix: str = Field(default="/golden-images", pattern=r"^(/[A-Za-z0-9_.-]+)+$")
+    fast_launch: bool = Field(default=False, description="EC2 Fast Launch for Windows AMIs")
+    fast_launch_snapshots: int = Field(default=5, ge=1, le=100)
+    instance_types: PerOsInstanceTypes = Field(default_factory=PerOsInstanceTypes)
+    lifecycle: AwsLifecycle = Field(default_factory=AwsLifecycle)
+    log_retention_days: int = Field(default=90, ge=1, le=3650)
+    build_on_deploy: bool = False
+
+    _region = field_validator("region")(classmethod(lambda cls, v: check_aws_region(v)))
+
+    @field_validator("distribution_regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for item in value:
+            check_aws_region(item)
+        if len(set(value)) != len(value):
+            raise ValueError("a region is listed twice")
+        return value
+
+    @field_validator("target_account_ids")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        return LaunchSharing._accounts(value)
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _sgs(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", item):
+                raise ValueError(f"'{item}' is not a security group id (sg-...)")
+        return value
+
+    @field_validator("notification_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
+                raise ValueError(f"'{item}' is not an e-mail address")
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms(cls, value: Optional[str]) -> Optional[str]:
+        if value and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+", value):
+            raise ValueError(f"'{value}' is not a KMS key ARN")
+        return value
+
+    @property
+    def regions(self) -> list[str]:
+        """Distribution regions; the build region when none are listed."""
+        return self.distribution_regions or [self.region]
+
+    @model_validator(mode="after")
+    def _subnet_needs_groups(self) -> "AwsSettings":
+        if self.subnet_id and not self.security_group_ids:
+            raise ValueError("subnet_id needs security_group_ids too (Image Builder requires both)")
+        return self
+
+
+class AzureReplica(_Strict):
+    region: str
+    replica_count: int = Field(default=1, ge=1, le=100)
+    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
+
+    _region = field_validator("region")(classmethod(lambda cls, v: check_azure_region(v)))
+
+
+class PerOsVmSize(_Strict):
+    windows: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    linux: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
+
+
+class AzureSettings(_Strict):
+    """Azure VM Image Builder settings of one stack."""
+
+    location: str = Field(description="Region of the factory resource group, gallery and builds")
+    resource_group_name: Optional[str] = Field(default=None, pattern=r"^[-\w._()]{1,89}[-\w_()]$")
+    gallery_name: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]$")
+    image_publisher: str = Field(default="golden-images", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    replication: list[AzureReplica] = Field(default_factory=list, description="Default: the location")
+    share_with_subscriptions: list[str] = Field(default_factory=list)
+    vm_size: PerOsVmSize = Field(default_factory=PerOsVmSize)
+    keep_failed_vm: bool = Field(default=False, description="Keep a failed build VM for debugging")
+    source_image_trigger: bool = Field(default=False, description="Rebuild when the base image updates")
+    build_on_deploy: bool = False
+    subnet_id: Optional[str] = None
+    container_instance_subnet_id: Optional[str] = None
+
+    _location = field_validator("location")(classmethod(lambda cls, v: check_azure_region(v)))
+
+    @field_validator("subnet_id", "container_instance_subnet_id")
+    @classmethod
+    def _subnet(cls, value: Optional[str]) -> Optional[str]:
+        pattern = (
+            r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/"
+            r"Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+"
+        )
+        if value and not re.fullmatch(pattern, value):
+            raise ValueError(f"'{value}' is not a subnet resource id")
+        return value
+
+    @field_validator("share_with_subscriptions")
+    @classmethod
+    def _subs(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", item):
+                raise ValueError(f"'{item}' is not a subscription id (a GUID)")
+        return value
+
+    @model_validator(mode="after")
+    def _aci_needs_subnet(self) -> "AzureSettings":
+        if self.container_instance_subnet_id and not self.subnet_id:
+            raise ValueError("container_instance_subnet_id needs subnet_id too")
+        regions = [r.region for r in self.replication]
+        if len(set(regions)) != len(regions):
+            raise ValueError("replication lists a region twice")
+        return self
+
+    @property
+    def replicas(self) -> list[AzureReplica]:
+        return list(self.replication) or [AzureReplica(region=self.location)]
+
+
+class StackSettings(_Strict):
+    """Everything a stack decides; flavours decide the rest."""
+
+    clouds: list[Cloud] = Field(min_length=1)
+    flavours: Optional[list[str]] = Field(default=None, description="Flavours built here (default: all)")
+    schedule: Schedule
+    tags: dict[str, str] = Field(default_factory=dict)
+    protect: bool = Field(default=False, description="Protect shared resources from deletion")
+    aws: Optional[AwsSettings] = None
+    azure: Optional[AzureSettings] = None
+
+    @model_validator(mode="after")
+    def _cloud_sections(self) -> "StackSettings":
+        for cloud in self.clouds:
+            if getattr(self, cloud) is None:
+                raise ValueError(f"clouds includes {cloud} but the {NAMESPACE}:{cloud} section is missing")
+        if len(set(self.clouds)) != len(self.clouds):
+            raise ValueError("clouds lists a cloud twice")
+        return self
+
+
+def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:
+    """Build settings from config keys (with or without the namespace prefix); raise all problems."""
+    values = {}
+    for key, value in raw.items():
+        name = key.split(":", 1)[1] if ":" in key else key
+        if ":" in key and not key.startswith(NAMESPACE + ":"):
+            continue  # provider settings such as aws:region belong to the providers
+        values[name] = value
+    try:
+        return StackSettings.model_validate(values)
+    except ValidationError as err:
+        raise ValidationFailed(
+            [
+                Problem(source, f"{NAMESPACE}:{p.path}" if p.path else NAMESPACE, p.message)
+                for p in problems_from_pydantic(source, err, StackSettings)
+            ]
+        ) from None

@@ -1,0 +1,204 @@
+"""The cloud-neutral step model and the catalogue that holds the steps.
+
+A step is a folder under components/steps/: `step.yaml` (metadata), one install
+script per OS family and one check script per OS family. Renderers turn a step
+into an AWSTOE document or Azure customizers; nothing here knows about either.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Problem, ValidationFailed, problems_from_pydantic
+
+STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
+VERSIONS_FILE = STEPS_DIR / "versions.yaml"
+
+Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
+ParamType = Literal["string", "integer", "boolean", "list"]
+
+# References the build instance resolves with its own identity; never literal secrets.
+SECRET_REFERENCE_PATTERNS = (
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$",
+    r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$",
+    r"^ssm:/[A-Za-z0-9/_.-]+$",
+    r"^secretsmanager:[A-Za-z0-9/_+=.@-]+$",
+    r"^https://[a-z0-9-]{3,24}\.vault\.azure\.net/secrets/[A-Za-z0-9-]+(/[0-9a-f]{32})?$",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Strict):
+    """A typed, non-secret step parameter."""
+
+    type: ParamType
+    description: str
+    default: Any = None
+    required: bool = False
+    pattern: Optional[str] = None
+    allowed: Optional[list[Any]] = None
+    secret_reference: bool = Field(
+        default=False,
+        description="The value is a reference (Secrets Manager/SSM name, Key Vault URI) read at build time",
+    )
+
+
+class PerOs(_Strict):
+    windows: Optional[str] = None
+    linux: Optional[str] = None
+
+    def get(self, os: str) -> Optional[str]:
+        return getattr(self, os)
+
+
+class AwsHints(_Strict):
+    """AWS-specific rendering: an AWS-managed component used by ARN instead of scripts."""
+
+    managed_component: PerOs = Field(default_factory=PerOs)
+
+
+class AzureHints(_Strict):
+    """Azure-specific rendering: Windows updates use the native WindowsUpdate customizer."""
+
+    windows_update: bool = False
+
+
+class StepSpec(_Strict):
+    """step.yaml as written; scripts are loaded into Step."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")
+    category: Category
+    description: str
+    os: list[Literal["windows", "linux"]] = Field(min_length=1)
+    clouds: list[Literal["aws", "azure"]] = Field(default=["aws", "azure"], min_length=1)
+    reboot: Literal["none", "after"] = "none"
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    pins: list[str] = Field(default_factory=list)
+    downloads: list[str] = Field(default_factory=list)
+    scripts: PerOs
+    checks: PerOs
+    capabilities: list[str] = Field(default_factory=list)
+    aws: AwsHints = Field(default_factory=AwsHints)
+    azure: AzureHints = Field(default_factory=AzureHints)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One pinned piece of software: version, and per OS a download with its sha256."""
+
+    name: str
+    version: str
+    downloads: dict  # os -> {"url", "sha256", "file"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A catalogue step with its scripts loaded."""
+
+    spec: StepSpec
+    scripts: dict  # os -> script text
+    checks: dict  # os -> check text
+    folder: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def supports(self, os: str) -> bool:
+        return os in self.spec.os
+
+    def resolve_params(self, given: dict) -> dict:
+        """Defaults overlaid with the flavour's values (already validated)."""
+        values = {k: p.default for k, p in self.spec.parameters.items()}
+        values.update(given)
+        return values
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every step, and the version pins the steps read."""
+
+    steps: dict  # name -> Step
+    pins: dict  # name -> Pin
+
+    def get(self, name: str) -> Optional[Step]:
+        return self.steps.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.steps)
+
+
+def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
+    """Load every step folder; a broken catalogue is a developer error, reported like user errors."""
+    problems: list[Problem] = []
+    pins = _load_pins(steps_dir / "versions.yaml", problems)
+    steps: dict[str, Step] = {}
+    for meta in sorted(steps_dir.glob("*/step.yaml")):
+        source = str(meta.relative_to(steps_dir.parent.parent))
+        try:
+            spec = StepSpec.model_validate(yaml.safe_load(meta.read_text()))
+        except ValidationError as err:
+            problems.extend(problems_from_pydantic(source, err, StepSpec))
+            continue
+        if spec.name != meta.parent.name:
+            problems.append(Problem(source, "name", f"must match its folder '{meta.parent.name}'"))
+        scripts, checks = {}, {}
+        for os in spec.os:
+            for kind, table, out in (("scripts", spec.scripts, scripts), ("checks", spec.checks, checks)):
+                rel = table.get(os)
+                if rel is None:
+                    if kind == "checks" or _native_everywhere(spec, os):
+                        if kind == "checks":
+                            problems.append(Problem(source, f"checks.{os}", "every step proves it worked: add a check script"))
+                        continue
+                    problems.append(Problem(source, f"scripts.{os}", "missing script for a supported OS"))
+                    continue
+                path = meta.parent / rel
+                if not path.is_file():
+                    problems.append(Problem(source, f"{kind}.{os}", f"file '{rel}' does not exist"))
+                    continue
+                out[os] = path.read_text()
+        for ref in [*spec.pins, *spec.downloads]:
+            if ref not in pins:
+                problems.append(Problem(source, "pins", f"unknown pin '{ref}' (see versions.yaml)"))
+        steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent)
+    if problems:
+        raise ValidationFailed(problems)
+    return Catalogue(steps=steps, pins=pins)
+
+
+def _load_pins(path: Path, problems: list[Problem]) -> dict:
+    if not path.is_file():
+        return {}
+    raw = yaml.safe_load(path.read_text()) or {}
+    pins = {}
+    for name, entry in raw.items():
+        downloads = {os: entry[os] for os in ("windows", "linux") if isinstance(entry.get(os), dict)}
+        for os, dl in downloads.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", str(dl.get("sha256", ""))):
+                problems.append(Problem(str(path.name), f"{name}.{os}.sha256", "must be a sha256 hex digest"))
+            if not str(dl.get("url", "")).startswith("https://"):
+                problems.append(Problem(str(path.name), f"{name}.{os}.url", "must be an https:// URL"))
+        pins[name] = Pin(name=name, version=str(entry.get("version", "")), downloads=downloads)
+    return pins
+
+
+def _native_everywhere(spec: StepSpec, os: str) -> bool:
+    """True when every cloud the step runs on renders it natively, so no script is needed."""
+    native = {
+        "aws": spec.aws.managed_component.get(os) is not None,
+        "azure": os == "windows" and spec.azure.windows_update,
+    }
+    return all(native[cloud] for cloud in spec.clouds)
+
+
+def is_secret_reference(value: str) -> bool:
+    return any(re.match(p, value) for p in SECRET_REFERENCE_PATTERNS)
