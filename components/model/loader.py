@@ -1,6 +1,7 @@
 """Load and check every flavour file and the stack settings before anything is created."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,9 @@ class Inputs:
     catalogue: Catalogue
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that refuses duplicate keys instead of silently keeping the last one."""
+class YamlLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans (only true/false, as the Pulumi CLI reads them: `on:` stays a
+    string), and duplicate keys refused instead of silently keeping the last one."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -50,10 +52,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def read_yaml(path: Path, source: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML file; syntax errors become a Problem with the line and column."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader), []
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=YamlLoader), []
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

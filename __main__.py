@@ -1,0 +1,32 @@
+"""golden-images: one image factory per flavour on every cloud the stack enables."""
+from pathlib import Path
+
+import pulumi
+
+from components.golden_image import GoldenImage, create_shared
+from components.model.errors import ValidationFailed
+from components.model.loader import load_inputs
+from components.stack import read_config, settings_source, source_commit
+
+ROOT = Path(__file__).resolve().parent
+
+# Validate everything before creating anything: a user's mistake stops the run
+# with every problem listed and no resource registered.
+try:
+    inputs = load_inputs(read_config(), settings_source(), ROOT / "image_flavours", ROOT)
+except ValidationFailed as failed:
+    raise pulumi.RunError(failed.report()) from None
+
+shared = create_shared(inputs.settings)
+images = [
+    GoldenImage(
+        item.flavour,
+        catalogue=inputs.catalogue,
+        settings=inputs.settings,
+        shared=shared,
+        source_commit=source_commit(),
+    )
+    for item in inputs.flavours
+]
+
+pulumi.export("flavours", {image._name: image.summary for image in images})

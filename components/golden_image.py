@@ -1,0 +1,85 @@
+"""One flavour across the clouds a stack enables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+
+from .model.flavour import Flavour
+from .model.settings import StackSettings
+from .model.steps import Catalogue
+
+
+@dataclass(frozen=True)
+class SharedInfrastructure:
+    """The per-stack shared components, one per enabled cloud."""
+
+    aws: Optional[Any] = None
+    azure: Optional[Any] = None
+
+
+def create_shared(settings: StackSettings) -> SharedInfrastructure:
+    """IAM, buckets, keys, galleries and identities: once per stack, not once per flavour."""
+    aws = azure = None
+    if "aws" in settings.clouds:
+        from .aws import AwsSharedInfrastructure
+
+        aws = AwsSharedInfrastructure("aws", settings=settings)
+    if "azure" in settings.clouds:
+        from .azure import AzureSharedInfrastructure
+
+        azure = AzureSharedInfrastructure("azure", settings=settings)
+    return SharedInfrastructure(aws=aws, azure=azure)
+
+
+class GoldenImage(pulumi.ComponentResource):
+    """Every resource one flavour needs, on every cloud the stack enables for it."""
+
+    def __init__(
+        self,
+        flavour: Flavour,
+        *,
+        catalogue: Catalogue,
+        settings: StackSettings,
+        shared: SharedInfrastructure,
+        source_commit: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("golden-images:index:GoldenImage", flavour.name, None, opts)
+        self.clouds = flavour.enabled_clouds(settings.clouds)
+        self.aws = self.azure = None
+        child = pulumi.ResourceOptions(parent=self)
+        if "aws" in self.clouds:
+            from .aws import AwsImagePipeline
+
+            self.aws = AwsImagePipeline(
+                flavour.name,
+                flavour=flavour,
+                catalogue=catalogue,
+                settings=settings,
+                shared=shared.aws,
+                source_commit=source_commit,
+                opts=child,
+            )
+        if "azure" in self.clouds:
+            from .azure import AzureImageTemplate
+
+            self.azure = AzureImageTemplate(
+                flavour.name,
+                flavour=flavour,
+                catalogue=catalogue,
+                settings=settings,
+                shared=shared.azure,
+                opts=child,
+            )
+        self.summary = {
+            "version": flavour.version,
+            "os": flavour.os,
+            "description": flavour.description,
+            "clouds": self.clouds,
+            "schedule": settings.schedule.describe(),
+            "steps": [use.name for use in flavour.steps],
+            **{cloud: getattr(self, cloud).summary for cloud in self.clouds},
+        }
+        self.register_outputs({"summary": self.summary})

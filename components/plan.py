@@ -1,0 +1,297 @@
+"""The offline plan: the real __main__.py under Pulumi's mock runtime.
+
+`python -m components.plan --stack dev` loads the stack's config from
+Pulumi.dev.yaml, runs the program against PlanMocks, prints a summary and writes
+build/plan/dev.json: every resource registered with the inputs exactly as the
+engine receives them. No Pulumi CLI and no credentials are needed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "golden-images"
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict
+    options: dict
+
+    def as_json(self) -> dict:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+
+
+@dataclass
+class Plan:
+    """What the program registered, in registration order, and its stack outputs."""
+
+    project: str
+    stack: str
+    resources: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.as_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+    def of_type(self, typ: str) -> list:
+        return [r for r in self.resources if r.type == typ]
+
+    def children(self, urn: str) -> list:
+        """Every resource below a component, at any depth."""
+        found, frontier = [], {urn}
+        for res in self.resources:
+            if res.parent in frontier:
+                found.append(res)
+                frontier.add(res.urn)
+        return found
+
+
+class UserError(Exception):
+    """A mistake in flavour files or stack settings; its message is the full report."""
+
+
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
+    """The `config:` mapping of Pulumi.<stack>.yaml and the file's name."""
+    source = f"Pulumi.{stack}.yaml"
+    path = root / source
+    from .model.loader import YamlLoader
+
+    if not path.is_file():
+        raise UserError(f"{source}: no such stack file (stacks: {', '.join(_stacks(root))})")
+    try:
+        data = yaml.load(path.read_text(), Loader=YamlLoader) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f": line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UserError(f"{source}{where}: YAML syntax error: {getattr(err, 'problem', err)}") from None
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        raise UserError(f"{source}: config: must be a mapping of settings")
+    return config, source
+
+
+def _stacks(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def run_program(
+    stack: str,
+    config: dict,
+    root: Path = ROOT,
+    preview: bool = False,
+    env: Optional[dict] = None,
+) -> Plan:
+    """Run __main__.py under mocks with this config; raise UserError for user mistakes."""
+    import os
+
+    import pulumi
+    from pulumi.runtime import mocks as pmocks
+    from pulumi.runtime import settings as psettings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from .mocks import PlanMocks
+
+    aws = config.get(f"{PROJECT}:aws") or {}
+    monitor = _RecordingMonitor(PlanMocks(aws_region=aws.get("region", "eu-west-1") if isinstance(aws, dict) else "eu-west-1"))
+    psettings.ROOT.set(None)
+    pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    psettings.SETTINGS.rpc_manager.clear()
+    psettings.SETTINGS.outputs.clear()
+
+    saved_env = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    sys.path.insert(0, str(root))
+    outputs: dict = {}
+
+    def program():
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        stack_resource = psettings.get_root_resource()
+        return pulumi.Output.from_input(dict(stack_resource.outputs)).apply(outputs.update)
+
+    try:
+        _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
+    except pulumi.RunError as err:
+        raise UserError(str(err)) from None
+    finally:
+        sys.path.remove(str(root))
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return Plan(project=PROJECT, stack=stack, resources=monitor.registrations, outputs=_plain(outputs))
+
+
+def _plain(value: Any) -> Any:
+    """Outputs as JSON data (unknowns under preview become None)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _recording_monitor_class():
+    from pulumi.runtime import rpc
+    from pulumi.runtime.mocks import MockMonitor
+
+    class RecordingMonitor(MockMonitor):
+        """MockMonitor that also keeps every registration request, in order."""
+
+        def __init__(self, mocks):
+            super().__init__(mocks)
+            self.registrations: list[Registration] = []
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                inputs = _strip_secrets(rpc.deserialize_properties(request.object, keep_unknowns=True))
+                options = {
+                    "protect": bool(request.protect) if request.HasField("protect") else False,
+                    "dependsOn": sorted(request.dependencies),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "replaceOnChanges": list(request.replaceOnChanges),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+                    "provider": request.provider.split("::")[-2] if request.provider else "",
+                }
+                self.registrations.append(
+                    Registration(
+                        urn=response.urn,
+                        type=request.type,
+                        name=request.name,
+                        parent=request.parent,
+                        custom=bool(request.custom),
+                        inputs=_plain(inputs),
+                        options=options,
+                    )
+                )
+            return response
+
+    return RecordingMonitor
+
+
+def _strip_secrets(value: Any) -> Any:
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _strip_secrets(value.get("value"))
+        return {k: _strip_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_secrets(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return None
+    return value
+
+
+def _RecordingMonitor(mocks):
+    return _recording_monitor_class()(mocks)
+
+
+def summary(plan: Plan) -> str:
+    """A reviewer's view: per flavour its clouds, regions, schedule, steps and resources."""
+    lines = [f"Offline plan of stack '{plan.stack}' ({len(plan.resources)} resources, mock runtime, nothing deployed)", ""]
+    flavours = plan.outputs.get("flavours", {})
+    components = {r.name: r for r in plan.resources if r.type == "golden-images:index:GoldenImage"}
+    for name, info in flavours.items():
+        lines.append(f"Flavour {name} {info.get('version', '')} ({info.get('os', '')})")
+        lines.append(f"  clouds:   {', '.join(info.get('clouds', [])) or 'none in this stack'}")
+        lines.append(f"  schedule: {info.get('schedule', '')}")
+        lines.append(f"  steps:    {', '.join(info.get('steps', []))}")
+        for cloud in info.get("clouds", []):
+            details = info.get(cloud) or {}
+            lines.append(f"  {cloud}:")
+            for key, value in details.items():
+                if isinstance(value, (list, dict)):
+                    value = json.dumps(value)
+                lines.append(f"    {key}: {value}")
+        component = components.get(name)
+        if component is not None:
+            counts: dict = {}
+            for res in plan.children(component.urn):
+                if res.custom:
+                    counts[res.type] = counts.get(res.type, 0) + 1
+            lines.append(f"  resources ({sum(counts.values())}):")
+            for typ, count in sorted(counts.items()):
+                lines.append(f"    {count} x {typ}")
+        lines.append("")
+    shared = [r for r in plan.resources if r.custom and not _under_flavour(plan, r, components)]
+    if shared:
+        counts = {}
+        for res in shared:
+            counts[res.type] = counts.get(res.type, 0) + 1
+        lines.append(f"Shared per stack ({len(shared)}):")
+        lines.extend(f"  {count} x {typ}" for typ, count in sorted(counts.items()))
+        lines.append("")
+    for key, value in plan.outputs.items():
+        if key != "flavours":
+            lines.append(f"output {key}: {json.dumps(value)}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _under_flavour(plan: Plan, res: Registration, components: dict) -> bool:
+    urns = {c.urn for c in components.values()}
+    parents = {r.urn: r.parent for r in plan.resources}
+    current = res.parent
+    while current:
+        if current in urns:
+            return True
+        current = parents.get(current, "")
+    return False
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(prog="make plan", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--out", default=None, help="plan file (default build/plan/<stack>.json)")
+    parser.add_argument("--quiet", action="store_true", help="write the plan file without the summary")
+    args = parser.parse_args(argv)
+    out = Path(args.out) if args.out else ROOT / "build" / "plan" / f"{args.stack}.json"
+    try:
+        config, _ = stack_config(args.stack)
+        plan = run_program(args.stack, config)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+    if not args.quiet:
+        print(summary(plan))
+    print(f"plan written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
