@@ -1,0 +1,151 @@
+"""A flavour's steps resolved into cloud-neutral build units the renderers consume.
+
+Everything both clouds agree on is decided here once: parameter values with
+defaults, the environment a script sees (GI_PARAM_*, GI_PIN_*, GI_DOWNLOAD_*),
+downloads with their checksums, reboot behaviour and the run options. The AWS
+and Azure renderers only translate a PreparedStep into their own documents.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .flavour import Flavour, StepUse
+from .steps import Catalogue, Step
+
+DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
+
+
+@dataclass(frozen=True)
+class Download:
+    """A pinned file fetched before the step's script runs, verified by sha256."""
+
+    pin: str
+    url: str
+    sha256: str
+    destination: str
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """One step use of one flavour, ready to render for any cloud."""
+
+    name: str
+    category: str
+    os: str
+    params: dict
+    environment: dict  # variable -> string value, in a stable order
+    script: Optional[str]  # install script with the environment prologue, None if native-only
+    check: str  # check script with the environment prologue
+    downloads: tuple = ()
+    reboot_after: bool = False
+    run_elevated: bool = True
+    run_as_system: bool = False
+    valid_exit_codes: tuple = (0,)
+    timeout_minutes: Optional[int] = None
+    retries: int = 0
+    only_on: Optional[str] = None
+    aws_managed_component: Optional[str] = None
+    azure_windows_update: bool = False
+    capabilities: tuple = field(default=())
+
+    @property
+    def digest(self) -> str:
+        """Short hash of everything that makes this unit what it is (names immutable cloud objects)."""
+        payload = json.dumps(
+            {
+                "name": self.name,
+                "os": self.os,
+                "environment": self.environment,
+                "script": self.script,
+                "check": self.check,
+                "downloads": [d.__dict__ for d in self.downloads],
+                "options": [self.reboot_after, self.run_elevated, self.run_as_system,
+                            list(self.valid_exit_codes), self.timeout_minutes, self.retries],
+                "managed": self.aws_managed_component,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:10]
+
+    def runs_on(self, cloud: str) -> bool:
+        return self.only_on in (None, cloud)
+
+
+def env_name(*parts: str) -> str:
+    return "GI_" + "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).upper() for p in parts)
+
+
+def _env_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def prologue(os: str, environment: dict) -> str:
+    """Variable assignments in the script's own language, values quoted literally."""
+    if os == "windows":
+        return "".join(f"$env:{k} = '{v.replace(chr(39), chr(39) * 2)}'\n" for k, v in environment.items())
+    return "".join(f"export {k}='{v.replace(chr(39), chr(39) + chr(92) + chr(39) + chr(39))}'\n" for k, v in environment.items())
+
+
+def with_prologue(os: str, script: str, environment: dict) -> str:
+    """Insert the environment after a shebang (bash) or at the top (PowerShell)."""
+    head = prologue(os, environment)
+    if script.startswith("#!"):
+        first, _, rest = script.partition("\n")
+        return f"{first}\n{head}{rest}"
+    return head + script
+
+
+def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
+    params = step.resolve_params(use.params)
+    environment = {env_name("step"): step.name}
+    for key in sorted(params):
+        environment[env_name("param", key)] = _env_value(params[key])
+    downloads = []
+    for pin_name in sorted(set(step.spec.pins) | set(step.spec.downloads)):
+        pin = catalogue.pins[pin_name]
+        environment[env_name("pin", pin_name, "version")] = pin.version
+        if pin_name in step.spec.downloads and os in pin.downloads:
+            dl = pin.downloads[os]
+            filename = dl.get("file") or dl["url"].rsplit("/", 1)[-1]
+            sep = "\\" if os == "windows" else "/"
+            destination = f"{DOWNLOAD_DIRS[os]}{sep}{filename}"
+            downloads.append(Download(pin=pin_name, url=dl["url"], sha256=dl["sha256"], destination=destination))
+            environment[env_name("download", pin_name)] = destination
+    script = step.scripts.get(os)
+    reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
+    return PreparedStep(
+        name=step.name,
+        category=step.spec.category,
+        os=os,
+        params=params,
+        environment=environment,
+        script=with_prologue(os, script, environment) if script is not None else None,
+        check=with_prologue(os, step.checks[os], environment),
+        downloads=tuple(downloads),
+        reboot_after=reboot,
+        run_elevated=use.options.run_elevated,
+        run_as_system=use.options.run_as_system,
+        valid_exit_codes=tuple(use.options.valid_exit_codes),
+        timeout_minutes=use.options.timeout_minutes,
+        retries=use.options.retries,
+        only_on=use.options.only_on,
+        aws_managed_component=step.spec.aws.managed_component.get(os),
+        azure_windows_update=os == "windows" and step.spec.azure.windows_update,
+        capabilities=tuple(step.spec.capabilities),
+    )
+
+
+def prepare_flavour(flavour: Flavour, catalogue: Catalogue, cloud: Optional[str] = None) -> list[PreparedStep]:
+    """The flavour's steps in order, limited to one cloud when given (validated input assumed)."""
+    prepared = [prepare_step(use, catalogue.steps[use.name], flavour.os, catalogue) for use in flavour.steps]
+    if cloud is None:
+        return prepared
+    return [p for p in prepared if p.runs_on(cloud) and cloud in catalogue.steps[p.name].spec.clouds]
