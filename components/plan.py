@@ -65,16 +65,23 @@ class Plan:
 
     def children(self, urn: str) -> list:
         """Every resource below a component, at any depth."""
-        found, frontier = [], {urn}
+        below: dict = {}
         for res in self.resources:
-            if res.parent in frontier:
+            below.setdefault(res.parent, []).append(res)
+        found, frontier = [], [urn]
+        while frontier:
+            for res in below.get(frontier.pop(), []):
                 found.append(res)
-                frontier.add(res.urn)
-        return found
+                frontier.append(res.urn)
+        return sorted(found, key=lambda r: r.urn)
 
 
 class UserError(Exception):
     """A mistake in flavour files or stack settings; its message is the full report."""
+
+    def __init__(self, message: str, registered: Optional[list] = None):
+        super().__init__(message)
+        self.registered = registered or []
 
 
 def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
@@ -140,7 +147,7 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
     except pulumi.RunError as err:
-        raise UserError(str(err)) from None
+        raise UserError(str(err), registered=monitor.registrations) from None
     finally:
         sys.path.remove(str(root))
         for key, value in saved_env.items():
@@ -148,7 +155,9 @@ def run_program(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return Plan(project=PROJECT, stack=stack, resources=monitor.registrations, outputs=_plain(outputs))
+    # Registrations arrive in asynchronous order; sorting keeps plan files diffable.
+    resources = sorted(monitor.registrations, key=lambda r: r.urn)
+    return Plan(project=PROJECT, stack=stack, resources=resources, outputs=_plain(outputs))
 
 
 def _plain(value: Any) -> Any:
@@ -277,11 +286,13 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--out", default=None, help="plan file (default build/plan/<stack>.json)")
     parser.add_argument("--quiet", action="store_true", help="write the plan file without the summary")
+    parser.add_argument("--root", default=str(ROOT), help="project folder (default: this checkout)")
     args = parser.parse_args(argv)
-    out = Path(args.out) if args.out else ROOT / "build" / "plan" / f"{args.stack}.json"
+    root = Path(args.root).resolve()
+    out = Path(args.out) if args.out else root / "build" / "plan" / f"{args.stack}.json"
     try:
-        config, _ = stack_config(args.stack)
-        plan = run_program(args.stack, config)
+        config, _ = stack_config(args.stack, root)
+        plan = run_program(args.stack, config, root=root)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -289,7 +300,7 @@ def main(argv: Optional[list] = None) -> int:
     out.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
     if not args.quiet:
         print(summary(plan))
-    print(f"plan written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    print(f"plan written to {out.relative_to(root) if out.is_relative_to(root) else out}")
     return 0
 
 

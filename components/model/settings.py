@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, OsFamily
@@ -60,6 +60,10 @@ def check_azure_region(value: str) -> str:
             "name (e.g. westeurope)"
         )
     return value
+
+
+AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
+AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
 class _Strict(BaseModel):
@@ -171,8 +175,8 @@ class PerOsInstanceTypes(_Strict):
 class AwsSettings(_Strict):
     """EC2 Image Builder settings of one stack."""
 
-    region: str = Field(description="Region the pipelines build in")
-    distribution_regions: list[str] = Field(default_factory=list, description="Default: the build region")
+    region: AwsRegion = Field(description="Region the pipelines build in")
+    distribution_regions: list[AwsRegion] = Field(default_factory=list, description="Default: the build region")
     target_account_ids: list[str] = Field(default_factory=list, description="Accounts AMIs are copied into")
     launch_permissions: LaunchSharing = Field(default_factory=LaunchSharing)
     kms_key_arn: Optional[str] = Field(default=None, description="Existing CMK; default: one is created")
@@ -187,13 +191,9 @@ class AwsSettings(_Strict):
     log_retention_days: int = Field(default=90, ge=1, le=3650)
     build_on_deploy: bool = False
 
-    _region = field_validator("region")(classmethod(lambda cls, v: check_aws_region(v)))
-
     @field_validator("distribution_regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        for item in value:
-            check_aws_region(item)
         if len(set(value)) != len(value):
             raise ValueError("a region is listed twice")
         return value
@@ -239,11 +239,9 @@ class AwsSettings(_Strict):
 
 
 class AzureReplica(_Strict):
-    region: str
+    region: AzureRegion
     replica_count: int = Field(default=1, ge=1, le=100)
     storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
-
-    _region = field_validator("region")(classmethod(lambda cls, v: check_azure_region(v)))
 
 
 class PerOsVmSize(_Strict):
@@ -254,7 +252,7 @@ class PerOsVmSize(_Strict):
 class AzureSettings(_Strict):
     """Azure VM Image Builder settings of one stack."""
 
-    location: str = Field(description="Region of the factory resource group, gallery and builds")
+    location: AzureRegion = Field(description="Region of the factory resource group, gallery and builds")
     resource_group_name: Optional[str] = Field(default=None, pattern=r"^[-\w._()]{1,89}[-\w_()]$")
     gallery_name: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]$")
     image_publisher: str = Field(default="golden-images", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -266,8 +264,6 @@ class AzureSettings(_Strict):
     build_on_deploy: bool = False
     subnet_id: Optional[str] = None
     container_instance_subnet_id: Optional[str] = None
-
-    _location = field_validator("location")(classmethod(lambda cls, v: check_azure_region(v)))
 
     @field_validator("subnet_id", "container_instance_subnet_id")
     @classmethod

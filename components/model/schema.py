@@ -1,0 +1,62 @@
+"""The JSON Schema of flavour files, generated from the model so editors validate and complete them.
+
+`make schema` writes image_flavours/flavour.schema.json; a test fails when it is stale.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+from .flavour import Flavour
+from .steps import Catalogue, load_catalogue
+
+
+def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict:
+    """The model's schema, with `steps` spelled the way files write them and known step names listed."""
+    catalogue = catalogue or load_catalogue()
+    schema = Flavour.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "golden-images flavour"
+    options_ref = {"$ref": "#/$defs/StepOptions"}
+    step_entries = []
+    for name in catalogue.names():
+        step = catalogue.steps[name]
+        params = {
+            key: {"description": p.description, **_param_type(p.type), **({"default": p.default} if p.default is not None else {})}
+            for key, p in step.spec.parameters.items()
+        }
+        step_entries.append(
+            {
+                "type": "object",
+                "description": step.spec.description,
+                "properties": {
+                    name: {"type": ["object", "null"], "properties": params, "additionalProperties": False},
+                    "options": options_ref,
+                },
+                "required": [name],
+                "additionalProperties": False,
+            }
+        )
+    schema["properties"]["steps"] = {
+        "type": "array",
+        "minItems": 1,
+        "description": Flavour.model_fields["steps"].description,
+        "items": {"anyOf": [{"type": "string", "enum": catalogue.names()}, *step_entries]},
+    }
+    schema["$defs"].pop("StepUse", None)
+    return schema
+
+
+def _param_type(kind: str) -> dict:
+    if kind == "list":
+        return {"type": "array", "items": {"type": "string"}}
+    return {"type": kind}
+
+
+def render() -> str:
+    return json.dumps(flavour_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
