@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test venv clean schema
+.PHONY: plan test venv clean schema bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## Regenerate the JSON Schema editors use for image_flavours/*.yaml
 schema: $(STAMP)
 	$(PY) -m components.model.schema > image_flavours/flavour.schema.json
+
+## Plan cost as flavours grow (3, 30, 100, 300), against the bare-registration floor
+bench: $(STAMP)
+	$(PY) bench/plan_bench.py
 
 clean:
 	rm -rf build .pytest_cache
