@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .flavour import Flavour, StepUse
-from .steps import Catalogue, Step
+from .steps import Catalogue, Step, pin_alias, substitute
 
 DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
 
@@ -109,16 +109,20 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
     for key in sorted(params):
         environment[env_name("param", key)] = _env_value(params[key])
     downloads = []
-    for pin_name in sorted(set(step.spec.pins) | set(step.spec.downloads)):
+    # A pin may be templated on parameters (`dotnet-{kind}-{version}`): the values chosen
+    # pick the pin; scripts see it under the template's fixed part (GI_PIN_DOTNET_VERSION).
+    for template in sorted(set(step.spec.pins) | set(step.spec.downloads)):
+        pin_name = substitute(template, params)[0]
+        alias = pin_alias(template)
         pin = catalogue.pins[pin_name]
-        environment[env_name("pin", pin_name, "version")] = pin.version
-        if pin_name in step.spec.downloads and os in pin.downloads:
+        environment[env_name("pin", alias, "version")] = pin.version
+        if template in step.spec.downloads and os in pin.downloads:
             dl = pin.downloads[os]
             filename = dl.get("file") or dl["url"].rsplit("/", 1)[-1]
             sep = "\\" if os == "windows" else "/"
             destination = f"{DOWNLOAD_DIRS[os]}{sep}{filename}"
             downloads.append(Download(pin=pin_name, url=dl["url"], sha256=dl["sha256"], destination=destination))
-            environment[env_name("download", pin_name)] = destination
+            environment[env_name("download", alias)] = destination
     script = step.scripts.get(os)
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(

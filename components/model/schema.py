@@ -51,6 +51,8 @@ def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict:
 def _param_type(kind: str) -> dict:
     if kind == "list":
         return {"type": "array", "items": {"type": "string"}}
+    if kind == "file":  # a path inside image_flavours/; the loader embeds the file's text
+        return {"type": "string"}
     return {"type": kind}
 
 

@@ -20,7 +20,14 @@ STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
-ParamType = Literal["string", "integer", "boolean", "list"]
+ParamType = Literal["string", "integer", "boolean", "list", "file"]
+
+# `{param}` in a pin name is replaced by that parameter's value (capabilities use the same
+# convention; see capabilities.py).
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# A file parameter is embedded into the build twice (step and check); keep both inside AWSTOE's
+# 16,000-character inline document.
+MAX_FILE_PARAM_CHARS = 4000
 
 # References the build instance resolves with its own identity; never literal secrets.
 SECRET_REFERENCE_PATTERNS = (
@@ -166,13 +173,60 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                     problems.append(Problem(source, f"{kind}.{os}", f"file '{rel}' does not exist"))
                     continue
                 out[os] = path.read_text()
-        for ref in [*spec.pins, *spec.downloads]:
-            if ref not in pins:
-                problems.append(Problem(source, "pins", f"unknown pin '{ref}' (see versions.yaml)"))
+        problems.extend(_check_pin_refs(source, spec, pins))
         steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent)
     if problems:
         raise ValidationFailed(problems)
     return Catalogue(steps=steps, pins=pins)
+
+
+def substitute(template: str, params: dict) -> list[str]:
+    """Every string a pin template stands for: `{name}` takes the parameter's value; a list
+    parameter gives one string per entry."""
+    results = [template]
+    for name in dict.fromkeys(PLACEHOLDER.findall(template)):
+        value = params.get(name)
+        values = value if isinstance(value, list) else [value]
+        rendered = ["true" if v is True else "false" if v is False else "" if v is None else str(v) for v in values]
+        results = [r.replace("{" + name + "}", v) for r in results for v in rendered]
+    return results
+
+
+def pin_alias(template: str) -> str:
+    """The name a step's scripts know a pin by: the template without its placeholders
+    (`dotnet-{kind}-{version}` is exported as GI_PIN_DOTNET_VERSION / GI_DOWNLOAD_DOTNET)."""
+    return re.sub(r"-{2,}", "-", PLACEHOLDER.sub("", template)).strip("-")
+
+
+def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
+    """Every pin a step names exists, for every value its placeholders may take."""
+    problems, aliases = [], {}
+    for field, refs in (("pins", spec.pins), ("downloads", spec.downloads)):
+        for ref in refs:
+            names = PLACEHOLDER.findall(ref)
+            choices = {}
+            for name in names:
+                param = spec.parameters.get(name)
+                if param is None or param.type != "string" or not param.allowed:
+                    problems.append(
+                        Problem(source, field, f"'{ref}': placeholder {{{name}}} must name a string parameter with 'allowed' values")
+                    )
+                else:
+                    choices[name] = [str(v) for v in param.allowed]
+            if len(choices) != len(set(names)):
+                continue
+            expanded = [ref]
+            for name, values in choices.items():
+                expanded = [e.replace("{" + name + "}", v) for e in expanded for v in values]
+            for resolved in expanded:
+                if resolved not in pins:
+                    problems.append(Problem(source, field, f"unknown pin '{resolved}' (see versions.yaml)"))
+            alias = pin_alias(ref)
+            if not alias:
+                problems.append(Problem(source, field, f"'{ref}' needs a fixed part to name its environment variables"))
+            elif aliases.setdefault(alias, ref) != ref:
+                problems.append(Problem(source, field, f"'{ref}' and '{aliases[alias]}' both export as '{alias}'"))
+    return problems
 
 
 def _load_pins(path: Path, problems: list[Problem]) -> dict:

@@ -1,0 +1,59 @@
+# Install the pinned Datadog Agent MSI without an API key; leave its services stopped and manual.
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$ProgressPreference = 'SilentlyContinue'
+
+$msi = $env:GI_DOWNLOAD_DATADOG_AGENT
+$version = $env:GI_PIN_DATADOG_AGENT_VERSION
+if (-not $msi -or -not $version) {
+    throw 'datadog-agent: GI_DOWNLOAD_DATADOG_AGENT and GI_PIN_DATADOG_AGENT_VERSION are required'
+}
+$agent = Join-Path $env:ProgramFiles 'Datadog\Datadog Agent\bin\agent.exe'
+
+function Get-AgentVersion {
+    if (-not (Test-Path -LiteralPath $agent)) { return '' }
+    # Local to this function: stderr text from a native command must not become a terminating error.
+    $ErrorActionPreference = 'Continue'
+    $output = & $agent version 2>&1 | Out-String
+    if ($LASTEXITCODE -ne 0) { throw "datadog-agent: '$agent version' exited with $LASTEXITCODE" }
+    return $output
+}
+
+if ((Get-AgentVersion) -match "Agent $([regex]::Escape($version)) ") {
+    Write-Output "datadog-agent: $version already installed"
+} else {
+    if (-not (Test-Path -LiteralPath $msi -PathType Leaf)) {
+        throw "datadog-agent: installer $msi is missing"
+    }
+    $signature = Get-AuthenticodeSignature -FilePath $msi
+    if ($signature.Status -ne 'Valid' -or $signature.SignerCertificate.Subject -notmatch 'Datadog') {
+        throw "datadog-agent: $msi is not validly signed by Datadog ($($signature.Status))"
+    }
+    $logs = 'C:\golden-images\logs'
+    New-Item -ItemType Directory -Path $logs -Force | Out-Null
+    $log = Join-Path $logs "datadog-agent-$version.log"
+    # No APIKEY property: the key is configuration, written at boot by configuration management.
+    $process = Start-Process -FilePath 'msiexec.exe' -ArgumentList "/i `"$msi`" /qn /norestart /l*v `"$log`"" -Wait -PassThru
+    if ($process.ExitCode -notin @(0, 3010)) {
+        if (Test-Path -LiteralPath $log) { Get-Content -LiteralPath $log -Tail 40 | Write-Output }
+        throw "datadog-agent: msiexec exited with $($process.ExitCode)"
+    }
+    if ((Get-AgentVersion) -notmatch "Agent $([regex]::Escape($version)) ") {
+        throw "datadog-agent: installed Agent does not report version $version"
+    }
+    Write-Output "datadog-agent: $version installed"
+}
+
+$services = @(Get-Service -Name 'datadog*')
+if ($services.Count -eq 0) {
+    throw 'datadog-agent: no datadog* services found after install'
+}
+foreach ($service in $services) {
+    if ($service.Status -ne 'Stopped') {
+        Stop-Service -Name $service.Name -Force
+    }
+    if ("$($service.StartType)" -notin @('Manual', 'Disabled')) {
+        Set-Service -Name $service.Name -StartupType Manual
+    }
+    Write-Output "datadog-agent: service $($service.Name) stopped, manual"
+}
