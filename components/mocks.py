@@ -58,6 +58,17 @@ def _short(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
+def autoname(name: str) -> str:
+    """The physical name the mocks give a resource the program lets Pulumi name."""
+    return f"{name}-{_short(name)}"
+
+
+def kms_key_id(name: str, multi_region: bool = False) -> str:
+    """The id the mocks give a KMS key; multi-Region keys carry AWS's mrk- prefix."""
+    key_id = stable_guid("kms", name)
+    return "mrk-" + key_id.replace("-", "") if multi_region else key_id
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Provider stand-ins: echo inputs, add the outputs a real create would return."""
 
@@ -134,7 +145,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             arn = f"arn:aws:sns:{region}:{ACCOUNT_ID}:{tname}"
             return arn, {**state, "name": tname, "arn": arn}
         if typ == "aws:kms/key:Key":
-            key_id = stable_guid("kms", name)
+            key_id = kms_key_id(name, bool(inputs.get("multiRegion")))
+            return key_id, {**state, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
+        if typ == "aws:kms/replicaKey:ReplicaKey":
+            # A replica keeps its primary's multi-Region key id, in its own region.
+            primary = inputs.get("primaryKeyArn") or ""
+            key_id = primary.rsplit("/", 1)[-1] if "/" in primary else kms_key_id(name, True)
             return key_id, {**state, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
         if typ == "aws:kms/alias:Alias":
             alias = inputs.get("name", f"alias/{name}")

@@ -1,16 +1,92 @@
-"""One flavour's EC2 Image Builder pipeline."""
+"""One flavour's EC2 Image Builder factory: recipe, configurations, pipeline, lifecycle."""
 from __future__ import annotations
 
 from typing import Optional
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_command as command
+
+from ..model.flavour import Flavour
+from ..model.prepared import prepare_flavour
+from ..model.settings import StackSettings
+from ..model.steps import Catalogue
+from . import render
+from .shared import AwsSharedInfrastructure
 
 
 class AwsImagePipeline(pulumi.ComponentResource):
-    """Placeholder until the EC2 Image Builder factory lands."""
+    """Every Image Builder resource of one flavour; components come from the shared registry."""
 
-    def __init__(self, name: str, *, flavour, catalogue, settings, shared, source_commit=None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        flavour: Flavour,
+        catalogue: Catalogue,
+        settings: StackSettings,
+        shared: AwsSharedInfrastructure,
+        source_commit: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
         super().__init__("golden-images:aws:ImagePipeline", name, None, opts)
-        self.summary = {"regions": settings.aws.regions}
-        self.register_outputs({})
+        aws_settings = settings.aws
+        region = aws_settings.region
+        prefix = shared.prefix
+        tags = render.flavour_tags(settings, flavour, source_commit)
+        child = pulumi.ResourceOptions(parent=self)
+
+        entries = render.recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region,
+                                        key=shared.kms_key)
+        arns = [entry.managed_arn or shared.component(entry.component) for entry in entries]
+        # The name carries the content hash: a changed recipe is created next to the old one,
+        # the pipeline is switched to it, and only then is the old one deleted.
+        recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
+                                         tags=tags)
+        self.recipe = aws.imagebuilder.ImageRecipe(f"{name}-recipe", **recipe_args, opts=child)
+        infrastructure = aws.imagebuilder.InfrastructureConfiguration(
+            f"{name}-infrastructure",
+            **render.infrastructure_args(flavour, aws_settings, prefix=prefix,
+                                         instance_profile_name=shared.instance_profile.name,
+                                         log_bucket=shared.log_bucket.bucket, topic_arn=shared.topic.arn, tags=tags),
+            opts=child,
+        )
+        distribution = aws.imagebuilder.DistributionConfiguration(
+            f"{name}-distribution",
+            **render.distribution_args(flavour, aws_settings, prefix=prefix, key=shared.kms_key,
+                                       account_id=shared.account_id, tags=tags),
+            opts=child,
+        )
+        self.pipeline = aws.imagebuilder.ImagePipeline(
+            f"{name}-pipeline",
+            **render.pipeline_args(flavour, settings, prefix=prefix, recipe_arn=self.recipe.arn,
+                                   infrastructure_arn=infrastructure.arn, distribution_arn=distribution.arn,
+                                   tags=tags),
+            opts=child,
+        )
+        aws.imagebuilder.LifecyclePolicy(
+            f"{name}-lifecycle",
+            **render.lifecycle_policy_args(flavour, aws_settings, prefix=prefix, recipe=recipe_args["name"],
+                                           execution_role_arn=shared.lifecycle_role.arn, tags=tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=shared.build_prerequisites),
+        )
+        start = self.pipeline.arn.apply(lambda arn: render.start_build_command(arn, region))
+        if aws_settings.build_on_deploy:
+            command.local.Command(
+                f"{name}-build-on-deploy",
+                create=start,
+                triggers=[self.recipe.arn],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pipeline, *shared.build_prerequisites]),
+            )
+
+        self.summary = {
+            "pipeline_arn": self.pipeline.arn,
+            "recipe_arn": self.recipe.arn,
+            "regions": list(aws_settings.regions),
+            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, flavour) for r in aws_settings.regions},
+            "schedule": render.schedule_expression(settings.schedule),
+            "timezone": settings.schedule.timezone,
+            "start_build_command": start,
+            "build_on_deploy": aws_settings.build_on_deploy,
+        }
+        self.register_outputs({"summary": self.summary})

@@ -1,16 +1,216 @@
 """Per-stack AWS infrastructure shared by every flavour's pipeline."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Optional
 
 import pulumi
+import pulumi_aws as aws
 
 from ..model.settings import StackSettings
+from . import render
 
 
 class AwsSharedInfrastructure(pulumi.ComponentResource):
-    """Placeholder until the EC2 Image Builder factory lands."""
+    """Build instance profile, log bucket, notification topic, KMS key, lifecycle role and
+    the Image Builder components, once per stack."""
 
     def __init__(self, name: str, *, settings: StackSettings, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("golden-images:aws:SharedInfrastructure", name, None, opts)
-        self.register_outputs({})
+        self.settings = settings
+        self.region = settings.aws.region
+        # Autonamed children take their logical name as physical prefix: with the stack in
+        # it, two stacks sharing an account stay recognisable.
+        self.prefix = render.name_prefix(pulumi.get_stack())
+        self.tags = dict(settings.tags)
+        self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self._components: dict = {}
+
+        self.kms_key = self._kms_key()
+        self._log_bucket()
+        self._topic()
+        self._roles()
+        self.register_outputs({
+            "log_bucket": self.log_bucket.bucket,
+            "topic_arn": self.topic.arn,
+            "instance_profile": self.instance_profile.name,
+            "kms_keys": dict(self.kms_key.arns),
+        })
+
+    def _opts(self, keep: bool = False) -> pulumi.ResourceOptions:
+        """Children of this component; `keep` marks what holds data and is protected in protected stacks."""
+        return pulumi.ResourceOptions(parent=self, protect=keep and self.settings.protect)
+
+    def _kms_key(self) -> render.KmsKey:
+        aws_settings = self.settings.aws
+        if aws_settings.kms_key_arn:
+            return render.configured_key(aws_settings.kms_key_arn, aws_settings.regions)
+        policy = self.account_id.apply(lambda account: json.dumps(render.kms_key_policy(aws_settings, account_id=account)))
+        # Multi-Region from the start: adding a distribution region later then adds a
+        # replica instead of replacing the key every existing AMI is encrypted with.
+        key = aws.kms.Key(
+            f"{self.prefix}-images",
+            description=f"golden-images ({pulumi.get_stack()}): AMIs, snapshots and Image Builder components",
+            enable_key_rotation=True,
+            multi_region=True,
+            deletion_window_in_days=30,
+            policy=policy,
+            tags=self.tags,
+            region=self.region,
+            opts=self._opts(keep=True),
+        )
+        aws.kms.Alias(f"{self.prefix}-images", name=f"alias/{self.prefix}-images", target_key_id=key.key_id,
+                      region=self.region, opts=self._opts())
+        arns = {self.region: key.arn}
+        for region in aws_settings.regions:
+            if region == self.region:
+                continue
+            replica = aws.kms.ReplicaKey(
+                f"{self.prefix}-images-{region}",
+                description=f"golden-images ({pulumi.get_stack()}): replica for AMIs distributed to {region}",
+                primary_key_arn=key.arn,
+                deletion_window_in_days=30,
+                policy=policy,
+                tags=self.tags,
+                region=region,
+                opts=self._opts(keep=True),
+            )
+            arns[region] = replica.arn
+        return render.KmsKey(identity="stack-key", arns=arns)
+
+    def _log_bucket(self) -> None:
+        days = self.settings.aws.log_retention_days
+        self.log_bucket = aws.s3.Bucket(
+            f"{self.prefix}-build-logs",
+            force_destroy=not self.settings.protect,
+            tags=self.tags,
+            region=self.region,
+            opts=self._opts(keep=True),
+        )
+        bucket = self.log_bucket.bucket
+        # Logs hold no secrets; SSE-S3 keeps writers free of KMS permissions.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self.prefix}-build-logs",
+            bucket=bucket,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            region=self.region,
+            opts=self._opts(),
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{self.prefix}-build-logs",
+            bucket=bucket,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            region=self.region,
+            opts=self._opts(),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{self.prefix}-build-logs",
+            bucket=bucket,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            region=self.region,
+            opts=self._opts(),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self.prefix}-build-logs",
+            bucket=bucket,
+            rules=render.log_lifecycle_rules(days),
+            region=self.region,
+            opts=self._opts(),
+        )
+        aws.s3.BucketPolicy(
+            f"{self.prefix}-build-logs",
+            bucket=bucket,
+            policy=self.log_bucket.arn.apply(lambda arn: json.dumps(render.log_bucket_policy(arn))),
+            region=self.region,
+            opts=self._opts(),
+        )
+
+    def _topic(self) -> None:
+        self.topic = aws.sns.Topic(
+            f"{self.prefix}-build-results",
+            display_name=f"golden-images {pulumi.get_stack()} build results",
+            kms_master_key_id=self.kms_key.arn(self.region),
+            tags=self.tags,
+            region=self.region,
+            opts=self._opts(),
+        )
+        for email in self.settings.aws.notification_emails:
+            slug = re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+            aws.sns.TopicSubscription(
+                f"{self.prefix}-build-results-{slug}",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=email,
+                region=self.region,
+                opts=self._opts(),
+            )
+
+    def _roles(self) -> None:
+        region = self.region
+        # "imagebuilder" in the role and profile names: AWSImageBuilderFullAccess lets
+        # deployers pass only roles and profiles named like that.
+        self.instance_role = aws.iam.Role(
+            f"{self.prefix}-imagebuilder-instance",
+            description="Build and test instances of the golden-images pipelines",
+            assume_role_policy=json.dumps(render.assume_role_policy("ec2.amazonaws.com")),
+            tags=self.tags,
+            opts=self._opts(),
+        )
+        prerequisites = []
+        for policy in ("EC2InstanceProfileForImageBuilder", "AmazonSSMManagedInstanceCore"):
+            prerequisites.append(aws.iam.RolePolicyAttachment(
+                f"{self.prefix}-imagebuilder-instance-{policy}",
+                role=self.instance_role.name,
+                policy_arn=render.managed_policy_arn(policy, region),
+                opts=self._opts(),
+            ))
+        prerequisites.append(aws.iam.RolePolicy(
+            f"{self.prefix}-imagebuilder-instance-logs",
+            role=self.instance_role.name,
+            policy=self.log_bucket.arn.apply(lambda arn: json.dumps(render.log_write_policy(arn))),
+            opts=self._opts(),
+        ))
+        self.instance_profile = aws.iam.InstanceProfile(
+            f"{self.prefix}-imagebuilder-instance",
+            role=self.instance_role.name,
+            tags=self.tags,
+            opts=self._opts(),
+        )
+        self.lifecycle_role = aws.iam.Role(
+            f"{self.prefix}-imagebuilder-lifecycle",
+            description="Image Builder lifecycle policies of the golden-images pipelines",
+            assume_role_policy=json.dumps(render.assume_role_policy("imagebuilder.amazonaws.com")),
+            tags=self.tags,
+            opts=self._opts(),
+        )
+        prerequisites.append(aws.iam.RolePolicyAttachment(
+            f"{self.prefix}-imagebuilder-lifecycle",
+            role=self.lifecycle_role.name,
+            policy_arn=render.managed_policy_arn("service-role/EC2ImageBuilderLifecycleExecutionPolicy", region),
+            opts=self._opts(),
+        ))
+        # A build started during the deployment needs the permissions in place first.
+        self.build_prerequisites = prerequisites
+
+    def component(self, spec: render.ComponentSpec) -> pulumi.Output:
+        """The ARN of the component for this spec, created on first use: one per distinct content."""
+        resource = self._components.get(spec.name)
+        if resource is None:
+            resource = aws.imagebuilder.Component(
+                spec.name,
+                name=spec.name,
+                version=spec.version,
+                platform=spec.platform,
+                description=spec.description,
+                data=spec.data,
+                kms_key_id=self.kms_key.arn(self.region),
+                tags=render.component_tags(self.settings, spec.step),
+                region=self.region,
+                opts=self._opts(),
+            )
+            self._components[spec.name] = resource
+        return resource.arn

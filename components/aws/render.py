@@ -1,0 +1,728 @@
+"""EC2 Image Builder rendering: the cloud-neutral model in, request-shaped data out.
+
+Pure functions, no Pulumi. Every `*_args` function returns the keyword arguments
+of one pulumi-aws resource, so the components only wire resources together.
+Values that exist only after a deployment (ARNs of resources this stack
+creates, the account id) are parameters placed as given: tests pass strings,
+the components pass Outputs. Names of immutable objects (components, recipes)
+are derived from static content only, never from such values, so a preview
+knows them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Mapping, Optional, Sequence
+
+import yaml
+
+from ..model.flavour import Flavour
+from ..model.prepared import PreparedStep
+from ..model.settings import AwsSettings, Schedule, StackSettings
+
+TAG_NAMESPACE = "golden-images"
+NAME_LIMIT = 128  # Image Builder ResourceName: ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$
+AMI_NAME_LIMIT = 127
+AMI_DESCRIPTION_LIMIT = 255
+INLINE_DOCUMENT_LIMIT = 16_000
+TAG_LIMIT = 50  # TagMap on Image Builder resources and AMIs
+RESOURCE_TAG_LIMIT = 30  # ResourceTagMap: tags on the build instances
+RECIPE_COMPONENT_LIMIT = 20  # build and test components of one image recipe (Image Builder API reference)
+COMPONENT_VERSION = "1.0.0"
+LOG_PREFIX = "image-builder"
+PLATFORMS = {"linux": "Linux", "windows": "Windows"}
+# Where step scripts are written to run. Not below the download folder of prepared
+# steps: a cleanup step may remove that folder and prove it absent, and checks run
+# after every build phase. Each script is deleted once it succeeded, so none stays
+# in the image.
+SCRIPT_DIRS = {"windows": "C:\\Windows\\Temp\\golden-images-steps", "linux": "/var/tmp/golden-images-steps"}
+WORKING_DIRECTORIES = {"windows": "C:\\Windows\\Temp", "linux": "/var/tmp"}
+# EC2 refuses fewer parallel launches when it pre-provisions Fast Launch snapshots.
+FAST_LAUNCH_PARALLEL_LAUNCHES = 6
+START_CONDITION = "EXPRESSION_MATCH_ONLY"
+
+
+class RenderError(ValueError):
+    """Input the renderer cannot turn into a valid Image Builder request."""
+
+
+# ---------------------------------------------------------------------------
+# Names, partitions, tags
+# ---------------------------------------------------------------------------
+def name_prefix(stack: str) -> str:
+    """Prefix of every Image Builder name: two stacks can share an account and region."""
+    # 16 characters keep autonamed IAM roles (prefix + "-imagebuilder-lifecycle" + Pulumi's
+    # 8-character suffix) within IAM's 64.
+    slug = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")[:16].strip("-")
+    return f"{TAG_NAMESPACE}-{slug or 'stack'}"
+
+
+def content_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _hashed_name(readable: str, digest: str) -> str:
+    """`<readable>-<digest>`, the readable part cut so the whole fits Image Builder's limit."""
+    room = NAME_LIMIT - len(digest) - 1
+    return f"{readable[:room].rstrip('-')}-{digest}"
+
+
+@lru_cache(maxsize=None)
+def partition(region: str) -> str:
+    """aws, aws-cn or aws-us-gov, from botocore's endpoint data (no API call)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_partition_for_region(region)
+
+
+def managed_component_arn(component: str, region: str) -> str:
+    """An AWS-managed component, newest version at build time (x.x.x)."""
+    return f"arn:{partition(region)}:imagebuilder:{region}:aws:component/{component}/x.x.x"
+
+
+def managed_policy_arn(policy: str, region: str) -> str:
+    return f"arn:{partition(region)}:iam::aws:policy/{policy}"
+
+
+def image_builder_service_role_arn(account_id: str, region: str) -> str:
+    return (f"arn:{partition(region)}:iam::{account_id}:role/aws-service-role/"
+            "imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder")
+
+
+def flavour_tags(settings: StackSettings, flavour: Flavour, source_commit: Optional[str] = None) -> dict:
+    """Tags on every resource of one flavour and on its AMIs."""
+    tags = {**settings.tags, **flavour.tags,
+            f"{TAG_NAMESPACE}:flavour": flavour.name, f"{TAG_NAMESPACE}:version": flavour.version}
+    if source_commit:
+        tags[f"{TAG_NAMESPACE}:source-commit"] = source_commit
+    return checked_tags(tags, TAG_LIMIT, f"flavour '{flavour.name}'")
+
+
+def component_tags(settings: StackSettings, step_name: str) -> dict:
+    """Components are shared between flavours, so they carry the stack's tags and their step."""
+    return checked_tags({**settings.tags, f"{TAG_NAMESPACE}:step": step_name}, TAG_LIMIT, f"step '{step_name}'")
+
+
+def checked_tags(tags: dict, limit: int, owner: str) -> dict:
+    if len(tags) > limit:
+        raise RenderError(f"{owner}: {len(tags)} tags, AWS takes at most {limit} here; "
+                          "remove some from the stack's or the flavour's tags")
+    return tags
+
+
+# ---------------------------------------------------------------------------
+# AWSTOE component documents
+# ---------------------------------------------------------------------------
+class _DocumentDumper(yaml.SafeDumper):
+    """Multi-line strings (scripts) as literal blocks, so the console shows them as written.
+
+    The validate and test phases share one step list; written out twice instead of
+    as a YAML anchor and alias, which AWSTOE does not document.
+    """
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str):
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_DocumentDumper.add_representer(str, _represent_str)
+
+
+def dump_document(document: dict) -> str:
+    return yaml.dump(document, Dumper=_DocumentDumper, sort_keys=False, width=1_000_000, allow_unicode=True)
+
+
+def component_phases(step: PreparedStep) -> list:
+    """The AWSTOE phases of one step use: build (downloads, script, restart), validate, test.
+
+    A step that AWS covers with a managed component has no install script here:
+    the managed component does the work, these phases restart after it (when
+    the step asks for that) and prove the result with the check.
+    """
+    build = []
+    if step.aws_managed_component is None:
+        if step.script is None:
+            raise RenderError(f"step '{step.name}' ({step.os}) has neither a script nor an AWS-managed component")
+        if step.downloads:
+            build.append({
+                "name": "Download",
+                "action": "WebDownload",
+                "inputs": [
+                    {"source": d.url, "destination": d.destination, "checksum": d.sha256,
+                     "algorithm": "SHA256", "overwrite": True}
+                    for d in step.downloads
+                ],
+            })
+        build.extend(_script_steps(step, "Install", step.script, step.valid_exit_codes,
+                                   step.timeout_minutes, step.retries))
+    if step.reboot_after:
+        # The Reboot module resumes the document after the restart; it takes no timeout.
+        build.append({"name": "Reboot", "action": "Reboot", "inputs": {"delaySeconds": 0}})
+    # Checks run twice: on the build instance after the build (validate), and on a
+    # fresh instance launched from the new image (test).
+    check = _script_steps(step, "Check", step.check, (0,), None, 0)
+    phases = [{"name": "build", "steps": build}] if build else []
+    return phases + [{"name": "validate", "steps": check}, {"name": "test", "steps": check}]
+
+
+def component_document(step: PreparedStep, phases: Optional[list] = None) -> dict:
+    return {
+        "name": step.name,
+        "description": f"golden-images step {step.name} for {step.os}",
+        "schemaVersion": 1.0,
+        "phases": component_phases(step) if phases is None else phases,
+    }
+
+
+def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple,
+                  timeout_minutes: Optional[int], retries: int) -> list:
+    """Write the script to a file, then run it through a wrapper that maps its exit code.
+
+    The wrapper is what makes `valid_exit_codes` work and keeps AWSTOE's own exit
+    code conventions out of the step's hands: a bare script exiting 194 (Linux)
+    or 3010 (Windows) would make AWSTOE restart the instance and run it again.
+    Every outcome is 0 (accepted) or 1 (failed, the real code printed). AWSTOE
+    runs every action as root or SYSTEM, so the run_elevated/run_as_system
+    options need nothing more on AWS.
+    """
+    if "{{" in text:
+        raise RenderError(
+            f"step '{step.name}' ({step.os}): the {label.lower()} script contains '{{{{', which AWSTOE "
+            "reads as a variable and cannot escape; write it differently (e.g. '{' + '{')")
+    windows = step.os == "windows"
+    separator, extension = ("\\", "ps1") if windows else ("/", "sh")
+    folder = SCRIPT_DIRS[step.os]
+    path = f"{folder}{separator}{step.name}-{label.lower()}.{extension}"
+    run: dict = {"name": label, "action": "ExecutePowerShell" if windows else "ExecuteBash", "onFailure": "Abort"}
+    if timeout_minutes:
+        run["timeoutSeconds"] = timeout_minutes * 60
+    if retries:
+        run["maxAttempts"] = retries + 1
+    wrapper = _powershell_wrapper if windows else _bash_wrapper
+    run["inputs"] = {"commands": [wrapper(folder, path, valid_codes, f"{step.name} {label.lower()}")]}
+    write = {"name": f"Write{label}Script", "action": "CreateFile",
+             "inputs": [{"path": path, "content": text, "overwrite": True}]}
+    return [write, run]
+
+
+def _bash_wrapper(folder: str, path: str, codes: tuple, what: str) -> str:
+    # The script stays after a failure: a retry (maxAttempts) runs it again.
+    accepted = "|".join(str(c) for c in codes)
+    return (
+        "status=0\n"
+        f"bash '{path}' || status=$?\n"
+        f"case \"$status\" in\n"
+        f"  {accepted})\n"
+        f"    echo \"{what}: exit code $status accepted\"\n"
+        f"    rm -f '{path}'\n"
+        f"    rmdir '{folder}' 2>/dev/null || true\n"
+        "    exit 0 ;;\n"
+        "esac\n"
+        f"echo \"{what}: failed with exit code $status\" >&2\n"
+        "exit 1\n"
+    )
+
+
+def _powershell_wrapper(folder: str, path: str, codes: tuple, what: str) -> str:
+    accepted = ", ".join(str(c) for c in codes)
+    return (
+        "& \"$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoLogo -NoProfile "
+        f"-NonInteractive -ExecutionPolicy Bypass -File '{path}'\n"
+        "$status = $LASTEXITCODE\n"
+        f"if (@({accepted}) -contains $status) {{\n"
+        f"    Write-Output \"{what}: exit code $status accepted\"\n"
+        f"    Remove-Item -LiteralPath '{path}' -Force\n"
+        f"    if (-not (Get-ChildItem -LiteralPath '{folder}' -Force)) {{ Remove-Item -LiteralPath '{folder}' -Force }}\n"
+        "    exit 0\n"
+        "}\n"
+        f"[Console]::Error.WriteLine(\"{what}: failed with exit code $status\")\n"
+        "exit 1\n"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Components and recipes
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KmsKey:
+    """The customer managed key for AMIs, snapshots and components, in every region used.
+
+    identity names the key in content hashes: an immutable object encrypted with
+    another key needs another name. arns maps region -> key ARN (an Output in
+    the component when the stack creates the key).
+    """
+
+    identity: str
+    arns: Mapping[str, Any] = field(default_factory=dict)
+
+    def arn(self, region: str) -> Any:
+        if region not in self.arns:
+            raise RenderError(f"no KMS key for region {region} (have: {', '.join(sorted(self.arns))})")
+        return self.arns[region]
+
+
+def configured_key(key_arn: str, regions: list) -> KmsKey:
+    """A key from stack config, in every distribution region.
+
+    A single-Region key encrypts only in its own region. A multi-Region key
+    (mrk-...) has the same id in every region it is replicated to, so its ARN
+    there is the same ARN with the region replaced.
+    """
+    parts = key_arn.split(":")
+    home, resource = parts[3], parts[5]
+    arns = {}
+    for region in regions:
+        if region == home:
+            arns[region] = key_arn
+        elif resource.startswith("key/mrk-"):
+            arns[region] = ":".join([*parts[:3], region, *parts[4:]])
+        else:
+            raise RenderError(
+                f"aws.kms_key_arn {key_arn} is a single-Region key in {home} and cannot encrypt AMIs in "
+                f"{region}; use a multi-Region key (mrk-...) replicated to every distribution region, "
+                "or leave kms_key_arn unset so the stack creates one")
+    return KmsKey(identity=key_arn, arns=arns)
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """One Image Builder component of ours, as CreateComponent receives it."""
+
+    name: str
+    version: str
+    platform: str
+    description: str
+    data: str
+    step: str
+
+
+@dataclass(frozen=True)
+class RecipeEntry:
+    """One entry of a recipe's component list: an AWS-managed component or one of ours."""
+
+    managed_arn: Optional[str] = None
+    component: Optional[ComponentSpec] = None
+
+    @property
+    def identity(self) -> str:
+        return self.managed_arn or f"{self.component.name}/{self.component.version}"
+
+
+def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
+    """The components of one step use: one, unless its document exceeds the inline limit.
+
+    Image Builder runs the components' build and validate phases on the build
+    instance and their test phases on the test instance, in recipe order.
+    Phases moved into adjacent components of their own keep that order, so a
+    large step is split by phase rather than refused; only a single phase over
+    the limit is an error.
+    """
+    groups: list = []
+    for phase in component_phases(step):
+        if groups and _document_size(step, [*groups[-1], phase]) <= INLINE_DOCUMENT_LIMIT:
+            groups[-1].append(phase)
+            continue
+        size = _document_size(step, [phase])
+        if size > INLINE_DOCUMENT_LIMIT:
+            raise RenderError(
+                f"step '{step.name}' ({step.os}): its {phase['name']} phase alone is an AWSTOE document of "
+                f"{size} characters; Image Builder takes at most {INLINE_DOCUMENT_LIMIT} inline. "
+                "Shorten the script or split the step")
+        groups.append([phase])
+    return [_component_spec(step, group, split=len(groups) > 1, prefix=prefix, key=key) for group in groups]
+
+
+def _document_size(step: PreparedStep, phases: list) -> int:
+    return len(dump_document(component_document(step, phases)))
+
+
+def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: str, key: KmsKey) -> ComponentSpec:
+    """Name = hash of everything CreateComponent receives, so changed content is a new component.
+
+    The version stays 1.0.0: a component is shared by flavours with different
+    versions, and the name already changes with every change of content, so one
+    name never meets two different documents.
+    """
+    data = dump_document(component_document(step, phases))
+    description = f"{step.name} for {step.os}, rendered from the golden-images step catalogue"
+    platform = PLATFORMS[step.os]
+    digest = content_hash({"data": data, "platform": platform, "version": COMPONENT_VERSION,
+                           "description": description, "kms": key.identity})
+    if split:
+        kind = f"{step.os}-{'-'.join(p['name'] for p in phases)}"
+    else:
+        kind = f"{step.os}-check" if step.aws_managed_component else step.os
+    return ComponentSpec(name=_hashed_name(f"{prefix}-{step.name}-{kind}", digest), version=COMPONENT_VERSION,
+                         platform=platform, description=description, data=data, step=step.name)
+
+
+def recipe_entries(steps: list, *, prefix: str, region: str, key: KmsKey) -> list:
+    """The recipe's components in the flavour's order; an AWS-managed step adds its check after it."""
+    entries = []
+    for step in steps:
+        if step.aws_managed_component:
+            entries.append(RecipeEntry(managed_arn=managed_component_arn(step.aws_managed_component, region)))
+        entries.extend(RecipeEntry(component=spec) for spec in component_specs(step, prefix=prefix, key=key))
+    return entries
+
+
+# The root volume is resized only when the mapping names the parent image's root
+# device; any other name adds a second, empty volume.
+_ROOT_DEVICES = (("amazon-linux", "/dev/xvda"), ("al2023", "/dev/xvda"), ("amzn", "/dev/xvda"),
+                 ("debian", "/dev/xvda"))
+
+
+def root_device_name(flavour: Flavour) -> str:
+    parent = (flavour.base_image.aws or "").lower()
+    return next((device for marker, device in _ROOT_DEVICES if marker in parent), "/dev/sda1")
+
+
+def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey) -> str:
+    """Hash of the recipe's immutable content; the version is left out and stays the flavour's."""
+    digest = content_hash({
+        "components": [e.identity for e in entries],
+        "parent": flavour.base_image.aws,
+        "device": root_device_name(flavour),
+        "disk": flavour.build.disk_size(flavour.os),
+        "working_directory": WORKING_DIRECTORIES[flavour.os],
+        "description": flavour.description,
+        "kms": key.identity,
+    })
+    return _hashed_name(f"{prefix}-{flavour.name}", digest)
+
+
+def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix: str, region: str,
+                key: KmsKey, tags: dict) -> dict:
+    """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume."""
+    if len(component_arns) != len(entries):
+        raise RenderError("one component ARN per recipe entry is needed")
+    if len(entries) > RECIPE_COMPONENT_LIMIT:
+        raise RenderError(
+            f"flavour '{flavour.name}': its steps need {len(entries)} Image Builder components, a recipe takes at "
+            f"most {RECIPE_COMPONENT_LIMIT}; use fewer steps (AWS-managed steps count twice, steps too large "
+            "for one document count once per phase)")
+    return {
+        "name": recipe_name(flavour, entries, prefix=prefix, key=key),
+        "version": flavour.version,
+        "description": flavour.description,
+        "parent_image": flavour.base_image.aws,
+        "components": [{"component_arn": arn} for arn in component_arns],
+        "block_device_mappings": [{
+            "device_name": root_device_name(flavour),
+            "ebs": {
+                # pulumi-aws types these as Terraform's nullable-bool strings.
+                "encrypted": "true",
+                "delete_on_termination": "true",
+                "volume_type": "gp3",
+                "volume_size": flavour.build.disk_size(flavour.os),
+                "kms_key_id": key.arn(region),
+            },
+        }],
+        "working_directory": WORKING_DIRECTORIES[flavour.os],
+        "tags": tags,
+        "region": region,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Infrastructure, distribution, pipeline, lifecycle
+# ---------------------------------------------------------------------------
+def flavour_resource_name(prefix: str, flavour: Flavour) -> str:
+    return f"{prefix}-{flavour.name}"
+
+
+def instance_types(flavour: Flavour, aws: AwsSettings) -> list:
+    return list(flavour.build.aws_instance_types or getattr(aws.instance_types, flavour.os))
+
+
+def infrastructure_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, instance_profile_name: Any,
+                        log_bucket: Any, topic_arn: Any, tags: dict) -> dict:
+    """CreateInfrastructureConfiguration: where and how the build and test instances run."""
+    args = {
+        "name": flavour_resource_name(prefix, flavour),
+        "description": f"Build and test instances of {flavour.name}",
+        "instance_types": instance_types(flavour, aws),
+        "instance_profile_name": instance_profile_name,
+        "instance_metadata_options": {"http_tokens": "required"},
+        "terminate_instance_on_failure": True,
+        "logging": {"s3_logs": {"s3_bucket_name": log_bucket, "s3_key_prefix": f"{LOG_PREFIX}/{flavour.name}"}},
+        "sns_topic_arn": topic_arn,
+        "resource_tags": checked_tags(dict(tags), RESOURCE_TAG_LIMIT, f"flavour '{flavour.name}' build instances"),
+        "tags": tags,
+        "region": aws.region,
+    }
+    if aws.subnet_id:
+        args["subnet_id"] = aws.subnet_id
+    if aws.security_group_ids:
+        args["security_group_ids"] = list(aws.security_group_ids)
+    return args
+
+
+def ami_name(prefix: str, flavour: Flavour) -> str:
+    name = f"{prefix}-{flavour.name}-{flavour.version}-{{{{ imagebuilder:buildDate }}}}"
+    if len(name) > AMI_NAME_LIMIT:
+        raise RenderError(f"flavour '{flavour.name}': AMI name '{name}' is longer than {AMI_NAME_LIMIT} "
+                          "characters; use a shorter flavour name, version or stack name")
+    return name
+
+
+def ssm_parameter_name(aws: AwsSettings, flavour: Flavour) -> str:
+    return f"{aws.ssm_parameter_prefix}/{flavour.name}/latest"
+
+
+def distribution_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, key: KmsKey, account_id: Any,
+                      tags: dict) -> dict:
+    """CreateDistributionConfiguration: one entry per region, encrypted, shared privately, findable."""
+    sharing = aws.launch_permissions
+    launch_permission = {k: list(v) for k, v in (("user_ids", sharing.account_ids),
+                                                  ("organization_arns", sharing.organization_arns),
+                                                  ("organizational_unit_arns", sharing.organizational_unit_arns)) if v}
+    distributions = []
+    for region in aws.regions:
+        ami = {
+            "name": ami_name(prefix, flavour),
+            # EC2 (CreateImage, RegisterImage) takes AMI descriptions of up to 255 characters;
+            # Image Builder would accept 1024 and fail at distribution.
+            "description": flavour.description[:AMI_DESCRIPTION_LIMIT],
+            "ami_tags": tags,
+            "kms_key_id": key.arn(region),
+        }
+        if aws.target_account_ids:
+            ami["target_account_ids"] = list(aws.target_account_ids)
+        if launch_permission:
+            ami["launch_permission"] = launch_permission
+        entry = {
+            "region": region,
+            "ami_distribution_configuration": ami,
+            "ssm_parameter_configurations": [
+                {"parameter_name": ssm_parameter_name(aws, flavour), "data_type": "aws:ec2:image"},
+            ],
+        }
+        if flavour.os == "windows" and aws.fast_launch:
+            entry["fast_launch_configurations"] = [{
+                "enabled": True,
+                "account_id": account_id,
+                "max_parallel_launches": FAST_LAUNCH_PARALLEL_LAUNCHES,
+                "snapshot_configuration": {"target_resource_count": aws.fast_launch_snapshots},
+            }]
+        distributions.append(entry)
+    return {
+        "name": flavour_resource_name(prefix, flavour),
+        "description": f"Distribution of {flavour.name} to {', '.join(aws.regions)}",
+        "distributions": distributions,
+        "tags": tags,
+        "region": aws.region,
+    }
+
+
+def schedule_expression(schedule: Schedule) -> str:
+    """Image Builder's six-field cron: minute hour day-of-month month day-of-week year."""
+    if schedule.every == "day":
+        day_of_month, day_of_week = "*", "?"
+    elif schedule.every == "week":
+        day_of_month, day_of_week = "?", schedule.weekday[:3]
+    else:
+        day_of_month, day_of_week = str(schedule.on), "?"
+    return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
+
+
+def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, recipe_arn: Any,
+                  infrastructure_arn: Any, distribution_arn: Any, tags: dict) -> dict:
+    """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata."""
+    return {
+        "name": flavour_resource_name(prefix, flavour),
+        "description": f"{flavour.name}: {settings.schedule.describe()}",
+        "image_recipe_arn": recipe_arn,
+        "infrastructure_configuration_arn": infrastructure_arn,
+        "distribution_configuration_arn": distribution_arn,
+        "schedule": {
+            "schedule_expression": schedule_expression(settings.schedule),
+            "timezone": settings.schedule.timezone,
+            # The default start condition skips runs when no component or parent image
+            # changed, so the month's OS patches would never be picked up.
+            "pipeline_execution_start_condition": START_CONDITION,
+        },
+        "image_tests_configuration": {
+            "image_tests_enabled": True,
+            "timeout_minutes": min(flavour.tests.timeout_minutes, flavour.build.timeout_minutes),
+        },
+        "image_scanning_configuration": {"image_scanning_enabled": True},
+        "enhanced_image_metadata_enabled": True,
+        "status": "ENABLED",
+        "tags": tags,
+        "region": settings.aws.region,
+    }
+
+
+def lifecycle_policy_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, recipe: str,
+                          execution_role_arn: Any, tags: dict) -> dict:
+    """CreateLifecyclePolicy: deprecate old AMIs, then delete them with their snapshots.
+
+    Images are selected by recipe, not by tag: pipeline-built images carry only
+    the tags of the pipeline's `imageTags`, which pulumi-aws cannot set yet.
+    The version wildcard keeps every version of the recipe in scope.
+    """
+    keep = aws.lifecycle.keep_images
+    details = []
+    if aws.lifecycle.deprecate_after_days:
+        details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
+                        "filter": {"type": "AGE", "value": aws.lifecycle.deprecate_after_days, "unit": "DAYS"}})
+    elif keep > 1:
+        # Without an age, every image but the newest is deprecated: still launchable,
+        # hidden from AMI searches, so consumers drift towards the newest.
+        details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
+                        "filter": {"type": "COUNT", "value": 1}})
+    details.append({"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
+                    "filter": {"type": "COUNT", "value": keep}})
+    return {
+        "name": flavour_resource_name(prefix, flavour),
+        "description": f"Keep the newest {keep} images of {flavour.name}",
+        "execution_role": execution_role_arn,
+        "resource_type": "AMI_IMAGE",
+        "status": "ENABLED",
+        "policy_details": details,
+        "resource_selection": {"recipes": [{"name": recipe, "semantic_version": "x.x.x"}]},
+        "tags": tags,
+        "region": aws.region,
+    }
+
+
+def start_build_command(pipeline_arn: str, region: str) -> str:
+    return f"aws imagebuilder start-image-pipeline-execution --image-pipeline-arn {pipeline_arn} --region {region}"
+
+
+# ---------------------------------------------------------------------------
+# Shared infrastructure: policies and bucket rules
+# ---------------------------------------------------------------------------
+def assume_role_policy(service: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
+    ]}
+
+
+def log_write_policy(bucket_arn: str) -> dict:
+    """Build instances write their logs under the log prefix and nowhere else."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/{LOG_PREFIX}/*"},
+    ]}
+
+
+def log_bucket_policy(bucket_arn: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}
+
+
+def log_lifecycle_rules(days: int) -> list:
+    return [{
+        "id": "expire-build-logs",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"days": days},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+    }]
+
+
+_KEY_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+
+def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict:
+    """Key policy: the account administers the key; consumers of shared AMIs may use it.
+
+    Accounts that receive copies (target accounts) and accounts, organizations
+    and OUs with launch permission need the key to copy or launch encrypted
+    AMIs; CreateGrant is limited to grants for AWS resources (EBS volumes).
+    Image Builder's service-linked role publishes to the encrypted SNS topic.
+    It is matched by aws:PrincipalArn rather than named as principal, because it
+    exists only after the account's first Image Builder use and KMS refuses
+    policies naming principals that do not exist.
+    """
+    region = aws.region
+    root = f"arn:{partition(region)}:iam::{account_id}:root"
+    statements = [
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "ImageBuilderNotifications", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account_id,
+                                        "kms:ViaService": f"sns.{region}.amazonaws.com"},
+                       "ArnEquals": {"aws:PrincipalArn": image_builder_service_role_arn(account_id, region)}}},
+    ]
+    accounts = sorted(set(aws.target_account_ids) | set(aws.launch_permissions.account_ids))
+    if accounts:
+        principals = [f"arn:{partition(region)}:iam::{a}:root" for a in accounts]
+        statements += [
+            {"Sid": "SharedAccountsUseKey", "Effect": "Allow", "Principal": {"AWS": principals},
+             "Action": _KEY_USE, "Resource": "*"},
+            {"Sid": "SharedAccountsGrantToEbs", "Effect": "Allow", "Principal": {"AWS": principals},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        ]
+    org_ids = sorted({arn.rsplit("/", 1)[-1] for arn in aws.launch_permissions.organization_arns})
+    ou_paths = sorted({f"{arn.split('/')[1]}/*/{arn.split('/')[2]}/*"
+                       for arn in aws.launch_permissions.organizational_unit_arns})
+    for sid, key, values in (("Organizations", "aws:PrincipalOrgID", org_ids),
+                             ("OrganizationalUnits", "aws:PrincipalOrgPaths", ou_paths)):
+        if values:
+            operator = "StringEquals" if key == "aws:PrincipalOrgID" else "ForAnyValue:StringLike"
+            statements += [
+                {"Sid": f"{sid}UseKey", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": _KEY_USE,
+                 "Resource": "*", "Condition": {operator: {key: values}}},
+                {"Sid": f"{sid}GrantToEbs", "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": "kms:CreateGrant", "Resource": "*",
+                 "Condition": {operator: {key: values}, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# ---------------------------------------------------------------------------
+# Up-front checks: reported with the other problems, before anything is created
+# ---------------------------------------------------------------------------
+def aws_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: Any, settings_source: str,
+                 stack: str) -> list:
+    """AWS limits a valid model can still exceed: key regions, tag counts, recipe size, AMI names.
+
+    flavours: (flavour, source file) pairs. Renders everything the components will
+    render, with placeholder ARNs, and turns each RenderError into a Problem.
+    """
+    from ..model.errors import Problem
+
+    aws = settings.aws
+    problems = []
+    key = KmsKey(identity="stack-key", arns={region: f"arn:aws:kms:{region}:000000000000:key/check"
+                                              for region in aws.regions})
+    if aws.kms_key_arn:
+        try:
+            key = configured_key(aws.kms_key_arn, aws.regions)
+        except RenderError as err:
+            problems.append(Problem(settings_source, "golden-images:aws.kms_key_arn", str(err)))
+    prefix = name_prefix(stack)
+    for flavour, source in flavours:
+        if "aws" not in flavour.enabled_clouds(settings.clouds):
+            continue
+        checks = (
+            ("tags", lambda: flavour_tags(settings, flavour, "0" * 40)),
+            ("steps", lambda: _render_recipe(flavour, catalogue, prefix, aws.region, key)),
+            ("name", lambda: ami_name(prefix, flavour)),
+        )
+        for path, check in checks:
+            try:
+                check()
+            except RenderError as err:
+                problems.append(Problem(source, path, str(err)))
+    return problems
+
+
+def _render_recipe(flavour: Flavour, catalogue: Any, prefix: str, region: str, key: KmsKey) -> dict:
+    from ..model.prepared import prepare_flavour
+
+    entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
+    return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={})
