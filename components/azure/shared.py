@@ -4,13 +4,159 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
+from pulumi_azure_native import authorization, compute, managedidentity, resources
+from pulumi_command import local
 
 from ..model.settings import StackSettings
+from .render import (
+    RUNNER_ACTIONS,
+    FactoryNames,
+    builder_actions,
+    vnet_group_ids,
+    vnet_ids,
+)
+
+# Azure documents that role assignments can take up to ten minutes to take effect;
+# in practice a few minutes. Image Builder acts with its identity when a template is
+# created and when it builds, so templates wait this long after the builder's
+# assignments are first made (and again whenever they change), never on later applies.
+ROLE_PROPAGATION_SECONDS = 300
 
 
 class AzureSharedInfrastructure(pulumi.ComponentResource):
-    """Placeholder until the Azure VM Image Builder factory lands."""
+    """Resource group, gallery, identities and least-privilege roles, once per stack."""
 
     def __init__(self, name: str, *, settings: StackSettings, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("golden-images:azure:SharedInfrastructure", name, None, opts)
-        self.register_outputs({})
+        azure = settings.azure
+        self.names = names = FactoryNames.for_stack(pulumi.get_stack(), azure)
+        tags = dict(settings.tags)
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+
+        self.subscription_id = authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).subscription_id
+
+        self.resource_group = resources.ResourceGroup(
+            "factory",
+            resource_group_name=names.resource_group,
+            location=azure.location,
+            tags=tags,
+            opts=kept,
+        )
+        sharing = {"permissions": "Groups"} if azure.share_with_subscriptions else None
+        self.gallery = compute.Gallery(
+            "gallery",
+            gallery_name=names.gallery,
+            resource_group_name=self.resource_group.name,
+            location=azure.location,
+            description=f"Golden images of stack {names.stack}, built by Azure VM Image Builder",
+            sharing_profile=sharing,
+            tags=tags,
+            opts=kept,
+        )
+        self.builder_identity = managedidentity.UserAssignedIdentity(
+            "builder",
+            resource_name_=names.builder_identity,
+            resource_group_name=self.resource_group.name,
+            location=azure.location,
+            tags=tags,
+            opts=child,
+        )
+        self.scheduler_identity = managedidentity.UserAssignedIdentity(
+            "scheduler",
+            resource_name_=names.scheduler_identity,
+            resource_group_name=self.resource_group.name,
+            location=azure.location,
+            tags=tags,
+            opts=child,
+        )
+
+        # Builds: publish versions into this gallery and join the build subnets. Custom
+        # roles are assignable at group level, so the definition names the factory group
+        # and the networks' groups while each assignment stays on the gallery or network.
+        builder_role = authorization.RoleDefinition(
+            "builder-role",
+            scope=self.resource_group.id,
+            role_name=self.subscription_id.apply(names.builder_role),
+            description="Azure VM Image Builder builds: write image versions into the golden-images gallery "
+            "and join the build subnets; nothing else.",
+            role_type="CustomRole",
+            permissions=[{"actions": builder_actions(azure), "not_actions": []}],
+            assignable_scopes=[self.resource_group.id, *vnet_group_ids(azure)],
+            opts=child,
+        )
+        self.builder_assignments = [
+            self._assign("builder-gallery", builder_role, self.builder_identity, self.gallery.id,
+                         "Image Builder publishes golden image versions into this gallery")
+        ]
+        for vnet in vnet_ids(azure):
+            self.builder_assignments.append(
+                self._assign(f"builder-network-{vnet.rsplit('/', 1)[-1]}", builder_role, self.builder_identity,
+                             vnet, "Image Builder places build VMs in this network")
+            )
+
+        # Schedules: start builds of templates in the factory group, nothing more.
+        runner_role = authorization.RoleDefinition(
+            "runner-role",
+            scope=self.resource_group.id,
+            role_name=self.subscription_id.apply(names.runner_role),
+            description="Start Azure VM Image Builder builds of the golden-images templates; nothing else.",
+            role_type="CustomRole",
+            permissions=[{"actions": list(RUNNER_ACTIONS), "not_actions": []}],
+            assignable_scopes=[self.resource_group.id],
+            opts=child,
+        )
+        self.runner_assignment = self._assign("scheduler-runner", runner_role, self.scheduler_identity,
+                                              self.resource_group.id, "Scheduled rebuilds run image templates")
+
+        # Ordering that Azure does not enforce: a role assignment exists at once but is
+        # honoured only after it has propagated, and a template created (or run) before
+        # then fails its permission check. Templates therefore depend on this wait, which
+        # depends on every builder assignment and is replaced whenever one of them is.
+        self.builder_ready = local.Command(
+            "builder-roles-propagated",
+            create=f"sleep {ROLE_PROPAGATION_SECONDS}",
+            triggers=[assignment.id for assignment in self.builder_assignments],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.builder_assignments),
+        )
+
+        if azure.share_with_subscriptions:
+            # The gallery's group membership is set by its `share` action, which no
+            # resource type models. Reset before re-adding so removals take effect.
+            self.sharing = local.Command(
+                "gallery-sharing",
+                create=pulumi.Output.all(self.subscription_id, self.gallery.name).apply(
+                    lambda args: f"az sig share add --subscription {args[0]} --resource-group {names.resource_group} "
+                    f"--gallery-name {args[1]} --subscription-ids {' '.join(azure.share_with_subscriptions)}"
+                ),
+                delete=pulumi.Output.all(self.subscription_id, self.gallery.name).apply(
+                    lambda args: f"az sig share reset --subscription {args[0]} "
+                    f"--resource-group {names.resource_group} --gallery-name {args[1]}"
+                ),
+                triggers=list(azure.share_with_subscriptions),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gallery], delete_before_replace=True),
+            )
+
+        self.register_outputs(
+            {
+                "resource_group": self.resource_group.name,
+                "gallery_id": self.gallery.id,
+                "builder_identity_id": self.builder_identity.id,
+                "scheduler_identity_id": self.scheduler_identity.id,
+            }
+        )
+
+    def _assign(self, name: str, role: authorization.RoleDefinition,
+                identity: managedidentity.UserAssignedIdentity, scope, description: str):
+        # principalType spares the assignment Entra ID's replication delay for new identities.
+        return authorization.RoleAssignment(
+            name,
+            scope=scope,
+            role_definition_id=role.id,
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            description=description,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

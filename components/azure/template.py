@@ -1,16 +1,180 @@
-"""One flavour's Azure VM Image Builder template."""
+"""One flavour's Azure VM Image Builder factory: image definition, template, schedule."""
 from __future__ import annotations
 
 from typing import Optional
 
 import pulumi
+from pulumi_azure_native import compute, logic, virtualmachineimages
+from pulumi_command import local
+
+from ..model.flavour import Flavour
+from ..model.prepared import prepare_flavour
+from ..model.settings import StackSettings
+from ..model.steps import Catalogue
+from .render import (
+    TemplateRefs,
+    describe_schedule,
+    image_tags,
+    render_image_definition,
+    render_schedule_workflow,
+    render_template,
+    run_command,
+    run_uri,
+    staging_group_name,
+    symbolic_refs,
+    template_digest,
+    template_name,
+)
+from .shared import AzureSharedInfrastructure
+
+# Rendered request fields -> VirtualMachineImageTemplate arguments. Every field the
+# renderer produces must be listed: a missing one would silently not be deployed.
+TEMPLATE_ARGUMENTS = {
+    "source": "source",
+    "customize": "customize",
+    "validate": "validate",
+    "distribute": "distribute",
+    "vmProfile": "vm_profile",
+    "buildTimeoutInMinutes": "build_timeout_in_minutes",
+    "optimize": "optimize",
+    "errorHandling": "error_handling",
+    "stagingResourceGroup": "staging_resource_group",
+    "managedResourceTags": "managed_resource_tags",
+}
 
 
 class AzureImageTemplate(pulumi.ComponentResource):
-    """Placeholder until the Azure VM Image Builder factory lands."""
+    """Gallery image definition, content-named image template and its scheduled rebuild."""
 
-    def __init__(self, name: str, *, flavour, catalogue, settings, shared,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        flavour: Flavour,
+        catalogue: Catalogue,
+        settings: StackSettings,
+        shared: AzureSharedInfrastructure,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
         super().__init__("golden-images:azure:ImageTemplate", name, None, opts)
-        self.summary = {"regions": [r.region for r in settings.azure.replicas]}
-        self.register_outputs({})
+        azure = settings.azure
+        names = shared.names
+        steps = prepare_flavour(flavour, catalogue, "azure")
+        tags = image_tags(settings, flavour)
+        child = pulumi.ResourceOptions(parent=self)
+
+        definition = render_image_definition(flavour, settings, names)
+        # Removing a flavour must not fail the apply: Azure refuses to delete a definition
+        # that still holds versions, and VMs may still be built from them.
+        self.image = compute.GalleryImage(
+            f"{name}-image",
+            gallery_name=shared.gallery.name,
+            resource_group_name=shared.resource_group.name,
+            gallery_image_name=definition["galleryImageName"],
+            location=definition["location"],
+            description=definition["description"],
+            identifier=definition["identifier"],
+            os_type=definition["osType"],
+            os_state=definition["osState"],
+            hyper_v_generation=definition["hyperVGeneration"],
+            architecture=definition["architecture"],
+            features=definition.get("features"),
+            tags=definition["tags"],
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+
+        # Templates cannot be updated in place, so the name carries a hash of everything
+        # the template is made of (rendered with ids spelled from names). A change is a
+        # new template in a new, empty staging group, created before the old one goes.
+        self.template_name = template_name(
+            flavour, template_digest(render_template(flavour, steps, settings, symbolic_refs(names, flavour)))
+        )
+        self.staging_group = staging_group_name(names, self.template_name)
+        refs = TemplateRefs(
+            identity_id=shared.builder_identity.id,
+            gallery_image_id=self.image.id,
+            staging_resource_group_id=pulumi.Output.concat(
+                "/subscriptions/", shared.subscription_id, "/resourceGroups/", self.staging_group
+            ),
+        )
+        body = render_template(flavour, steps, settings, refs)
+        properties = body["properties"]
+        unmapped = set(properties) - set(TEMPLATE_ARGUMENTS)
+        if unmapped:
+            raise AssertionError(f"rendered template fields without an argument: {sorted(unmapped)}")
+        self.template = virtualmachineimages.VirtualMachineImageTemplate(
+            f"{name}-template",
+            image_template_name=self.template_name,
+            resource_group_name=shared.resource_group.name,
+            location=body["location"],
+            tags=body["tags"],
+            identity=body["identity"],
+            **{argument: properties[field] for field, argument in TEMPLATE_ARGUMENTS.items()},
+            # Waiting on builder_ready orders the template after its identity's role
+            # assignments have propagated (see AzureSharedInfrastructure). Any change
+            # replaces the template, new one first, so the schedule switches before the
+            # old template and its staging group are deleted.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[shared.builder_ready],
+                replace_on_changes=["*"],
+                delete_before_replace=False,
+            ),
+        )
+
+        if azure.source_image_trigger:
+            # Needs the subscription feature Microsoft.VirtualMachineImages/Triggers.
+            virtualmachineimages.Trigger(
+                f"{name}-source-image-trigger",
+                image_template_name=self.template.name,
+                resource_group_name=shared.resource_group.name,
+                kind="SourceImage",
+                trigger_name="source",
+                opts=child,
+            )
+
+        workflow_name = names.workflow(flavour)
+        self.schedule = logic.Workflow(
+            f"{name}-schedule",
+            workflow_name=workflow_name,
+            resource_group_name=shared.resource_group.name,
+            location=azure.location,
+            state="Enabled",
+            identity={"type": "UserAssigned", "user_assigned_identities": [shared.scheduler_identity.id]},
+            definition=render_schedule_workflow(
+                settings.schedule,
+                run_uri=self.template.id.apply(run_uri),
+                identity_id=shared.scheduler_identity.id,
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[shared.runner_assignment]),
+        )
+
+        if azure.build_on_deploy:
+            # Runs on the machine that deploys (needs a signed-in Azure CLI), once per
+            # template: a new template is a new trigger value and so a new run.
+            local.Command(
+                f"{name}-build-on-deploy",
+                create=shared.subscription_id.apply(
+                    lambda subscription: f"{run_command(self.template_name, names.resource_group)} "
+                    f"--subscription {subscription}"
+                ),
+                triggers=[self.template.id],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.template]),
+            )
+
+        self.summary = {
+            "gallery_image_id": self.image.id,
+            "template_name": self.template_name,
+            "run_command": run_command(self.template_name, names.resource_group),
+            "regions": [replica.region for replica in azure.replicas],
+            "schedule": f"{describe_schedule(settings.schedule)} by Logic App {workflow_name}",
+        }
+        self.register_outputs(
+            {
+                "gallery_image_id": self.image.id,
+                "template_id": self.template.id,
+                "template_name": self.template_name,
+                "schedule_id": self.schedule.id,
+            }
+        )

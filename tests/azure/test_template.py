@@ -1,0 +1,306 @@
+"""The Azure factory as the real program registers it under the mock engine (the `make plan` engine)."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components.azure import render
+from components.mocks import SUBSCRIPTION_ID
+from components.model.loader import load_inputs
+from components.model.prepared import prepare_flavour
+from components.plan import ROOT, Plan, UserError, stack_config
+
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+GALLERY_IMAGE = "azure-native:compute:GalleryImage"
+WORKFLOW = "azure-native:logic:Workflow"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+DEFINITION = "azure-native:authorization:RoleDefinition"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+COMMAND = "command:local:Command"
+TRIGGER = "azure-native:virtualmachineimages:Trigger"
+SUB = f"/subscriptions/{SUBSCRIPTION_ID}"
+# Built-in roles that must never be handed out by this program.
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+STACKS = ["dev", "prod"]
+
+
+def inputs_of(stack: str, root=ROOT, config=None):
+    config = config if config is not None else stack_config(stack, root)[0]
+    return load_inputs({k: v for k, v in config.items() if k.startswith("golden-images:")},
+                       f"Pulumi.{stack}.yaml", root / "image_flavours", root)
+
+
+def azure_flavours(stack: str):
+    loaded = inputs_of(stack)
+    return [i.flavour for i in loaded.flavours if "azure" in i.flavour.enabled_clouds(loaded.settings.clouds)], loaded
+
+
+def one(resources: list, what: str):
+    assert len(resources) == 1, f"expected one {what}, found {len(resources)}"
+    return resources[0]
+
+
+def under(plan: Plan, flavour: str, typ: str) -> list:
+    component = one([r for r in plan.resources if r.type == "golden-images:azure:ImageTemplate" and r.name == flavour],
+                    f"azure component {flavour}")
+    return [r for r in plan.children(component.urn) if r.type == typ]
+
+
+def numbers_as_floats(value):
+    """Mocks deliver ints as floats; compare renderings the same way."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [numbers_as_floats(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestTemplateInputs:
+    def test_the_provider_receives_exactly_the_rendering(self, plans, stack):
+        flavours, loaded = azure_flavours(stack)
+        assert flavours
+        names = render.FactoryNames.for_stack(stack, loaded.settings.azure)
+        for flavour in flavours:
+            template = one(under(plans[stack], flavour.name, TEMPLATE), "template")
+            image = one(under(plans[stack], flavour.name, GALLERY_IMAGE), "image definition")
+            steps = prepare_flavour(flavour, loaded.catalogue, "azure")
+            expected_name = render.template_name(flavour, render.template_digest(
+                render.render_template(flavour, steps, loaded.settings, render.symbolic_refs(names, flavour))))
+            group = f"{SUB}/resourceGroups/{names.resource_group}"
+            refs = render.TemplateRefs(
+                identity_id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{names.builder_identity}",
+                gallery_image_id=f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images/{flavour.name}",
+                staging_resource_group_id=f"{SUB}/resourceGroups/{render.staging_group_name(names, expected_name)}",
+            )
+            body = numbers_as_floats(render.render_template(flavour, steps, loaded.settings, refs))
+            assert template.inputs == {
+                "imageTemplateName": expected_name,
+                "resourceGroupName": names.resource_group,
+                "location": body["location"],
+                "tags": body["tags"],
+                "identity": body["identity"],
+                **body["properties"],
+            }
+            assert image.inputs["galleryImageName"] == flavour.name
+            assert image.inputs["hyperVGeneration"] == flavour.base_image.azure.hyper_v_generation
+
+    def test_templates_are_replaced_new_one_first_after_the_roles_propagated(self, plans, stack):
+        plan = plans[stack]
+        wait = one([r for r in plan.of_type(COMMAND) if r.name == "builder-roles-propagated"], "propagation wait")
+        assignments = [r for r in plan.of_type(ASSIGNMENT) if r.name.startswith("builder-")]
+        assert assignments
+        assert {a.urn for a in assignments} <= set(wait.options["dependsOn"])
+        seconds = int(wait.inputs["create"].split()[-1])
+        assert wait.inputs["create"] == f"sleep {seconds}" and seconds >= 120
+        for template in plan.of_type(TEMPLATE):
+            assert wait.urn in template.options["dependsOn"]
+            assert template.options["replaceOnChanges"] == ["*"]
+            assert template.options["deleteBeforeReplace"] is False
+
+    def test_each_template_has_its_own_staging_group(self, plans, stack):
+        templates = plans[stack].of_type(TEMPLATE)
+        groups = [t.inputs["stagingResourceGroup"] for t in templates]
+        assert len(set(groups)) == len(templates)
+        for template in templates:
+            assert template.inputs["stagingResourceGroup"].startswith(f"{SUB}/resourceGroups/")
+            assert template.inputs["stagingResourceGroup"].endswith(template.inputs["imageTemplateName"])
+
+    def test_error_handling_per_stack(self, plans, stack):
+        expected = {"dev": "abort", "prod": "cleanup"}[stack]
+        for template in plans[stack].of_type(TEMPLATE):
+            assert template.inputs["errorHandling"] == {"onCustomizerError": expected, "onValidationError": expected}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestPermissions:
+    def test_no_assignment_at_subscription_scope_and_no_builtin_power_roles(self, plans, stack):
+        plan = plans[stack]
+        definitions = {r.name: r for r in plan.of_type(DEFINITION)}
+        assert set(definitions) == {"builder-role", "runner-role"}
+        for assignment in plan.of_type(ASSIGNMENT):
+            scope = assignment.inputs["scope"]
+            assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
+            role = assignment.inputs["roleDefinitionId"]
+            assert CONTRIBUTOR not in role and OWNER not in role
+            assert assignment.inputs["principalType"] == "ServicePrincipal"
+        for definition in definitions.values():
+            for permission in definition.inputs["permissions"]:
+                assert all("*" not in action for action in permission["actions"])
+            assert all(s.startswith(f"{SUB}/resourceGroups/") for s in definition.inputs["assignableScopes"])
+
+    def test_builder_may_publish_into_this_gallery_only(self, plans, stack):
+        plan = plans[stack]
+        [gallery] = plan.of_type("azure-native:compute:Gallery")
+        assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-gallery"], "gallery assignment")
+        gallery_id = f"{SUB}/resourceGroups/{gallery.inputs['resourceGroupName']}/providers/Microsoft.Compute/galleries/{gallery.inputs['galleryName']}"
+        assert assignment.inputs["scope"] == gallery_id
+        role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
+        assert role.inputs["permissions"] == [{"actions": list(render.GALLERY_ACTIONS), "notActions": []}]
+
+    def test_schedule_identity_may_only_run_templates_in_the_factory_group(self, plans, stack):
+        plan = plans[stack]
+        role = one([r for r in plan.of_type(DEFINITION) if r.name == "runner-role"], "runner role")
+        assert role.inputs["permissions"] == [{"actions": list(render.RUNNER_ACTIONS), "notActions": []}]
+        assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "scheduler-runner"], "runner assignment")
+        group = one(plan.of_type("azure-native:resources:ResourceGroup"), "factory group")
+        assert assignment.inputs["scope"] == f"{SUB}/resourceGroups/{group.inputs['resourceGroupName']}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestSchedule:
+    def test_workflow_runs_its_flavours_current_template(self, plans, stack):
+        flavours, loaded = azure_flavours(stack)
+        names = render.FactoryNames.for_stack(stack, loaded.settings.azure)
+        scheduler = one([r for r in plans[stack].of_type(IDENTITY) if r.name == "scheduler"], "scheduler identity")
+        scheduler_id = (f"{SUB}/resourceGroups/{names.resource_group}/providers/"
+                        f"Microsoft.ManagedIdentity/userAssignedIdentities/{scheduler.inputs['resourceName']}")
+        for flavour in flavours:
+            template = one(under(plans[stack], flavour.name, TEMPLATE), "template")
+            workflow = one(under(plans[stack], flavour.name, WORKFLOW), "workflow")
+            template_id = (f"{SUB}/resourceGroups/{names.resource_group}/providers/"
+                           f"Microsoft.VirtualMachineImages/imageTemplates/{template.inputs['imageTemplateName']}")
+            action = workflow.inputs["definition"]["actions"]["Run_image_template"]["inputs"]
+            assert action["uri"] == f"https://management.azure.com{template_id}/run?api-version=2024-02-01"
+            assert action["authentication"]["identity"] == scheduler_id
+            assert workflow.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [scheduler_id]}
+            assert workflow.inputs["state"] == "Enabled"
+
+    def test_recurrence_is_the_stack_schedule(self, plans, stack):
+        expected = {
+            "dev": {"frequency": "Week", "interval": 1.0, "timeZone": "W. Europe Standard Time",
+                    "schedule": {"hours": [2.0], "minutes": [0.0], "weekDays": ["Sunday"]}},
+            "prod": {"frequency": "Month", "interval": 1.0, "timeZone": "W. Europe Standard Time",
+                     "schedule": {"hours": [3.0], "minutes": [0.0], "monthDays": [15.0]}},
+        }[stack]
+        workflows = plans[stack].of_type(WORKFLOW)
+        assert workflows
+        for workflow in workflows:
+            assert workflow.inputs["definition"]["triggers"]["Recurrence"]["recurrence"] == expected
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_summary_per_flavour(plans, stack):
+    flavours, loaded = azure_flavours(stack)
+    outputs = plans[stack].outputs["flavours"]
+    for flavour in flavours:
+        summary = outputs[flavour.name]["azure"]
+        template = one(under(plans[stack], flavour.name, TEMPLATE), "template")
+        name = template.inputs["imageTemplateName"]
+        group = template.inputs["resourceGroupName"]
+        assert set(summary) == {"gallery_image_id", "template_name", "run_command", "regions", "schedule"}
+        assert summary["template_name"] == name
+        assert summary["run_command"] == f"az image builder run -n {name} -g {group} --no-wait"
+        assert summary["gallery_image_id"].endswith(f"/images/{flavour.name}")
+        assert summary["regions"] == [r.region for r in loaded.settings.azure.replicas]
+
+
+def test_shared_resources_protected_in_prod_only(plans):
+    for stack, protected in (("dev", False), ("prod", True)):
+        for typ in ("azure-native:resources:ResourceGroup", "azure-native:compute:Gallery"):
+            assert all(r.options["protect"] is protected for r in plans[stack].of_type(typ)), (stack, typ)
+    assert all(r.options["retainOnDelete"] for r in plans["prod"].of_type(GALLERY_IMAGE))
+
+
+def test_defaults_leave_optional_parts_out(plans):
+    dev = plans["dev"]
+    assert not dev.of_type(TRIGGER)
+    assert {r.name for r in dev.of_type(COMMAND) if r.parent and "ImageTemplate" in r.parent} == set()
+    assert all("vnetConfig" not in t.inputs["vmProfile"] for t in dev.of_type(TEMPLATE))
+    assert [r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")] == ["builder-gallery"]
+
+
+# ---------------------------------------------------------------------------
+# Stack flags, on a scratch copy of the project
+# ---------------------------------------------------------------------------
+SUBNET = (f"{SUB}/resourceGroups/network/providers/Microsoft.Network/virtualNetworks/build-vnet/subnets/")
+
+
+def with_azure(project, **changes) -> dict:
+    config = copy.deepcopy(project.config("dev"))
+    config["golden-images:azure"] = {**config["golden-images:azure"], **changes}
+    return config
+
+
+def test_optional_flags(project):
+    plan = project.plan("dev", config=with_azure(
+        project, source_image_trigger=True, build_on_deploy=True,
+        subnet_id=SUBNET + "builds", container_instance_subnet_id=SUBNET + "aci"))
+    templates = plan.of_type(TEMPLATE)
+    triggers = plan.of_type(TRIGGER)
+    assert sorted(t.inputs["imageTemplateName"] for t in triggers) == sorted(t.inputs["imageTemplateName"] for t in templates)
+    assert all(t.inputs["kind"] == "SourceImage" for t in triggers)
+
+    runs = [r for r in plan.of_type(COMMAND) if r.name.endswith("-build-on-deploy")]
+    assert len(runs) == len(templates)
+    for template in templates:
+        name, group = template.inputs["imageTemplateName"], template.inputs["resourceGroupName"]
+        [run] = [r for r in runs if name in r.inputs["create"]]
+        assert run.inputs["create"] == f"az image builder run -n {name} -g {group} --no-wait --subscription {SUBSCRIPTION_ID}"
+        assert template.urn in run.options["dependsOn"]
+        assert template.inputs["vmProfile"]["vnetConfig"] == {
+            "subnetId": SUBNET + "builds", "containerInstanceSubnetId": SUBNET + "aci"}
+
+    network = one([r for r in plan.of_type(ASSIGNMENT) if r.name.startswith("builder-network-")], "network assignment")
+    assert network.inputs["scope"] == SUBNET.rstrip("/").rsplit("/subnets", 1)[0]
+    wait = one([r for r in plan.of_type(COMMAND) if r.name == "builder-roles-propagated"], "propagation wait")
+    assert network.urn in wait.options["dependsOn"]
+    role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
+    assert set(render.NETWORK_ACTIONS) <= set(role.inputs["permissions"][0]["actions"])
+    assert f"{SUB}/resourceGroups/network" in role.inputs["assignableScopes"]
+
+
+def test_unmapped_time_zone_stops_the_program(project):
+    config = copy.deepcopy(project.config("dev"))
+    config["golden-images:schedule"] = {**config["golden-images:schedule"], "timezone": "Asia/Kathmandu"}
+    with pytest.raises(UserError, match=r"golden-images:schedule\.timezone: 'Asia/Kathmandu'"):
+        project.plan("dev", config=config)
+
+
+# ---------------------------------------------------------------------------
+# One step changes: only that flavour's template (and its staging group) change name
+# ---------------------------------------------------------------------------
+PHYSICAL_NAMES = ("imageTemplateName", "stagingResourceGroup", "galleryImageName", "galleryName", "workflowName",
+                  "resourceName", "resourceGroupName", "roleName")
+
+
+def physical_names(plan: Plan) -> dict:
+    return {
+        r.urn: {key: r.inputs[key] for key in PHYSICAL_NAMES if key in r.inputs}
+        for r in plan.resources
+        if r.custom and r.type.startswith("azure-native:")
+    }
+
+
+def test_changing_one_step_renames_only_that_template(project):
+    before = project.plan("dev")
+    changed = "windows-2022-core-dotnet"
+    text = project.flavour_text(f"{changed}.yaml")
+    assert "  - os-updates\n" in text
+    project.write_flavour(f"{changed}.yaml", text.replace("  - os-updates\n", "  - os-updates:\n      exclude: [KB5005463]\n", 1))
+    after = project.plan("dev")
+
+    old, new = physical_names(before), physical_names(after)
+    assert set(old) == set(new), "the same resources exist before and after"
+    renamed = {urn for urn in old if old[urn] != new[urn]}
+    [template] = [r for r in after.of_type(TEMPLATE) if r.name == f"{changed}-template"]
+    assert renamed == {template.urn}
+    assert set(k for k in old[template.urn] if old[template.urn][k] != new[template.urn][k]) == {
+        "imageTemplateName", "stagingResourceGroup"}
+
+    # The schedule keeps its name and is switched to the new template in place.
+    def workflow(plan):
+        return one([r for r in plan.of_type(WORKFLOW) if r.name == f"{changed}-schedule"], "workflow")
+
+    old_uri = workflow(before).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
+    new_uri = workflow(after).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
+    assert old_uri != new_uri and new[template.urn]["imageTemplateName"] in new_uri
+    others = [r for r in after.of_type(WORKFLOW) if r.name != f"{changed}-schedule"]
+    assert others and all(r.inputs == next(b for b in before.of_type(WORKFLOW) if b.urn == r.urn).inputs for r in others)
+    assert "KB5005463" in str(template.inputs["customize"])
