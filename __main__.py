@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.golden_image import GoldenImage, create_shared
+from components.golden_image import GoldenImage, cloud_problems, create_shared
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from components.stack import read_config, settings_source, source_commit
@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent
 # with every problem listed and no resource registered.
 try:
     inputs = load_inputs(read_config(), settings_source(), ROOT / "image_flavours", ROOT)
+    problems = cloud_problems(inputs, settings_source(), pulumi.get_stack())
+    if problems:
+        raise ValidationFailed(problems)
 except ValidationFailed as failed:
     raise pulumi.RunError(failed.report()) from None
 
@@ -30,3 +33,6 @@ images = [
 ]
 
 pulumi.export("flavours", {image._name: image.summary for image in images})
+for warning in inputs.warnings:
+    pulumi.log.warn(str(warning))
+pulumi.export("applications", inputs.applications)

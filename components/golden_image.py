@@ -19,6 +19,22 @@ class SharedInfrastructure:
     azure: Optional[Any] = None
 
 
+def cloud_problems(inputs, settings_source: str, stack: str) -> list:
+    """Each enabled cloud's own limits, checked on valid inputs before anything is created."""
+    settings = inputs.settings
+    pairs = [(item.flavour, item.source) for item in inputs.flavours]
+    problems = []
+    if "aws" in settings.clouds:
+        from .aws.render import aws_problems
+
+        problems.extend(aws_problems(settings, pairs, inputs.catalogue, settings_source, stack))
+    if "azure" in settings.clouds:
+        from .azure.render import azure_problems
+
+        problems.extend(azure_problems(settings, pairs, inputs.catalogue, settings_source))
+    return problems
+
+
 def create_shared(settings: StackSettings) -> SharedInfrastructure:
     """IAM, buckets, keys, galleries and identities: once per stack, not once per flavour."""
     aws = azure = None

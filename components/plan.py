@@ -264,8 +264,11 @@ def summary(plan: Plan) -> str:
         lines.append(f"Shared per stack ({len(shared)}):")
         lines.extend(f"  {count} x {typ}" for typ, count in sorted(counts.items()))
         lines.append("")
+    from .model.applications import summary_lines
+
+    lines.extend(summary_lines(plan.outputs.get("applications"), flavours))
     for key, value in plan.outputs.items():
-        if key != "flavours":
+        if key not in ("flavours", "applications"):
             lines.append(f"output {key}: {json.dumps(value)}")
     return "\n".join(lines).rstrip() + "\n"
 

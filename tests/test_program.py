@@ -46,6 +46,7 @@ def test_stack_selects_flavours_and_clouds(project):
     config = project.config("dev")
     config["golden-images:flavours"] = ["ubuntu-2404"]
     config["golden-images:clouds"] = ["aws"]
+    (project.flavours / "applications.yaml").unlink()  # its Windows applications need a Windows flavour
     plan = project.plan("dev", config=config)
     assert [c.name for c in plan.of_type("golden-images:index:GoldenImage")] == ["ubuntu-2404"]
     assert plan.outputs["flavours"]["ubuntu-2404"]["clouds"] == ["aws"]
@@ -85,6 +86,17 @@ BAD_SETTINGS = {
     "time zone": ("golden-images:schedule", {"every": "week", "on": "sunday", "timezone": "CET+1"}, "golden-images:schedule.timezone: unknown time zone 'CET+1'"),
     "aws region": ("golden-images:aws", {"region": "eu-west-1", "distribution_regions": ["eu-west-7"]}, "golden-images:aws.distribution_regions[0]: unknown AWS region 'eu-west-7'"),
     "azure region": ("golden-images:azure", {"location": "europe-west"}, "golden-images:azure.location: unknown Azure region 'europe-west'"),
+    # Cloud limits a valid model can still exceed are checked up front too.
+    "single-region key": (
+        "golden-images:aws",
+        {"region": "eu-west-1", "distribution_regions": ["eu-west-1", "us-east-1"],
+         "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        "golden-images:aws.kms_key_arn: aws.kms_key_arn arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab is a single-Region key",
+    ),
+    "azure time zone": (
+        "golden-images:schedule", {"every": "week", "on": "sunday", "timezone": "Asia/Kathmandu"},
+        "golden-images:schedule.timezone: 'Asia/Kathmandu'",
+    ),
 }
 
 

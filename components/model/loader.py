@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from .applications import check_applications
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour
-from .secrets import find_secret_values
+from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
-from .steps import Catalogue, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
 
 # Files in image_flavours/ that are not flavours.
 NON_FLAVOUR_FILES = {"applications.yaml"}
@@ -34,6 +35,8 @@ class Inputs:
     settings: StackSettings
     flavours: list  # LoadedFlavour, in file order, filtered to the stack's selection
     catalogue: Catalogue
+    applications: dict = field(default_factory=dict)  # application -> owner, os, needs, served_by (a stack output)
+    warnings: list = field(default_factory=list)  # Problem: reported, never fatal
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -158,13 +161,17 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
 def _check_value(param, value) -> list[str]:
     import re
 
-    expected = {"string": str, "integer": int, "boolean": bool, "list": list}[param.type]
+    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
     if param.type == "list":
         for entry in value:
             if not isinstance(entry, str) or not entry or any(c.isspace() for c in entry):
                 return [f"list entries must be non-empty strings without spaces, got {entry!r}"]
+    if param.type == "file" and (
+        not re.fullmatch(r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+", value) or any(part in (".", "..") for part in value.split("/"))
+    ):
+        return [f"{value!r} is not a path inside image_flavours/ (use forward slashes, no '..', e.g. tests/web.Tests.ps1)"]
     if param.secret_reference and not is_secret_reference(value):
         return [
             "takes a reference, not a value: a Secrets Manager ARN or 'secretsmanager:<name>', an SSM "
@@ -175,6 +182,44 @@ def _check_value(param, value) -> list[str]:
     if param.pattern and isinstance(value, str) and not re.fullmatch(param.pattern, value):
         return [f"{value!r} does not match {param.pattern}"]
     return []
+
+
+def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -> tuple[LoadedFlavour, list[Problem]]:
+    """Replace each file parameter's path (relative to image_flavours/) by the file's text.
+
+    The build instance has no checkout of this repository, so a file shipped with a flavour
+    (a test suite) travels inside the step; it is size-limited and scanned for secrets here.
+    """
+    problems: list[Problem] = []
+    steps = []
+    root = flavours_dir.resolve()
+    for index, use in enumerate(item.flavour.steps):
+        step = catalogue.get(use.name)
+        params = dict(use.params)
+        for key, param in (step.spec.parameters.items() if step else []):
+            if param.type != "file" or not isinstance(params.get(key), str):
+                continue
+            at = f"steps[{index}].{use.name}.{key}"
+            path = (flavours_dir / params[key]).resolve()
+            if root not in path.parents or not path.is_file():
+                problems.append(Problem(item.source, at, f"no file '{params[key]}' in {flavours_dir.name}/"))
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                problems.append(Problem(item.source, at, f"'{params[key]}' is not UTF-8 text"))
+                continue
+            if len(text) > MAX_FILE_PARAM_CHARS:
+                problems.append(
+                    Problem(item.source, at, f"'{params[key]}' has {len(text)} characters; at most {MAX_FILE_PARAM_CHARS} travel inside a build step")
+                )
+                continue
+            for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
+                problems.append(Problem(item.source, at, f"'{params[key]}' line {line} looks like a secret ({kind})"))
+            params[key] = text
+        steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
+    flavour = item.flavour.model_copy(update={"steps": steps})
+    return LoadedFlavour(flavour, item.source), problems
 
 
 def check_against_settings(item: LoadedFlavour, settings: StackSettings) -> list[Problem]:
@@ -202,8 +247,15 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
         raise ValidationFailed(problems + failed.problems) from None
     loaded, flavour_problems = load_flavour_files(flavours_dir, root)
     problems.extend(flavour_problems)
+    embedded = []
     for item in loaded:
-        problems.extend(check_steps(item, catalogue))
+        step_problems = check_steps(item, catalogue)
+        problems.extend(step_problems)
+        if not step_problems:
+            item, file_problems = embed_files(item, catalogue, flavours_dir)
+            problems.extend(file_problems)
+        embedded.append(item)
+    loaded = embedded
     selected = loaded
     if settings is not None:
         names = [item.flavour.name for item in loaded]
@@ -216,9 +268,12 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         for item in selected:
             problems.extend(check_against_settings(item, settings))
+    # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
+    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
+    problems.extend(apps.problems)
     if problems:
         raise ValidationFailed(problems)
-    return Inputs(settings=settings, flavours=selected, catalogue=catalogue)
+    return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications, warnings=apps.warnings)
 
 
 def _close(value: str, known: list[str]) -> str:
