@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check
+.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check policy-venv
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ pins-check: $(STAMP)
 ## Propose the fewest flavours serving every application in image_flavours/applications.yaml
 suggest-flavours: $(STAMP)
 	$(PY) -m components.model.suggest
+
+## The policy pack's own virtualenv, for `pulumi preview --policy-pack policy`
+policy/venv/.installed: policy/requirements.txt
+	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-venv: policy/venv/.installed
 
 ## Plan cost as flavours grow (3, 30, 100, 300), against the bare-registration floor
 bench: $(STAMP)

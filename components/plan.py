@@ -304,6 +304,18 @@ def main(argv: Optional[list] = None) -> int:
     if not args.quiet:
         print(summary(plan))
     print(f"plan written to {out.relative_to(root) if out.is_relative_to(root) else out}")
+    # Guardrails run on the offline plan too, so a violation fails before anyone has credentials.
+    from policy.offline import enforce
+
+    errors, warnings = enforce(plan, config, scan_cache=root / "build" / "cache" / "secret-scan.json")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} guardrail violation(s), see docs/policy.md; the plan file was written for review",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -900,7 +900,9 @@ class _PlanRun:
 
     def result(self) -> dict:
         stdout, stderr = self.process.communicate()
-        if self.process.returncode != 0 or not self.out.is_file():
+        # Exit 1 is a guardrail violation with the plan file written: still worth diffing
+        # (the plan job reports the violation itself); anything else is a failed plan.
+        if self.process.returncode not in (0, 1) or not self.out.is_file():
             detail = stderr.strip() or stdout.strip() or f"exit code {self.process.returncode}"
             raise PlanFailed(f"the plan of {self.label} failed:\n{detail}")
         return json.loads(self.out.read_text())

@@ -116,7 +116,11 @@ def checked_tags(tags: dict, limit: int, owner: str) -> dict:
 # ---------------------------------------------------------------------------
 # AWSTOE component documents
 # ---------------------------------------------------------------------------
-class _DocumentDumper(yaml.SafeDumper):
+# libyaml's emitter when the wheel has it: same output, an order of magnitude faster.
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _DocumentDumper(_BaseDumper):
     """Multi-line strings (scripts) as literal blocks, so the console shows them as written.
 
     The validate and test phases share one step list; written out twice instead of
@@ -127,7 +131,7 @@ class _DocumentDumper(yaml.SafeDumper):
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str):
+def _represent_str(dumper, value: str):
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 
