@@ -739,6 +739,9 @@ def windows_time_zone(iana: str) -> str:
         ) from None
 
 
+RECURRENCE_START = "2025-01-01T00:00:00"
+
+
 def render_recurrence(schedule: Schedule) -> dict:
     """The Logic Apps recurrence equal to the stack schedule, in its own time zone."""
     frequency = {"day": "Day", "week": "Week", "month": "Month"}[schedule.every]
@@ -750,6 +753,9 @@ def render_recurrence(schedule: Schedule) -> dict:
     return {
         "frequency": frequency,
         "interval": 1,
+        # Logic Apps apply timeZone only together with a startTime (local time, no
+        # offset); without one the hours are read as UTC. Any past date starts it now.
+        "startTime": RECURRENCE_START,
         "timeZone": windows_time_zone(schedule.timezone),
         "schedule": when,
     }

@@ -168,6 +168,8 @@ def _check_value(param, value) -> list[str]:
         for entry in value:
             if not isinstance(entry, str) or not entry or any(c.isspace() for c in entry):
                 return [f"list entries must be non-empty strings without spaces, got {entry!r}"]
+            if param.pattern and not re.fullmatch(param.pattern, entry):
+                return [f"list entry {entry!r} does not match {param.pattern}"]
     if param.type == "file" and (
         not re.fullmatch(r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+", value) or any(part in (".", "..") for part in value.split("/"))
     ):
@@ -222,14 +224,25 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
     return LoadedFlavour(flavour, item.source), problems
 
 
-def check_against_settings(item: LoadedFlavour, settings: StackSettings) -> list[Problem]:
-    """Each cloud a flavour is built on has a base image for it."""
+def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
+    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
     problems = []
-    for cloud in item.flavour.enabled_clouds(settings.clouds):
+    clouds = item.flavour.enabled_clouds(settings.clouds)
+    for cloud in clouds:
         if getattr(item.flavour.base_image, cloud) is None:
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
+    for index, use in enumerate(item.flavour.steps):
+        step = catalogue.get(use.name)
+        missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
+        if missing and use.options.only_on is None:
+            # Otherwise one cloud's image silently lacks what the other's has.
+            problems.append(Problem(
+                item.source, f"steps[{index}]",
+                f"step '{use.name}' runs only on {', '.join(step.spec.clouds)}, but this flavour is also built on "
+                f"{', '.join(missing)}; add 'options: {{only_on: {step.spec.clouds[0]}}}' to say the images differ",
+            ))
     return problems
 
 
@@ -267,7 +280,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
                     )
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         for item in selected:
-            problems.extend(check_against_settings(item, settings))
+            problems.extend(check_against_settings(item, settings, catalogue))
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
     problems.extend(apps.problems)

@@ -7,8 +7,6 @@ and Azure renderers only translate a PreparedStep into their own documents.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -51,25 +49,6 @@ class PreparedStep:
     aws_managed_component: Optional[str] = None
     azure_windows_update: bool = False
     capabilities: tuple = field(default=())
-
-    @property
-    def digest(self) -> str:
-        """Short hash of everything that makes this unit what it is (names immutable cloud objects)."""
-        payload = json.dumps(
-            {
-                "name": self.name,
-                "os": self.os,
-                "environment": self.environment,
-                "script": self.script,
-                "check": self.check,
-                "downloads": [d.__dict__ for d in self.downloads],
-                "options": [self.reboot_after, self.run_elevated, self.run_as_system,
-                            list(self.valid_exit_codes), self.timeout_minutes, self.retries],
-                "managed": self.aws_managed_component,
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:10]
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)

@@ -467,6 +467,7 @@ class TestSchedule:
         assert render.render_recurrence(settings().schedule) == {
             "frequency": "Week",
             "interval": 1,
+            "startTime": "2025-01-01T00:00:00",
             "timeZone": "W. Europe Standard Time",
             "schedule": {"hours": [2], "minutes": [30], "weekDays": ["Sunday"]},
         }
@@ -477,7 +478,8 @@ class TestSchedule:
         assert render.render_recurrence(monthly)["timeZone"] == "Eastern Standard Time"
         daily = settings().schedule.model_copy(update={"every": "day", "on": None, "timezone": "UTC"})
         assert render.render_recurrence(daily) == {
-            "frequency": "Day", "interval": 1, "timeZone": "UTC", "schedule": {"hours": [2], "minutes": [30]}}
+            "frequency": "Day", "interval": 1, "startTime": "2025-01-01T00:00:00", "timeZone": "UTC",
+            "schedule": {"hours": [2], "minutes": [30]}}
 
     def test_unknown_zone_is_a_clear_error(self):
         with pytest.raises(ValueError, match="Asia/Kathmandu.*Windows"):

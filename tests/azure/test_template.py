@@ -174,9 +174,11 @@ class TestSchedule:
 
     def test_recurrence_is_the_stack_schedule(self, plans, stack):
         expected = {
-            "dev": {"frequency": "Week", "interval": 1.0, "timeZone": "W. Europe Standard Time",
+            "dev": {"frequency": "Week", "interval": 1.0, "startTime": "2025-01-01T00:00:00",
+                    "timeZone": "W. Europe Standard Time",
                     "schedule": {"hours": [2.0], "minutes": [0.0], "weekDays": ["Sunday"]}},
-            "prod": {"frequency": "Month", "interval": 1.0, "timeZone": "W. Europe Standard Time",
+            "prod": {"frequency": "Month", "interval": 1.0, "startTime": "2025-01-01T00:00:00",
+                     "timeZone": "W. Europe Standard Time",
                      "schedule": {"hours": [3.0], "minutes": [0.0], "monthDays": [15.0]}},
         }[stack]
         workflows = plans[stack].of_type(WORKFLOW)

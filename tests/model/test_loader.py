@@ -181,3 +181,24 @@ def test_shipped_flavours_are_valid():
         inputs = load_inputs(stack_config(stack)[0], f"Pulumi.{stack}.yaml", ROOT / "image_flavours", ROOT)
         names = {item.flavour.name for item in inputs.flavours}
         assert {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "ubuntu-2404"} <= names
+
+
+def test_step_limited_to_one_cloud_must_say_so(tmp_path):
+    text = GOOD.replace("  - os-updates\n", "  - os-updates\n  - cloudwatch-agent\n")
+    found = load(tmp_path, {"web.yaml": text})
+    assert found == [
+        "image_flavours/web.yaml: steps[1]: step 'cloudwatch-agent' runs only on aws, but this flavour is also built "
+        "on azure; add 'options: {only_on: aws}' to say the images differ"
+    ]
+    folder = tmp_path / "image_flavours"
+    (folder / "web.yaml").write_text(text.replace("  - cloudwatch-agent\n", "  - cloudwatch-agent:\n    options: {only_on: aws}\n"))
+    assert load_inputs(settings(), "Pulumi.dev.yaml", folder, tmp_path).flavours[0].flavour.steps[1].options.only_on == "aws"
+
+
+def test_list_entries_follow_the_parameter_pattern():
+    from components.model.loader import _check_value
+    from components.model.steps import Parameter
+
+    kbs = Parameter(type="list", description="KB ids", pattern=r"KB[0-9]{6,8}")
+    assert _check_value(kbs, ["KB5005463"]) == []
+    assert _check_value(kbs, ["KB5005463", "5005463"]) == [r"list entry '5005463' does not match KB[0-9]{6,8}"]
