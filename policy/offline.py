@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -74,6 +75,7 @@ def enforce(
     return errors, warnings
 
 
+@lru_cache(maxsize=1)  # a package metadata lookup, ~25 ms, and asked on every load and save
 def scanner_version() -> str:
     """What secret findings depend on besides the text: detect-secrets and the project's way of calling it."""
     from importlib.metadata import version
@@ -95,9 +97,16 @@ def load_scan_cache(path: Path) -> None:
     for kind in ("lines", "entries"):
         if isinstance(data.get(kind), dict):
             rules.SCAN_MEMORY[kind].update(data[kind])
+    # The loader's scans of flavour values and embedded files (components/model/secrets.py).
+    if isinstance(data.get("texts"), dict):
+        import components.model.secrets as secrets
+
+        secrets.FOUND.update(data["texts"])
 
 
 def save_scan_cache(path: Path) -> None:
+    import components.model.secrets as secrets
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"scanner": scanner_version(), **rules.SCAN_MEMORY}
+    data = {"scanner": scanner_version(), **rules.SCAN_MEMORY, "texts": secrets.FOUND}
     path.write_text(json.dumps(data, sort_keys=True) + "\n")

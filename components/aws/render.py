@@ -14,14 +14,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Mapping, Optional, Sequence
 
 import yaml
 
 from ..model.flavour import Flavour
 from ..model.prepared import PreparedStep
-from ..model.settings import AwsSettings, Schedule, StackSettings
+from ..model.settings import AwsSettings, Schedule, StackSettings, aws_partition
 
 TAG_NAMESPACE = "golden-images"
 NAME_LIMIT = 128  # Image Builder ResourceName: ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$
@@ -70,12 +69,9 @@ def _hashed_name(readable: str, digest: str) -> str:
     return f"{readable[:room].rstrip('-')}-{digest}"
 
 
-@lru_cache(maxsize=None)
 def partition(region: str) -> str:
     """aws, aws-cn or aws-us-gov, from botocore's endpoint data (no API call)."""
-    import botocore.session
-
-    return botocore.session.get_session().get_partition_for_region(region)
+    return aws_partition(region)
 
 
 def managed_component_arn(component: str, region: str) -> str:
@@ -168,11 +164,16 @@ def component_phases(step: PreparedStep) -> list:
     if step.reboot_after:
         # The Reboot module resumes the document after the restart; it takes no timeout.
         build.append({"name": "Reboot", "action": "Reboot", "inputs": {"delaySeconds": 0}})
-    # Checks run twice: on the build instance after the build (validate), and on a
-    # fresh instance launched from the new image (test).
+    # Checks run on the build instance after the build (validate) and, when they hold
+    # for a booted image too, again on a fresh instance launched from it (test).
+    # Some only hold right after the build (an empty machine-id, nothing pending
+    # from Windows Update), so the step says whether its check is such an invariant.
     check = _script_steps(step, "Check", step.check, (0,), None, 0)
     phases = [{"name": "build", "steps": build}] if build else []
-    return phases + [{"name": "validate", "steps": check}, {"name": "test", "steps": check}]
+    phases.append({"name": "validate", "steps": check})
+    if step.image_test:
+        phases.append({"name": "test", "steps": check})
+    return phases
 
 
 def component_document(step: PreparedStep, phases: Optional[list] = None) -> dict:
@@ -327,8 +328,32 @@ def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
     large step is split by phase rather than refused; only a single phase over
     the limit is an error.
     """
+    # Every flavour using a step renders it again, and so does aws_problems before the
+    # pipelines; dumping AWSTOE documents is most of this renderer's cost, so the result is
+    # kept per step content (its repr: every field, in order, so nothing the documents read is
+    # left out), name prefix and key identity, the only other inputs. Specs are frozen.
+    cache_key = (repr(step), prefix, key.identity)
+    specs = _SPECS.get(cache_key)
+    if specs is None:
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()
+        specs = _SPECS[cache_key] = tuple(_render_specs(step, prefix=prefix, key=key))
+    return list(specs)
+
+
+_SPECS: dict = {}
+_SPECS_KEPT = 1024
+
+
+def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
+    phases = component_phases(step)
+    whole = dump_document(component_document(step, phases))
+    if len(whole) <= INLINE_DOCUMENT_LIMIT:
+        # A document only grows with each phase added, so the grouping below would keep every
+        # phase in one component: that component is this document, dumped once instead of four times.
+        return [_component_spec(step, phases, split=False, prefix=prefix, key=key, data=whole)]
     groups: list = []
-    for phase in component_phases(step):
+    for phase in phases:
         if groups and _document_size(step, [*groups[-1], phase]) <= INLINE_DOCUMENT_LIMIT:
             groups[-1].append(phase)
             continue
@@ -346,14 +371,16 @@ def _document_size(step: PreparedStep, phases: list) -> int:
     return len(dump_document(component_document(step, phases)))
 
 
-def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: str, key: KmsKey) -> ComponentSpec:
+def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: str, key: KmsKey,
+                    data: Optional[str] = None) -> ComponentSpec:
     """Name = hash of everything CreateComponent receives, so changed content is a new component.
 
     The version stays 1.0.0: a component is shared by flavours with different
     versions, and the name already changes with every change of content, so one
     name never meets two different documents.
     """
-    data = dump_document(component_document(step, phases))
+    if data is None:
+        data = dump_document(component_document(step, phases))
     description = f"{step.name} for {step.os}, rendered from the golden-images step catalogue"
     platform = PLATFORMS[step.os]
     digest = content_hash({"data": data, "platform": platform, "version": COMPONENT_VERSION,
@@ -406,6 +433,8 @@ def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix
     """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume."""
     if len(component_arns) != len(entries):
         raise RenderError("one component ARN per recipe entry is needed")
+    if not entries:
+        raise RenderError(f"flavour '{flavour.name}': no step runs on AWS, and a recipe needs at least one component")
     if len(entries) > RECIPE_COMPONENT_LIMIT:
         raise RenderError(
             f"flavour '{flavour.name}': its steps need {len(entries)} Image Builder components, a recipe takes at "
@@ -530,7 +559,7 @@ def schedule_expression(schedule: Schedule) -> str:
     if schedule.every == "day":
         day_of_month, day_of_week = "*", "?"
     elif schedule.every == "week":
-        day_of_month, day_of_week = "?", schedule.weekday[:3]
+        day_of_month, day_of_week = "?", schedule.weekday[:3].upper()
     else:
         day_of_month, day_of_week = str(schedule.on), "?"
     return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
@@ -577,11 +606,7 @@ def lifecycle_policy_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, re
     if aws.lifecycle.deprecate_after_days:
         details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
                         "filter": {"type": "AGE", "value": aws.lifecycle.deprecate_after_days, "unit": "DAYS"}})
-    elif keep > 1:
-        # Without an age, every image but the newest is deprecated: still launchable,
-        # hidden from AMI searches, so consumers drift towards the newest.
-        details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
-                        "filter": {"type": "COUNT", "value": 1}})
+    # Image Builder takes COUNT filters only with DELETE, so deprecation needs an age.
     details.append({"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
                     "filter": {"type": "COUNT", "value": keep}})
     return {
@@ -713,7 +738,8 @@ def aws_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: 
         if "aws" not in flavour.enabled_clouds(settings.clouds):
             continue
         checks = (
-            ("tags", lambda: flavour_tags(settings, flavour, "0" * 40)),
+            ("tags", lambda: checked_tags(flavour_tags(settings, flavour, "0" * 40), RESOURCE_TAG_LIMIT,
+                                          f"flavour '{flavour.name}' build instances")),
             ("steps", lambda: _render_recipe(flavour, catalogue, prefix, aws.region, key)),
             ("name", lambda: ami_name(prefix, flavour)),
         )

@@ -14,7 +14,7 @@ from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue, parse_yaml
 
 # Files in image_flavours/ that are not flavours.
 NON_FLAVOUR_FILES = {"applications.yaml"}
@@ -39,9 +39,8 @@ class Inputs:
     warnings: list = field(default_factory=list)  # Problem: reported, never fatal
 
 
-class YamlLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans (only true/false, as the Pulumi CLI reads them: `on:` stays a
-    string), and duplicate keys refused instead of silently keeping the last one."""
+class _UniqueKeys:
+    """Duplicate keys refused instead of silently keeping the last one."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -55,6 +54,11 @@ class YamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class YamlLoader(_UniqueKeys, yaml.SafeLoader):
+    """YAML 1.2 booleans (only true/false, as the Pulumi CLI reads them: `on:` stays a
+    string), and duplicate keys refused instead of silently keeping the last one."""
+
+
 YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -64,10 +68,16 @@ YamlLoader.add_implicit_resolver(
 )
 
 
+class _FastYamlLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YamlLoader on libyaml's parser (see parse_yaml)."""
+
+    yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers
+
+
 def read_yaml(path: Path, source: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML file; syntax errors become a Problem with the line and column."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=YamlLoader), []
+        return parse_yaml(path.read_text(encoding="utf-8"), YamlLoader, _FastYamlLoader), []
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

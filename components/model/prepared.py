@@ -49,6 +49,7 @@ class PreparedStep:
     aws_managed_component: Optional[str] = None
     azure_windows_update: bool = False
     capabilities: tuple = field(default=())
+    image_test: bool = True
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -123,6 +124,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         aws_managed_component=step.spec.aws.managed_component.get(os),
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,
         capabilities=tuple(step.spec.capabilities),
+        image_test=step.spec.image_test,
     )
 
 

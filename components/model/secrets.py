@@ -1,6 +1,7 @@
 """Secret-looking values, found by detect-secrets (the same scanner the test gate runs)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -26,8 +27,22 @@ def find_secret_values(entries: list[tuple[str, str, str]]) -> dict[str, list[st
     return found
 
 
+# Findings depend only on the text, its suffix and the scanner, and flavours share test suites,
+# tags and parameter values. A scan costs milliseconds, the first one a third of a second
+# (importing detect-secrets); a lookup nothing. `make plan` keeps these between runs with the
+# guardrails' findings (policy/offline.py).
+FOUND: dict = {}  # sha256 of suffix and text -> [[line number, detector], ...]
+
+
 def scan_text(text: str, suffix: str = ".txt") -> list[tuple[int, str]]:
     """(line number, detector) for every finding in a text, scanned as a file of that suffix."""
+    key = hashlib.sha256(f"{suffix}\0{text}".encode()).hexdigest()
+    if key not in FOUND:
+        FOUND[key] = _scan(text, suffix)
+    return [(line, kind) for line, kind in FOUND[key]]
+
+
+def _scan(text: str, suffix: str) -> list:
     from detect_secrets import SecretsCollection
     from detect_secrets.settings import default_settings
 
@@ -38,9 +53,12 @@ def scan_text(text: str, suffix: str = ".txt") -> list[tuple[int, str]]:
         with default_settings():
             collection = SecretsCollection()
             collection.scan_file(path)
-        return sorted(
-            {(secret.line_number, secret.type) for secrets in collection.data.values() for secret in secrets}
-        )
+        return [
+            [line, kind]
+            for line, kind in sorted(
+                {(secret.line_number, secret.type) for secrets in collection.data.values() for secret in secrets}
+            )
+        ]
 
 
 def _safe_key(key: str) -> str:

@@ -29,15 +29,45 @@ AZURE_REGIONS = frozenset(
 
 
 @lru_cache(maxsize=1)
+def aws_partitions() -> tuple:
+    """botocore's published endpoint data: every AWS partition with its regions and services.
+
+    Read as the JSON file it is: a botocore session answers the same questions from the same
+    file but costs a third of a second to import and build, and loads EC2's whole API model
+    just to learn that its endpoint prefix is 'ec2'. (Only the data botocore ships is read,
+    not endpoint overrides in ~/.aws/models or AWS_DATA_PATH: a plan does not depend on the
+    machine it runs on.)
+    """
+    import json
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    endpoints = Path(find_spec("botocore").origin).parent / "data" / "endpoints.json"
+    return tuple(json.loads(endpoints.read_text(encoding="utf-8"))["partitions"])
+
+
+@lru_cache(maxsize=1)
 def aws_regions() -> frozenset:
     """EC2 regions of every AWS partition, from botocore's published endpoint data."""
-    import botocore.session
+    # As botocore's get_available_regions("ec2", partition): the service's endpoints that are
+    # regions of the partition.
+    return frozenset(
+        region
+        for partition in aws_partitions()
+        for region in partition["services"].get("ec2", {}).get("endpoints", {})
+        if region in partition["regions"]
+    )
 
-    session = botocore.session.get_session()
-    regions: set = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return frozenset(regions)
+
+@lru_cache(maxsize=None)
+def aws_partition(region: str) -> str:
+    """aws, aws-cn, aws-us-gov...: the partition a region belongs to (botocore's get_partition_for_region)."""
+    for partition in aws_partitions():
+        if region in partition["regions"]:
+            return partition["partition"]
+        if "regionRegex" in partition and re.match(partition["regionRegex"], region):
+            return partition["partition"]
+    raise ValueError(f"no AWS partition has region '{region}'")
 
 
 def _closest(value: str, known) -> str:

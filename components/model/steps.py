@@ -29,6 +29,18 @@ PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 # 16,000-character inline document.
 MAX_FILE_PARAM_CHARS = 4000
 
+
+def parse_yaml(text: str, loader: type = yaml.SafeLoader, fast_loader: Optional[type] = None) -> Any:
+    """The document in `text`, parsed by libyaml when PyYAML has it (the same data, several
+    times faster than its pure-Python parser; fast_loader is `loader` on libyaml's parser).
+
+    A document libyaml refuses is parsed again by `loader`, so errors read as they always have.
+    """
+    try:
+        return yaml.load(text, Loader=fast_loader or getattr(yaml, "CSafeLoader", loader))
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=loader)
+
 # References the build instance resolves with its own identity; never literal secrets.
 SECRET_REFERENCE_PATTERNS = (
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$",
@@ -93,6 +105,10 @@ class StepSpec(_Strict):
     scripts: PerOs
     checks: PerOs
     capabilities: list[str] = Field(default_factory=list)
+    image_test: bool = Field(
+        default=True,
+        description="The check also holds on a fresh instance of the finished image (AWS test phase)",
+    )
     aws: AwsHints = Field(default_factory=AwsHints)
     azure: AzureHints = Field(default_factory=AzureHints)
 
@@ -151,7 +167,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
     for meta in sorted(steps_dir.glob("*/step.yaml")):
         source = str(meta.relative_to(steps_dir.parent.parent))
         try:
-            spec = StepSpec.model_validate(yaml.safe_load(meta.read_text()))
+            spec = StepSpec.model_validate(parse_yaml(meta.read_text()))
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, StepSpec))
             continue
@@ -232,7 +248,7 @@ def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
 def _load_pins(path: Path, problems: list[Problem]) -> dict:
     if not path.is_file():
         return {}
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = parse_yaml(path.read_text()) or {}
     pins = {}
     for name, entry in raw.items():
         downloads = {os: entry[os] for os in ("windows", "linux") if isinstance(entry.get(os), dict)}

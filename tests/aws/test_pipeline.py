@@ -83,7 +83,7 @@ def test_pipeline_uses_its_own_recipe_and_configurations(plans, stack):
 
 
 def test_schedules_follow_the_stack(plans):
-    expected = {"dev": "cron(0 2 ? * sun *)", "prod": "cron(0 3 15 * ? *)"}
+    expected = {"dev": "cron(0 2 ? * SUN *)", "prod": "cron(0 3 15 * ? *)"}
     for stack, cron in expected.items():
         for factory in factories(plans[stack]).values():
             schedule = only(plans[stack], factory, PIPELINE).inputs["schedule"]

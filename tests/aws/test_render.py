@@ -109,7 +109,8 @@ class TestComponentDocument:
         step = prepared(make_flavour(), catalogue)[0]
         doc = document(step)
         assert doc["schemaVersion"] == 1.0
-        assert [p["name"] for p in doc["phases"]] == ["build", "validate", "test"]
+        # os-updates' "nothing pending" holds at build time only: no test phase on the fresh instance.
+        assert [p["name"] for p in doc["phases"]] == ["build", "validate"]
         build = phase(doc, "build")
         assert [s["action"] for s in build] == ["CreateFile", "ExecuteBash", "Reboot"]
         written = build[0]["inputs"][0]
@@ -117,7 +118,7 @@ class TestComponentDocument:
         assert written["content"] == step.script
         assert "export GI_PARAM_EXCLUDE=''" in written["content"]
         assert f"bash '{written['path']}'" in build[1]["inputs"]["commands"][0]
-        for name in ("validate", "test"):
+        for name in ("validate",):
             check = phase(doc, name)
             assert [s["action"] for s in check] == ["CreateFile", "ExecuteBash"]
             assert check[0]["inputs"][0]["content"] == step.check
@@ -133,7 +134,8 @@ class TestComponentDocument:
         doc = yaml.safe_load(check.data)
         # No install script of ours: the managed component updates, we restart and prove it.
         assert [s["action"] for s in phase(doc, "build")] == ["Reboot"]
-        for name in ("validate", "test"):
+        assert [p["name"] for p in doc["phases"]] == ["build", "validate"]
+        for name in ("validate",):
             write, run = phase(doc, name)
             assert write["inputs"][0]["content"] == steps[0].check
             assert write["inputs"][0]["path"] == "C:\\Windows\\Temp\\golden-images-steps\\os-updates-check.ps1"
@@ -338,10 +340,10 @@ class TestRecipe:
 
 class TestSchedule:
     @pytest.mark.parametrize("schedule, expected", [
-        ({"every": "week", "on": "sunday", "at": "02:00"}, "cron(0 2 ? * sun *)"),
+        ({"every": "week", "on": "sunday", "at": "02:00"}, "cron(0 2 ? * SUN *)"),
         ({"every": "month", "on": 15, "at": "03:00"}, "cron(0 3 15 * ? *)"),
         ({"every": "day", "at": "23:45"}, "cron(45 23 * * ? *)"),
-        ({"every": "week", "on": "Wednesday", "at": "00:05"}, "cron(5 0 ? * wed *)"),
+        ({"every": "week", "on": "Wednesday", "at": "00:05"}, "cron(5 0 ? * WED *)"),
     ])
     def test_six_field_cron(self, schedule, expected):
         settings = StackSettings.model_validate({"clouds": ["aws"], "schedule": schedule,
@@ -356,7 +358,7 @@ class TestSchedule:
         flavour = make_flavour(tests={"timeout_minutes": 120}, build={"timeout_minutes": 90})
         args = render.pipeline_args(flavour, settings, prefix=PREFIX, recipe_arn="r", infrastructure_arn="i",
                                     distribution_arn="d", tags={})
-        assert args["schedule"] == {"schedule_expression": "cron(0 2 ? * sun *)", "timezone": "Europe/Amsterdam",
+        assert args["schedule"] == {"schedule_expression": "cron(0 2 ? * SUN *)", "timezone": "Europe/Amsterdam",
                                     "pipeline_execution_start_condition": "EXPRESSION_MATCH_ONLY"}
         # The build timeout caps the test timeout; both stay within the API's 60..1440.
         assert args["image_tests_configuration"] == {"image_tests_enabled": True, "timeout_minutes": 90}
@@ -475,11 +477,12 @@ class TestLifecycle:
         assert args["resource_selection"] == {"recipes": [{"name": "recipe-abc", "semantic_version": "x.x.x"}]}
         assert args["execution_role"] == "arn:aws:iam::123456789012:role/lifecycle"
 
-    def test_without_age_all_but_the_newest_are_deprecated(self):
-        details = self.args(keep_images=3)["policy_details"]
-        assert details[0]["filter"] == {"type": "COUNT", "value": 1}
-        assert [d["action"]["type"] for d in details] == ["DEPRECATE", "DELETE"]
-        assert [d["action"]["type"] for d in self.args(keep_images=1)["policy_details"]] == ["DELETE"]
+    def test_without_age_old_images_are_only_deleted(self):
+        # Image Builder accepts a COUNT filter only with DELETE, so there is no count-based deprecation.
+        assert self.args(keep_images=3)["policy_details"] == [
+            {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
+             "filter": {"type": "COUNT", "value": 3}},
+        ]
 
 
 class TestPolicies:
@@ -578,6 +581,7 @@ def test_every_catalogue_step_renders_for_every_os_it_supports():
                              for i in s["inputs"]):
                     assert item["algorithm"] == "SHA256" and re.fullmatch(r"[0-9a-f]{64}", item["checksum"]), where
                 phases += [p["name"] for p in doc["phases"]]
-            assert phases[-2:] == ["validate", "test"], f"{step.name} ({os})"
+            expected = ["validate", "test"] if step.spec.image_test else ["build", "validate"]
+            assert phases[-2:] == expected, f"{step.name} ({os})"
             rendered += 1
     assert rendered >= 2

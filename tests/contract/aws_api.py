@@ -641,6 +641,10 @@ def _lifecycle_filter_rules(request: dict) -> list:
         where = f"policyDetails[{i}].filter"
         if flt.get("type") == "AGE" and flt.get("unit") is None:
             errors.append(f"{where}.unit: required for an AGE filter")
+        action = (detail.get("action") or {}).get("type")
+        if flt.get("type") == "COUNT" and action != "DELETE":
+            # botocore's LifecyclePolicyDetailFilter: "You can only use the count filter with the DELETE action type."
+            errors.append(f"{where}.type: a COUNT filter only works with the DELETE action, not {action}")
         if flt.get("type") == "COUNT":
             for key in ("unit", "retainAtLeast"):
                 if flt.get(key) is not None:

@@ -175,7 +175,7 @@ VALID: dict[str, dict] = {
         "distributionConfigurationArn":
             f"arn:aws:imagebuilder:{REGION}:{ACCOUNT_ID}:distribution-configuration/golden-images-dev-ubuntu-2404",
         "schedule": {
-            "scheduleExpression": "cron(0 2 ? * sun *)",
+            "scheduleExpression": "cron(0 2 ? * SUN *)",
             "timezone": "Europe/Amsterdam",
             "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY",
         },
@@ -313,7 +313,7 @@ INVALID = {
     "neither data nor uri": (COMPONENT, _set("data", _DELETE), "data/uri: exactly one must be given, got none"),
     "component data too long": (COMPONENT, _set("data", "x" * 16001), "16001 characters, InlineComponentData"),
     "five-field cron": (PIPELINE, _set("schedule.scheduleExpression", "cron(0 2 * * 0)"), "has 5 fields"),
-    "cron without ?": (PIPELINE, _set("schedule.scheduleExpression", "cron(0 2 * * sun *)"),
+    "cron without ?": (PIPELINE, _set("schedule.scheduleExpression", "cron(0 2 * * SUN *)"),
                        "exactly one of day-of-month and day-of-week"),
     "timezone pattern": (PIPELINE, _set("schedule.timezone", "+1:"), "does not match Timezone pattern"),
     "timezone not IANA": (PIPELINE, _set("schedule.timezone", "Europe/Amsterdamm"), "not an IANA time zone name"),
@@ -321,6 +321,8 @@ INVALID = {
                                "pulumi-aws types the lifecycle execution role as an ARN"),
     "retainAtLeast on COUNT": (LIFECYCLE, _set("policyDetails[0].filter.retainAtLeast", 2.0),
                                "only applies to AGE filters"),
+    "COUNT filter on DEPRECATE": (LIFECYCLE, _set("policyDetails[0].action.type", "DEPRECATE"),
+                                  "a COUNT filter only works with the DELETE action, not DEPRECATE"),
     "AGE without unit": (LIFECYCLE, _set("policyDetails[1].filter.unit", _DELETE), "required for an AGE filter"),
     "letters in lifecycle recipe version": (LIFECYCLE, _set("resourceSelection.recipes[0].semanticVersion", "1.y.x"),
                                             "does not match WildcardVersionNumber"),

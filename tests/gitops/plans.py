@@ -102,7 +102,7 @@ def factory(*, script: str = OS_UPDATES_V1, component_hash: str = "1a2b3c4d", re
                   for region in aws_regions]})
         b.add("aws:imagebuilder/imagePipeline:ImagePipeline", flavour, pipeline,
               inputs={"name": flavour, "imageRecipeArn": recipe_arn(recipe),
-                      "schedule": {"scheduleExpression": "cron(0 2 ? * sun *)",
+                      "schedule": {"scheduleExpression": "cron(0 2 ? * SUN *)",
                                    "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY"}})
         for region in aws_regions:
             b.add("aws:ssm/parameter:Parameter", f"{flavour}-latest-{region}", pipeline,
