@@ -22,6 +22,21 @@ AWS_PARENT_PATTERNS = (
 )
 
 
+def check_tags(value: dict) -> dict:
+    """Tags both clouds accept: AWS's and Azure's limits and reserved prefixes."""
+    for key, item in value.items():
+        if not 1 <= len(key) <= 128 or key.lower().startswith(("aws:", "azure", "microsoft", "windows")):
+            raise ValueError(
+                f"tag key '{key}' must be 1-128 characters and not start with aws:, azure, "
+                "microsoft or windows (reserved by the clouds)"
+            )
+        if len(item) > 256:
+            raise ValueError(f"tag '{key}' value is longer than 256 characters")
+        if any(c in key for c in "<>%&\\?/"):
+            raise ValueError(f"tag key '{key}' contains a character Azure forbids (<>%&\\?/)")
+    return value
+
+
 class StrictModel(BaseModel):
     """Unknown fields are errors: a typo must never be silently ignored."""
 
@@ -202,20 +217,7 @@ class Flavour(StrictModel):
                 raise ValueError(f"each part of version '{value}' must be at most {MAX_VERSION_NODE}")
         return value
 
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, item in value.items():
-            if not 1 <= len(key) <= 128 or key.lower().startswith(("aws:", "azure", "microsoft", "windows")):
-                raise ValueError(
-                    f"tag key '{key}' must be 1-128 characters and not start with aws:, azure, "
-                    "microsoft or windows (reserved by the clouds)"
-                )
-            if len(item) > 256:
-                raise ValueError(f"tag '{key}' value is longer than 256 characters")
-            if any(c in key for c in "<>%&\\?/"):
-                raise ValueError(f"tag key '{key}' contains a character Azure forbids (<>%&\\?/)")
-        return value
+    _tags = field_validator("tags")(classmethod(lambda cls, value: check_tags(value)))
 
     @field_validator("clouds")
     @classmethod

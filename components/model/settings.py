@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Cloud, OsFamily
+from .flavour import Cloud, OsFamily, check_tags
 
 NAMESPACE = "golden-images"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -107,6 +107,14 @@ class Schedule(_Strict):
     on: Optional[Union[int, str]] = Field(default=None, description="weekday (week) or day 1-28 (month)")
     at: str = Field(default="02:00", description="24-hour local time HH:MM")
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Amsterdam")
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _not_boolean(cls, value: Any) -> Any:
+        # YAML `on: yes` would otherwise become day 1 of the month.
+        if isinstance(value, bool):
+            raise ValueError(f"'on' must be a weekday or a day of the month, got {value!r}")
+        return value
 
     @field_validator("at")
     @classmethod
@@ -335,6 +343,8 @@ class StackSettings(_Strict):
     flavours: Optional[list[str]] = Field(default=None, description="Flavours built here (default: all)")
     schedule: Schedule
     tags: dict[str, str] = Field(default_factory=dict)
+
+    _tags = field_validator("tags")(classmethod(lambda cls, value: check_tags(value)))
     protect: bool = Field(default=False, description="Protect shared resources from deletion")
     aws: Optional[AwsSettings] = None
     azure: Optional[AzureSettings] = None

@@ -88,3 +88,13 @@ def test_sharing_is_checked():
 def test_provider_keys_are_left_to_providers():
     parsed = parse_settings({**settings(), "azure-native:location": "westeurope"}, SOURCE)
     assert parsed.clouds == ["aws", "azure"]
+
+
+def test_stack_tags_follow_the_clouds_rules():
+    found = problems(settings(tags={"aws:owner": "x", "team/name": "y"}))
+    assert any("golden-images:tags: tag key 'aws:owner' must be 1-128 characters and not start with aws:" in p for p in found)
+
+
+def test_schedule_day_is_not_a_boolean():
+    found = problems(settings(schedule={"every": "month", "on": True}))
+    assert any("golden-images:schedule.on: 'on' must be a weekday or a day of the month, got True" in p for p in found)
