@@ -415,17 +415,36 @@ def root_device_name(flavour: Flavour) -> str:
 
 
 def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey) -> str:
-    """Hash of the recipe's immutable content; the version is left out and stays the flavour's."""
-    digest = content_hash({
-        "components": [e.identity for e in entries],
-        "parent": flavour.base_image.aws,
-        "device": root_device_name(flavour),
-        "disk": flavour.build.disk_size(flavour.os),
-        "working_directory": WORKING_DIRECTORIES[flavour.os],
+    """Hash of everything CreateImageRecipe receives except tags and the version.
+
+    The body is hashed as sent, with the component ARNs and the key ARN (Outputs
+    in the component) replaced by the identities they stand for, so a field
+    added to the body later changes the name too: a recipe can never meet a
+    different body under the same name and version.
+    """
+    body = _recipe_body(flavour, [f"component:{e.identity}" for e in entries], f"kms:{key.identity}")
+    return _hashed_name(f"{prefix}-{flavour.name}", content_hash(body))
+
+
+def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any) -> dict:
+    """The recipe's immutable content (CreateImageRecipe minus name, version and tags)."""
+    return {
         "description": flavour.description,
-        "kms": key.identity,
-    })
-    return _hashed_name(f"{prefix}-{flavour.name}", digest)
+        "parent_image": flavour.base_image.aws,
+        "components": [{"component_arn": arn} for arn in component_arns],
+        "block_device_mappings": [{
+            "device_name": root_device_name(flavour),
+            "ebs": {
+                # pulumi-aws types these as Terraform's nullable-bool strings.
+                "encrypted": "true",
+                "delete_on_termination": "true",
+                "volume_type": "gp3",
+                "volume_size": flavour.build.disk_size(flavour.os),
+                "kms_key_id": kms_key_id,
+            },
+        }],
+        "working_directory": WORKING_DIRECTORIES[flavour.os],
+    }
 
 
 def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix: str, region: str,
@@ -443,21 +462,7 @@ def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix
     return {
         "name": recipe_name(flavour, entries, prefix=prefix, key=key),
         "version": flavour.version,
-        "description": flavour.description,
-        "parent_image": flavour.base_image.aws,
-        "components": [{"component_arn": arn} for arn in component_arns],
-        "block_device_mappings": [{
-            "device_name": root_device_name(flavour),
-            "ebs": {
-                # pulumi-aws types these as Terraform's nullable-bool strings.
-                "encrypted": "true",
-                "delete_on_termination": "true",
-                "volume_type": "gp3",
-                "volume_size": flavour.build.disk_size(flavour.os),
-                "kms_key_id": key.arn(region),
-            },
-        }],
-        "working_directory": WORKING_DIRECTORIES[flavour.os],
+        **_recipe_body(flavour, component_arns, key.arn(region)),
         "tags": tags,
         "region": region,
     }

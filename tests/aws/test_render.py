@@ -300,6 +300,10 @@ class TestNames:
         assert render.recipe_name(bumped, entries, prefix=PREFIX, key=KEY) == name
         bigger = make_flavour(build={"disk_size_gb": 64})
         assert render.recipe_name(bigger, entries, prefix=PREFIX, key=KEY) != name
+        described = make_flavour(description="another description")
+        assert render.recipe_name(described, entries, prefix=PREFIX, key=KEY) != name
+        other_key = render.KmsKey(identity="arn:aws:kms:eu-west-1:123456789012:key/mrk-other", arns=KEY.arns)
+        assert render.recipe_name(flavour, entries, prefix=PREFIX, key=other_key) != name
         other = render.recipe_entries(prepared(make_flavour(steps=[{"os-updates": {"exclude": ["vim"]}}]), catalogue),
                                       prefix=PREFIX, region="eu-west-1", key=KEY)
         assert render.recipe_name(flavour, other, prefix=PREFIX, key=KEY) != name
