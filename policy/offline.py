@@ -75,7 +75,7 @@ def enforce(
     return errors, warnings
 
 
-@lru_cache(maxsize=1)  # a package metadata lookup, ~25 ms, and asked on every load and save
+@lru_cache(maxsize=1)  # a package-metadata lookup, asked on every load and save of the cache
 def scanner_version() -> str:
     """What secret findings depend on besides the text: detect-secrets and the project's way of calling it."""
     from importlib.metadata import version
