@@ -74,9 +74,9 @@ def prologue(os: str, environment: dict) -> str:
     return "".join(f"export {k}='{v.replace(chr(39), chr(39) + chr(92) + chr(39) + chr(39))}'\n" for k, v in environment.items())
 
 
-def with_prologue(os: str, script: str, environment: dict) -> str:
-    """Insert the environment after a shebang (bash) or at the top (PowerShell)."""
-    head = prologue(os, environment)
+def with_prologue(os: str, script: str, environment: dict, library: str = "") -> str:
+    """Insert the environment (and shared helpers) after a shebang (bash) or at the top (PowerShell)."""
+    head = prologue(os, environment) + library
     if script.startswith("#!"):
         first, _, rest = script.partition("\n")
         return f"{first}\n{head}{rest}"
@@ -111,7 +111,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         os=os,
         params=params,
         environment=environment,
-        script=with_prologue(os, script, environment) if script is not None else None,
+        script=with_prologue(os, script, environment, step.libraries.get(os, "")) if script is not None else None,
         check=with_prologue(os, step.checks[os], environment),
         downloads=tuple(downloads),
         reboot_after=reboot,

@@ -7,7 +7,7 @@ into an AWSTOE document or Azure customizers; nothing here knows about either.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -105,6 +105,10 @@ class StepSpec(_Strict):
     scripts: PerOs
     checks: PerOs
     capabilities: list[str] = Field(default_factory=list)
+    libraries: list[str] = Field(
+        default_factory=list,
+        description="Shared helpers from components/steps/lib/<name>.sh|.ps1, inserted into the install script",
+    )
     image_test: bool = Field(
         default=True,
         description="The check also holds on a fresh instance of the finished image (AWS test phase)",
@@ -130,6 +134,7 @@ class Step:
     scripts: dict  # os -> script text
     checks: dict  # os -> check text
     folder: Path
+    libraries: dict = field(default_factory=dict)  # os -> helper text the install script needs
 
     @property
     def name(self) -> str:
@@ -190,7 +195,15 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                     continue
                 out[os] = path.read_text()
         problems.extend(_check_pin_refs(source, spec, pins))
-        steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent)
+        # A library serves the OS families it has a file for (retry.sh: Linux scripts).
+        libraries = {os: "" for os in scripts}
+        for name in spec.libraries:
+            found = [os for os in scripts if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
+            if not found:
+                problems.append(Problem(source, "libraries", f"no library '{name}' in components/steps/lib/"))
+            for os in found:
+                libraries[os] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").read_text())
+        steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries)
     if problems:
         raise ValidationFailed(problems)
     return Catalogue(steps=steps, pins=pins)
@@ -243,6 +256,13 @@ def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
             elif aliases.setdefault(alias, ref) != ref:
                 problems.append(Problem(source, field, f"'{ref}' and '{aliases[alias]}' both export as '{alias}'"))
     return problems
+
+
+LIBRARY_SUFFIXES = {"linux": ".sh", "windows": ".ps1"}
+
+
+def _without_shebang(text: str) -> str:
+    return text.partition("\n")[2] if text.startswith("#!") else text
 
 
 def _load_pins(path: Path, problems: list[Problem]) -> dict:

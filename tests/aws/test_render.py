@@ -46,6 +46,7 @@ def catalogue(tmp_path_factory) -> Catalogue:
     """os-updates on its own, so this module tests the renderer, not the rest of the catalogue."""
     folder = tmp_path_factory.mktemp("steps")
     shutil.copytree(STEPS_DIR / "os-updates", folder / "os-updates")
+    shutil.copytree(STEPS_DIR / "lib", folder / "lib")
     return load_catalogue(folder)
 
 

@@ -165,3 +165,22 @@ def test_linux_baseline_items_are_applied_and_checked(catalogue):
     left_out = readme.split("## Left out", 1)[1]
     for item in _ids(r"(\d+\.\d+(?:\.\d+)+)", left_out):
         assert item not in documented, f"CIS {item} is both applied and left out"
+
+
+def test_shared_library_is_inserted_once_after_the_environment(catalogue):
+    from components.model.flavour import StepUse
+
+    script = prepare_step(StepUse.model_validate("os-updates"), catalogue.steps["os-updates"], "linux", catalogue).script
+    assert script.count("retry() {") == 1
+    assert script.index("export GI_STEP=") < script.index("retry() {") < script.index("retry apt-get")
+    assert "retry() {" not in (STEPS_DIR / "os-updates" / "install.sh").read_text()
+
+
+def test_unknown_library_is_a_catalogue_problem(tmp_path):
+    import shutil
+
+    shutil.copytree(STEPS_DIR / "os-updates", tmp_path / "os-updates")
+    meta = tmp_path / "os-updates" / "step.yaml"
+    meta.write_text(meta.read_text().replace("libraries: [retry]", "libraries: [retyr]"))
+    with pytest.raises(ValidationFailed, match="libraries: no library 'retyr' in components/steps/lib/"):
+        load_catalogue(tmp_path)

@@ -2,17 +2,6 @@
 # Install the pinned Datadog Agent from Datadog's signed repository; leave it stopped and disabled.
 set -euo pipefail
 
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then return 0; fi
-    echo "attempt ${attempt} of '$*' failed; retrying in $((attempt * 10))s" >&2
-    sleep $((attempt * 10))
-  done
-  echo "giving up on '$*'" >&2
-  return 1
-}
-
 version="${GI_PIN_DATADOG_AGENT_VERSION:?datadog-agent: GI_PIN_DATADOG_AGENT_VERSION is required}"
 # Datadog's repository signing keys, by full fingerprint (DATADOG_APT_KEY_<last 8>.public and
 # DATADOG_RPM_KEY_<last 8>.public on keys.datadoghq.com). A key rotation is a change here.

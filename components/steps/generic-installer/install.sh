@@ -2,17 +2,6 @@
 # Download a team's deb/rpm over https with retries, verify its sha256, then install it.
 set -euo pipefail
 
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then return 0; fi
-    echo "attempt ${attempt} of '$*' failed; retrying in $((attempt * 10))s" >&2
-    sleep $((attempt * 10))
-  done
-  echo "giving up on '$*'" >&2
-  return 1
-}
-
 name="${GI_PARAM_NAME:-}"
 url="${GI_PARAM_URL:-}"
 expected="${GI_PARAM_SHA256:-}"

@@ -2,17 +2,6 @@
 # Install distribution packages by name (apt or dnf), with retries for flaky mirrors.
 set -euo pipefail
 
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then return 0; fi
-    echo "attempt ${attempt} of '$*' failed; retrying in $((attempt * 10))s" >&2
-    sleep $((attempt * 10))
-  done
-  echo "giving up on '$*'" >&2
-  return 1
-}
-
 read -r -a packages <<< "${GI_PARAM_PACKAGES:-}"
 if [ "${#packages[@]}" -eq 0 ]; then
   echo "linux-packages: no packages given (parameter packages)" >&2

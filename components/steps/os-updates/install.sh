@@ -2,17 +2,6 @@
 # Upgrade every installed package to the newest available version (apt or dnf).
 set -euo pipefail
 
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then return 0; fi
-    echo "attempt ${attempt} of '$*' failed; retrying in $((attempt * 10))s" >&2
-    sleep $((attempt * 10))
-  done
-  echo "giving up on '$*'" >&2
-  return 1
-}
-
 read -r -a held <<< "${GI_PARAM_EXCLUDE:-}"
 
 if command -v apt-get >/dev/null 2>&1; then
