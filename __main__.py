@@ -21,18 +21,20 @@ except ValidationFailed as failed:
     raise pulumi.RunError(failed.report()) from None
 
 shared = create_shared(inputs.settings)
-images = [
-    GoldenImage(
+# Bases come before the flavours layered on them (load_inputs orders them so).
+images: dict = {}
+for item in inputs.flavours:
+    base = item.flavour.base
+    images[item.flavour.name] = GoldenImage(
         item.flavour,
         catalogue=inputs.catalogue,
         settings=inputs.settings,
         shared=shared,
+        base=images[base.name] if base is not None else None,
         source_commit=source_commit(),
     )
-    for item in inputs.flavours
-]
 
-pulumi.export("flavours", {image._name: image.summary for image in images})
+pulumi.export("flavours", {name: image.summary for name, image in images.items()})
 for warning in inputs.warnings:
     pulumi.log.warn(str(warning))
 pulumi.export("applications", inputs.applications)

@@ -59,6 +59,7 @@ class GoldenImage(pulumi.ComponentResource):
         catalogue: Catalogue,
         settings: StackSettings,
         shared: SharedInfrastructure,
+        base: Optional["GoldenImage"] = None,
         source_commit: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
@@ -87,6 +88,7 @@ class GoldenImage(pulumi.ComponentResource):
                 catalogue=catalogue,
                 settings=settings,
                 shared=shared.azure,
+                base=base.azure if base is not None else None,
                 opts=child,
             )
         self.summary = {
@@ -94,8 +96,15 @@ class GoldenImage(pulumi.ComponentResource):
             "os": flavour.os,
             "description": flavour.description,
             "clouds": self.clouds,
-            "schedule": settings.schedule.describe(),
+            "schedule": settings.schedule.for_layer(len(flavour.chain) - 1).describe()
+            + (f", after {flavour.base.name}" if flavour.base is not None else ""),
             "steps": [use.name for use in flavour.steps],
+            **({"built_on": flavour.base.name,
+                "layer_notes": [str(n) for n in flavour.layer_notes],
+                # What the image holds: its base chain's steps and its own.
+                "image_steps": list(dict.fromkeys(
+                    use.name for layer in flavour.chain for use in [*layer.declared_steps, *layer.steps])),
+                } if flavour.base is not None else {}),
             **{cloud: getattr(self, cloud).summary for cloud in self.clouds},
         }
         self.register_outputs({"summary": self.summary})

@@ -259,11 +259,16 @@ def summary(plan: Plan) -> str:
     lines = [f"Offline plan of stack '{plan.stack}' ({len(plan.resources)} resources, mock runtime, nothing deployed)", ""]
     flavours = plan.outputs.get("flavours", {})
     components = {r.name: r for r in plan.resources if r.type == "golden-images:index:GoldenImage"}
+    lines.extend(layer_tree(flavours))
     for name, info in flavours.items():
         lines.append(f"Flavour {name} {info.get('version', '')} ({info.get('os', '')})")
         lines.append(f"  clouds:   {', '.join(info.get('clouds', [])) or 'none in this stack'}")
+        if info.get("built_on"):
+            lines.append(f"  built on: {info['built_on']} (its newest image)")
         lines.append(f"  schedule: {info.get('schedule', '')}")
         lines.append(f"  steps:    {', '.join(info.get('steps', []))}")
+        for note in info.get("layer_notes", []):
+            lines.append(f"    {note}")
         for cloud in info.get("clouds", []):
             details = info.get(cloud) or {}
             lines.append(f"  {cloud}:")
@@ -296,6 +301,29 @@ def summary(plan: Plan) -> str:
         if key not in ("flavours", "applications"):
             lines.append(f"output {key}: {json.dumps(value)}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def layer_tree(flavours: dict) -> list:
+    """The flavours as a tree of layers: marketplace-based flavours at the roots."""
+    children: dict = {}
+    for name, info in flavours.items():
+        children.setdefault(info.get("built_on"), []).append(name)
+    if len(children) == 1:  # no layered flavour: nothing a tree would add
+        return []
+    lines = ["Layers (each built on the newest image of the one above it):"]
+
+    def walk(name: str, prefix: str, last: bool, top: bool) -> None:
+        info = flavours[name]
+        label = f"{name} ({info.get('schedule', '')})"
+        lines.append(f"  {label}" if top else f"  {prefix}{'└─ ' if last else '├─ '}{label}")
+        below = children.get(name, [])
+        for index, child in enumerate(below):
+            walk(child, "" if top else prefix + ("   " if last else "│  "), index == len(below) - 1, False)
+
+    for root in children.get(None, []):
+        walk(root, "", True, True)
+    lines.append("")
+    return lines
 
 
 def _under_flavour(plan: Plan, res: Registration, components: dict) -> bool:

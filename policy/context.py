@@ -93,10 +93,16 @@ def catalogue_categories() -> dict:
 
 
 def flavour_steps_from_summaries(flavours: Mapping[str, Any]) -> dict:
-    """Flavour -> step names from the program's `flavours` output (or GoldenImage summaries)."""
+    """Flavour -> step names from the program's `flavours` output (or GoldenImage summaries).
+
+    A layered flavour's image holds what its base chain built as well: its
+    `image_steps` list them all, and the rules judge the image.
+    """
     found = {}
     for name, summary in flavours.items():
-        steps = summary.get("steps") if isinstance(summary, Mapping) else None
+        steps = None
+        if isinstance(summary, Mapping):
+            steps = summary.get("image_steps") or summary.get("steps")
         if isinstance(steps, (list, tuple)):
             found[name] = tuple(str(s) for s in steps)
     return found

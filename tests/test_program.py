@@ -65,6 +65,8 @@ BAD_INPUTS = {
     "duplicate name": ("copy.yaml", None, "image_flavours/ubuntu-2404.yaml: name: duplicate flavour name 'ubuntu-2404' (also in image_flavours/copy.yaml)"),
     "unknown step": ("ubuntu-2404.yaml", lambda t: t.replace("  - os-updates\n", "  - os-upgrades\n", 1), "unknown step 'os-upgrades' (did you mean 'os-updates'?)"),
     "unknown parameter": ("ubuntu-2404.yaml", lambda t: t.replace("  - os-updates\n", "  - os-updates: {holds: [vim]}\n", 1), "steps[0].os-updates.holds: unknown parameter"),
+    "missing layer base": ("windows-2022-core-dotnet-iis.yaml", lambda t: t.replace("flavour: windows-2022-core-dotnet\n", "flavour: windows-2022-core\n"), "image_flavours/windows-2022-core-dotnet-iis.yaml: base_image.flavour: no flavour named 'windows-2022-core'"),
+    "layer os mismatch": ("windows-2022-core-dotnet-iis.yaml", lambda t: t.replace("flavour: windows-2022-core-dotnet\n", "flavour: ubuntu-2404\n"), "base_image.flavour: 'ubuntu-2404' (image_flavours/ubuntu-2404.yaml) is a linux flavour; a windows flavour cannot be built on it"),
     "secret value": ("ubuntu-2404.yaml", lambda t: t.replace("  - os-updates\n", "  - os-updates: {exclude: [ghp_abcdefghijklmnopqrstuvwxyz0123456789]}\n", 1), "steps[0].os-updates.exclude: value looks like a secret (Base64 High Entropy String, GitHub Token)"),
 }
 
@@ -72,7 +74,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
 def test_bad_flavours_stop_before_anything_is_created(project, kind):
     filename, edit, expected = BAD_INPUTS[kind]
-    original = project.flavour_text("ubuntu-2404.yaml")
+    original = project.flavour_text(filename if filename.startswith("windows") else "ubuntu-2404.yaml")
     project.write_flavour(filename, edit(original) if edit else original)
     with pytest.raises(UserError) as caught:
         project.plan("dev")
@@ -134,6 +136,35 @@ def test_make_plan_writes_the_plan_file(project):
     data = json.loads((project.root / "build" / "plan" / "prod.json").read_text())
     assert data["stack"] == "prod"
     assert "Flavour ubuntu-2404 1.0.0 (linux)" in result.stdout
+    # The layers as a tree, the layered flavour's base and what its own build runs.
+    assert ("Layers (each built on the newest image of the one above it):\n"
+            "  ubuntu-2404 (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
+            "  windows-2022-core-dotnet (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
+            "  └─ windows-2022-core-dotnet-iis (on day 15 of every month at 07:00 Europe/Amsterdam, after "
+            "windows-2022-core-dotnet)\n") in result.stdout
+    assert ("  built on: windows-2022-core-dotnet (its newest image)\n"
+            "  schedule: on day 15 of every month at 07:00 Europe/Amsterdam, after windows-2022-core-dotnet\n"
+            "  steps:    os-updates, windows-feature, dotnet-runtime, image-tests, cleanup\n"
+            "    os-updates: runs again first (as in windows-2022-core-dotnet), updates since the base was built\n"
+            "    dotnet-runtime: runs again, although windows-2022-core-dotnet already ran it\n"
+            "    cleanup: runs again, although windows-2022-core-dotnet already ran it\n") in result.stdout
+
+
+def test_layer_tree_draws_nested_layers():
+    from components.plan import layer_tree
+
+    flavours = {"a": {"schedule": "s0"}, "b": {"schedule": "s1", "built_on": "a"},
+                "c": {"schedule": "s2", "built_on": "b"}, "d": {"schedule": "s1", "built_on": "a"}, "e": {"schedule": "s0"}}
+    assert layer_tree(flavours) == [
+        "Layers (each built on the newest image of the one above it):",
+        "  a (s0)",
+        "  ├─ b (s1)",
+        "  │  └─ c (s2)",
+        "  └─ d (s1)",
+        "  e (s0)",
+        "",
+    ]
+    assert layer_tree({"a": {"schedule": "s0"}}) == []
 
 
 def test_unknown_stack_is_a_clear_error():

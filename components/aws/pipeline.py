@@ -41,8 +41,11 @@ class AwsImagePipeline(pulumi.ComponentResource):
         arns = [entry.managed_arn or shared.component(entry.component) for entry in entries]
         # The name carries the content hash: a changed recipe is created next to the old one,
         # the pipeline is switched to it, and only then is the old one deleted.
+        # A layered flavour starts from its base flavour's newest Image Builder image.
+        parent = render.parent_image(flavour, catalogue, prefix=prefix, region=region, key=shared.kms_key,
+                                     account_id=shared.account_id)
         recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
-                                         tags=tags)
+                                         tags=tags, parent=parent)
         self.recipe = aws.imagebuilder.ImageRecipe(f"{name}-recipe", **recipe_args, opts=child)
         infrastructure = aws.imagebuilder.InfrastructureConfiguration(
             f"{name}-infrastructure",
@@ -71,7 +74,9 @@ class AwsImagePipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=shared.build_prerequisites),
         )
         start = self.pipeline.arn.apply(lambda arn: render.start_build_command(arn, region))
-        if aws_settings.build_on_deploy:
+        # A layer's first build needs an image of its base, which a deploy-time build of the base
+        # has only produced hours later; layers therefore build on their (later) schedule.
+        if aws_settings.build_on_deploy and flavour.base is None:
             command.local.Command(
                 f"{name}-build-on-deploy",
                 create=start,
@@ -84,9 +89,10 @@ class AwsImagePipeline(pulumi.ComponentResource):
             "recipe_arn": self.recipe.arn,
             "regions": list(aws_settings.regions),
             "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, flavour) for r in aws_settings.regions},
-            "schedule": render.schedule_expression(settings.schedule),
+            "parent_image": parent.value,
+            "schedule": render.schedule_expression(render.flavour_schedule(settings, flavour)),
             "timezone": settings.schedule.timezone,
             "start_build_command": start,
-            "build_on_deploy": aws_settings.build_on_deploy,
+            "build_on_deploy": aws_settings.build_on_deploy and flavour.base is None,
         }
         self.register_outputs({"summary": self.summary})

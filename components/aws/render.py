@@ -410,27 +410,83 @@ _ROOT_DEVICES = (("amazon-linux", "/dev/xvda"), ("al2023", "/dev/xvda"), ("amzn"
 
 
 def root_device_name(flavour: Flavour) -> str:
-    parent = (flavour.base_image.aws or "").lower()
+    """A layered flavour's images boot from the root device of the marketplace image under its chain."""
+    parent = (flavour.root.base_image.aws or "").lower()
     return next((device for marker, device in _ROOT_DEVICES if marker in parent), "/dev/sda1")
 
 
-def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey) -> str:
+@dataclass(frozen=True)
+class ParentImage:
+    """The recipe's parent: `identity` names it in content hashes, `value` is what the API receives.
+
+    For a flavour on a marketplace image both are the flavour's `base_image.aws`.
+    For a layered flavour the value is the base flavour's Image Builder image at
+    its newest version (`.../image/<base recipe>/x.x.x`), whose ARN holds the
+    account id (an Output in the component); the identity is the base recipe's
+    name, which already hashes everything the base is made of.
+    """
+
+    identity: str
+    value: Any
+
+
+def image_arn(region: str, account_id: str, recipe: str) -> str:
+    """The newest image a recipe of this account built (Image Builder names images after their recipe)."""
+    return f"arn:{partition(region)}:imagebuilder:{region}:{account_id}:image/{recipe.lower()}/x.x.x"
+
+
+def parent_image(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey,
+                 account_id: Any = None) -> ParentImage:
+    """Where the flavour's recipe starts: its marketplace image, or its base flavour's image.
+
+    account_id may be a string, an Output (the component) or None when only the
+    identity matters (names and checks).
+    """
+    if flavour.base is None:
+        return _marketplace_parent(flavour)
+    base_recipe = flavour_recipe_name(flavour.base, catalogue, prefix=prefix, region=region, key=key)
+    if account_id is None or isinstance(account_id, str):
+        value = image_arn(region, account_id or "000000000000", base_recipe)
+    else:
+        value = account_id.apply(lambda account: image_arn(region, account, base_recipe))
+    return ParentImage(f"flavour:{base_recipe}", value)
+
+
+def flavour_recipe_name(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey) -> str:
+    """The content-derived recipe name of a flavour (and, through its parent, of its whole chain)."""
+    from ..model.prepared import prepare_flavour
+
+    entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
+    parent = parent_image(flavour, catalogue, prefix=prefix, region=region, key=key)
+    return recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent)
+
+
+def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey,
+                parent: Optional[ParentImage] = None) -> str:
     """Hash of everything CreateImageRecipe receives except tags and the version.
 
-    The body is hashed as sent, with the component ARNs and the key ARN (Outputs
-    in the component) replaced by the identities they stand for, so a field
-    added to the body later changes the name too: a recipe can never meet a
-    different body under the same name and version.
+    The body is hashed as sent, with the component ARNs, the key ARN and a base
+    flavour's image ARN (Outputs in the component) replaced by the identities
+    they stand for, so a field added to the body later changes the name too: a
+    recipe can never meet a different body under the same name and version.
     """
-    body = _recipe_body(flavour, [f"component:{e.identity}" for e in entries], f"kms:{key.identity}")
+    parent = parent or _marketplace_parent(flavour)
+    body = _recipe_body(flavour, [f"component:{e.identity}" for e in entries], f"kms:{key.identity}", parent.identity)
     return _hashed_name(f"{prefix}-{flavour.name}", content_hash(body))
 
 
-def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any) -> dict:
+def _marketplace_parent(flavour: Flavour) -> ParentImage:
+    if flavour.base is not None:
+        raise RenderError(f"flavour '{flavour.name}' is layered on '{flavour.base.name}': its parent image is "
+                          "the base's Image Builder image (see parent_image)")
+    return ParentImage(flavour.base_image.aws, flavour.base_image.aws)
+
+
+def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any, parent: Any) -> dict:
     """The recipe's immutable content (CreateImageRecipe minus name, version and tags)."""
     return {
         "description": flavour.description,
-        "parent_image": flavour.base_image.aws,
+        "parent_image": parent,
         "components": [{"component_arn": arn} for arn in component_arns],
         "block_device_mappings": [{
             "device_name": root_device_name(flavour),
@@ -448,7 +504,7 @@ def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any) -> dic
 
 
 def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix: str, region: str,
-                key: KmsKey, tags: dict) -> dict:
+                key: KmsKey, tags: dict, parent: Optional[ParentImage] = None) -> dict:
     """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume."""
     if len(component_arns) != len(entries):
         raise RenderError("one component ARN per recipe entry is needed")
@@ -459,10 +515,11 @@ def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix
             f"flavour '{flavour.name}': its steps need {len(entries)} Image Builder components, a recipe takes at "
             f"most {RECIPE_COMPONENT_LIMIT}; use fewer steps (AWS-managed steps count twice, steps too large "
             "for one document count once per phase)")
+    parent = parent or _marketplace_parent(flavour)
     return {
-        "name": recipe_name(flavour, entries, prefix=prefix, key=key),
+        "name": recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent),
         "version": flavour.version,
-        **_recipe_body(flavour, component_arns, key.arn(region)),
+        **_recipe_body(flavour, component_arns, key.arn(region), parent.value),
         "tags": tags,
         "region": region,
     }
@@ -570,18 +627,30 @@ def schedule_expression(schedule: Schedule) -> str:
     return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
 
 
+def flavour_schedule(settings: StackSettings, flavour: Flavour) -> Schedule:
+    """The stack's schedule; a layered flavour's runs layer_delay_hours later per layer."""
+    return settings.schedule.for_layer(len(flavour.chain) - 1)
+
+
 def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, recipe_arn: Any,
                   infrastructure_arn: Any, distribution_arn: Any, tags: dict) -> dict:
-    """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata."""
+    """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata.
+
+    A layered flavour's pipeline runs after its base's, on the same rule, and
+    always (not only when its base produced a new image): it re-runs updates
+    itself, so a late or failed base build never leaves it unpatched.
+    """
+    schedule = flavour_schedule(settings, flavour)
+    after = f", after {flavour.base.name}" if flavour.base else ""
     return {
         "name": flavour_resource_name(prefix, flavour),
-        "description": f"{flavour.name}: {settings.schedule.describe()}",
+        "description": f"{flavour.name}: {schedule.describe()}{after}",
         "image_recipe_arn": recipe_arn,
         "infrastructure_configuration_arn": infrastructure_arn,
         "distribution_configuration_arn": distribution_arn,
         "schedule": {
-            "schedule_expression": schedule_expression(settings.schedule),
-            "timezone": settings.schedule.timezone,
+            "schedule_expression": schedule_expression(schedule),
+            "timezone": schedule.timezone,
             # The default start condition skips runs when no component or parent image
             # changed, so the month's OS patches would never be picked up.
             "pipeline_execution_start_condition": START_CONDITION,
@@ -760,4 +829,6 @@ def _render_recipe(flavour: Flavour, catalogue: Any, prefix: str, region: str, k
     from ..model.prepared import prepare_flavour
 
     entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
-    return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={})
+    parent = parent_image(flavour, catalogue, prefix=prefix, region=region, key=key)
+    return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={},
+                       parent=parent)

@@ -279,7 +279,8 @@ def image_tags(settings: StackSettings, flavour: Flavour) -> dict[str, str]:
 
 def render_image_definition(flavour: Flavour, settings: StackSettings, names: FactoryNames) -> dict:
     """The gallery image definition (wire names). Consumers use its latest version."""
-    source = flavour.base_image.azure
+    # A layer's images boot like the marketplace image under its chain.
+    source = flavour.root.base_image.azure
     generation = source.hyper_v_generation
     definition = {
         "galleryImageName": flavour.name,
@@ -621,6 +622,7 @@ class TemplateRefs:
     identity_id: Any
     gallery_image_id: Any
     staging_resource_group_id: Any
+    base_image_id: Any = None  # a layered flavour's base: that flavour's gallery image definition
 
 
 STAGING_PLACEHOLDER = "{stagingResourceGroup}"
@@ -629,14 +631,23 @@ STAGING_PLACEHOLDER = "{stagingResourceGroup}"
 def symbolic_refs(names: FactoryNames, flavour: Flavour) -> TemplateRefs:
     """Ids spelled from names, for hashing: the staging group is derived from the hash."""
     group = group_id("{subscriptionId}", names.resource_group)
+    images = f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images"
     return TemplateRefs(
         identity_id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{names.builder_identity}",
-        gallery_image_id=f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images/{flavour.name}",
+        gallery_image_id=f"{images}/{flavour.name}",
         staging_resource_group_id=STAGING_PLACEHOLDER,
+        base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
     )
 
 
-def render_source(flavour: Flavour) -> dict:
+def render_source(flavour: Flavour, base_image_id: Any = None) -> dict:
+    """The marketplace image, or for a layered flavour the newest version of its base's gallery image
+    ('latest' is resolved when the build starts, so the template never changes with the base)."""
+    if flavour.base is not None:
+        if base_image_id is None:
+            raise ValueError(f"flavour '{flavour.name}' is layered on '{flavour.base.name}': its source needs "
+                             "that flavour's gallery image id")
+        return {"type": "SharedImageVersion", "imageVersionId": _versions_latest(base_image_id)}
     image = flavour.base_image.azure
     return {
         "type": "PlatformImage",
@@ -645,6 +656,12 @@ def render_source(flavour: Flavour) -> dict:
         "sku": image.sku,
         "version": image.version,
     }
+
+
+def _versions_latest(image_id: Any) -> Any:
+    if isinstance(image_id, str):
+        return f"{image_id}/versions/latest"
+    return image_id.apply(lambda value: f"{value}/versions/latest")
 
 
 def render_distribution(flavour: Flavour, settings: StackSettings, gallery_image_id: Any) -> list[dict]:
@@ -702,7 +719,7 @@ def render_template(flavour: Flavour, steps: Sequence[PreparedStep], settings: S
         "tags": tags,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
         "properties": {
-            "source": render_source(flavour),
+            "source": render_source(flavour, refs.base_image_id),
             "customize": render_customizers(steps),
             "validate": {
                 "continueDistributeOnFailure": False,
@@ -793,6 +810,11 @@ def render_schedule_workflow(schedule: Schedule, *, run_uri: Any, identity_id: A
     }
 
 
+def flavour_schedule(settings: StackSettings, flavour: Flavour) -> Schedule:
+    """The stack's schedule; a layered flavour's runs layer_delay_hours later per layer."""
+    return settings.schedule.for_layer(len(flavour.chain) - 1)
+
+
 def describe_schedule(schedule: Schedule) -> str:
     return f"{schedule.describe()} ({windows_time_zone(schedule.timezone)})"
 
@@ -830,10 +852,10 @@ def settings_problems(settings: StackSettings, settings_source: str) -> list[Pro
 def flavour_problems(settings: StackSettings, flavour: Flavour, source: str, catalogue: Any) -> list[Problem]:
     """A flavour's values Azure would reject; nothing when it is not built on Azure here."""
     azure = settings.azure
-    if azure is None or "azure" not in flavour.enabled_clouds(settings.clouds) or flavour.base_image.azure is None:
+    if azure is None or "azure" not in flavour.enabled_clouds(settings.clouds):
         return []
     problems: list[Problem] = []
-    if azure.source_image_trigger and flavour.base_image.azure.version != "latest":
+    if azure.source_image_trigger and flavour.base_image.azure and flavour.base_image.azure.version != "latest":
         problems.append(
             Problem(
                 source,

@@ -14,6 +14,7 @@ from ..model.steps import Catalogue
 from .render import (
     TemplateRefs,
     describe_schedule,
+    flavour_schedule,
     image_tags,
     render_image_definition,
     render_schedule_workflow,
@@ -54,6 +55,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
         catalogue: Catalogue,
         settings: StackSettings,
         shared: AzureSharedInfrastructure,
+        base: Optional["AzureImageTemplate"] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("golden-images:azure:ImageTemplate", name, None, opts)
@@ -96,6 +98,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             staging_resource_group_id=pulumi.Output.concat(
                 "/subscriptions/", shared.subscription_id, "/resourceGroups/", self.staging_group
             ),
+            base_image_id=base.image.id if base is not None else None,
         )
         body = render_template(flavour, steps, settings, refs)
         properties = body["properties"]
@@ -133,6 +136,8 @@ class AzureImageTemplate(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # A layered flavour rebuilds after its base (layer_delay_hours later), on the newest base image.
+        schedule = flavour_schedule(settings, flavour)
         workflow_name = names.workflow(flavour)
         self.schedule = logic.Workflow(
             f"{name}-schedule",
@@ -142,7 +147,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             state="Enabled",
             identity={"type": "UserAssigned", "user_assigned_identities": [shared.scheduler_identity.id]},
             definition=render_schedule_workflow(
-                settings.schedule,
+                schedule,
                 run_uri=self.template.id.apply(run_uri),
                 identity_id=shared.scheduler_identity.id,
             ),
@@ -150,7 +155,9 @@ class AzureImageTemplate(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[shared.runner_assignment]),
         )
 
-        if azure.build_on_deploy:
+        # A layer's first build needs a version of its base's image, which a deploy-time build of
+        # the base has only published hours later; layers therefore build on their (later) schedule.
+        if azure.build_on_deploy and flavour.base is None:
             # Runs on the machine that deploys (needs a signed-in Azure CLI), once per
             # template: a new template is a new trigger value and so a new run.
             local.Command(
@@ -168,7 +175,9 @@ class AzureImageTemplate(pulumi.ComponentResource):
             "template_name": self.template_name,
             "run_command": run_command(self.template_name, names.resource_group),
             "regions": [replica.region for replica in azure.replicas],
-            "schedule": f"{describe_schedule(settings.schedule)} by Logic App {workflow_name}",
+            "source": "newest version of gallery image " + flavour.base.name if flavour.base else
+            "marketplace image {publisher}:{offer}:{sku}:{version}".format(**flavour.base_image.azure.model_dump()),
+            "schedule": f"{describe_schedule(schedule)} by Logic App {workflow_name}",
         }
         self.register_outputs(
             {

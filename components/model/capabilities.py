@@ -103,7 +103,8 @@ def flavour_capabilities(flavour: Flavour, catalogue: Catalogue, clouds: Optiona
     """
     clouds = list(flavour.clouds or ALL_CLOUDS) if clouds is None else list(clouds)
     found = {os_capability(flavour.os)}
-    for use in flavour.steps:
+    # A layered flavour's image holds everything its base chain built, and what it adds.
+    for use in [use for layer in flavour.chain for use in layer.declared_steps]:
         step = catalogue.get(use.name)
         if step is None or not step.supports(flavour.os):
             continue

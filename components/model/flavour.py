@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Cloud = Literal["aws", "azure"]
 OsFamily = Literal["windows", "linux"]
@@ -65,8 +65,13 @@ class AzureImageRef(StrictModel):
 
 
 class BaseImage(StrictModel):
-    """Where each cloud's build starts from."""
+    """Where each cloud's build starts from: a marketplace image per cloud, or another flavour."""
 
+    flavour: Optional[str] = Field(
+        default=None,
+        description="Build on the newest image of another flavour (a layered flavour) instead of a "
+        "marketplace image; excludes aws and azure",
+    )
     aws: Optional[str] = Field(
         default=None,
         description="ssm:<parameter path> (preferred), an AMI id, or an Image Builder image ARN",
@@ -83,6 +88,16 @@ class BaseImage(StrictModel):
                 "image ARN"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "BaseImage":
+        if self.flavour is not None and (self.aws is not None or self.azure is not None):
+            given = [c for c in ("aws", "azure") if getattr(self, c) is not None]
+            raise ValueError(
+                f"a layered flavour starts from its base flavour's image on every cloud; remove "
+                f"{' and '.join(given)} or remove flavour"
+            )
+        return self
 
 
 class BuildSettings(StrictModel):
@@ -133,6 +148,11 @@ class StepOptions(StrictModel):
         default=None, description="Restart after the step (default: the step's own reboot behaviour)"
     )
     only_on: Optional[Cloud] = Field(default=None, description="Run this step on one cloud only")
+    repeat: Optional[bool] = Field(
+        default=None,
+        description="Layered flavours: true runs the step again although the base flavour already ran it; "
+        "false does not (default: the step's own 'layers' rule)",
+    )
 
     @model_validator(mode="after")
     def _system_needs_elevation(self) -> "StepOptions":
@@ -194,6 +214,10 @@ class Flavour(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource and image")
     build: BuildSettings = Field(default_factory=BuildSettings)
     tests: TestSettings = Field(default_factory=TestSettings)
+    # Set by the loader for a layered flavour: the validated flavour it builds on.
+    _base: Optional["Flavour"] = PrivateAttr(default=None)
+    _declared: tuple = PrivateAttr(default=())  # a layer's steps as its file lists them
+    _notes: tuple = PrivateAttr(default=())  # how a layer treats its base's steps (layers.LayerNote)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -229,6 +253,42 @@ class Flavour(StrictModel):
     def enabled_clouds(self, stack_clouds: list[str]) -> list[str]:
         """The clouds this flavour is built on in a stack, in the stack's order."""
         return [c for c in stack_clouds if self.clouds is None or c in self.clouds]
+
+    @property
+    def base(self) -> Optional["Flavour"]:
+        """The flavour this one is layered on (None for a flavour built on a marketplace image)."""
+        return self._base
+
+    def with_base(self, base: "Flavour", steps: list, notes: tuple = ()) -> "Flavour":
+        """This flavour layered on `base`, its own build running only `steps` (see layers.py)."""
+        layered = self.model_copy(update={"steps": steps})
+        layered._base = base
+        layered._declared = tuple(self.steps)
+        layered._notes = tuple(notes)
+        return layered
+
+    @property
+    def declared_steps(self) -> tuple:
+        """The steps the flavour file lists; for a layer, `steps` holds those its own build runs."""
+        return self._declared or tuple(self.steps)
+
+    @property
+    def layer_notes(self) -> tuple:
+        return self._notes
+
+    @property
+    def chain(self) -> list["Flavour"]:
+        """The flavours whose builds make this image, the marketplace-based one first."""
+        chain, current = [], self
+        while current is not None:
+            chain.insert(0, current)
+            current = current.base
+        return chain
+
+    @property
+    def root(self) -> "Flavour":
+        """The flavour of the chain built on a marketplace image: its base image is every layer's origin."""
+        return self.chain[0]
 
 
 

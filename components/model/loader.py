@@ -1,6 +1,7 @@
 """Load and check every flavour file and the stack settings before anything is created."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from .applications import check_applications
+from .assets import AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour
+from .layers import check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue, parse_yaml
@@ -119,6 +122,14 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
     return loaded, problems
 
 
+def load_resolved_flavours(folder: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem]]:
+    """Every flavour file, model-checked, with layered flavours built on their bases (bases first)."""
+    loaded, problems = load_flavour_files(folder, root)
+    if problems:
+        return loaded, problems
+    return resolve(loaded, catalogue)
+
+
 def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
@@ -132,8 +143,10 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             problems.append(Problem(source, where, f"unknown step '{use.name}'{hint} (known: {', '.join(catalogue.names())})"))
             continue
         if not step.supports(flavour.os):
+            reason = step.spec.unsupported.get(flavour.os)
             problems.append(
-                Problem(source, where, f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
+                Problem(source, where, f"step '{use.name}' does not support {flavour.os}: {reason}" if reason else
+                        f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
             )
         if use.options.only_on and use.options.only_on not in step.spec.clouds:
             problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
@@ -147,12 +160,20 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
             if declared[key].secret_reference:
                 continue
-            for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str):
-                    secret_candidates.append((at, key, text))
+            secret_candidates.extend(_texts(at, key, value))
         for key, param in declared.items():
             if param.required and key not in use.params:
                 problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required parameter is missing ({param.description})"))
+        for group in step.spec.one_of:
+            given = [key for key in group if use.params.get(key) not in (None, "")]
+            if len(given) != 1:
+                what = "only one" if given else "one"
+                problems.append(Problem(source, f"{where}.{use.name}", f"give {what} of {', '.join(group)} (got {', '.join(given) or 'none'})"))
+        for group in step.spec.together:
+            given = [key for key in group if use.params.get(key) not in (None, "")]
+            if given and len(given) != len(group):
+                missing = [key for key in group if key not in given]
+                problems.append(Problem(source, f"{where}.{use.name}.{missing[0]}", f"required together with {', '.join(given)}"))
     for key, value in flavour.tags.items():
         secret_candidates.append((f"tags.{key}", key, value))
     for at, kinds in find_secret_values(secret_candidates).items():
@@ -168,19 +189,53 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
     return problems
 
 
-def _check_value(param, value) -> list[str]:
-    import re
+def _texts(at: str, key: str, value: Any) -> list:
+    """(location, key, text) of every string in a value, nested mappings and lists included."""
+    if isinstance(value, str):
+        return [(at, key, value)]
+    if isinstance(value, list):
+        return [entry for item in value for entry in _texts(at, key, item)]
+    if isinstance(value, dict):
+        return [entry for k, item in value.items() for entry in _texts(f"{at}.{k}", str(k), item)]
+    return []
 
-    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str}[param.type]
+
+def _mapping_problem(value: Any, depth: int = 0) -> str:
+    """Why a mapping value cannot travel as JSON variables, or ''."""
+    if depth > 8:
+        return "is nested more than 8 levels deep"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                return f"key {key!r} is not a variable name (letters, digits, underscores)"
+            problem = _mapping_problem(item, depth + 1)
+            if problem:
+                return problem
+        return ""
+    if isinstance(value, list):
+        return next((p for p in (_mapping_problem(i, depth + 1) for i in value) if p), "")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return ""
+    return f"holds a {type(value).__name__}, which is not a YAML scalar, list or mapping"
+
+
+def _check_value(param, value) -> list[str]:
+    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
+                "mapping": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
+    if param.type == "mapping":
+        problem = _mapping_problem(value)
+        if not problem and len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
+            problem = f"is longer than {MAX_FILE_PARAM_CHARS} characters as JSON; ship larger data in the step's folder"
+        return [problem] if problem else []
     if param.type == "list":
         for entry in value:
             if not isinstance(entry, str) or not entry or any(c.isspace() for c in entry):
                 return [f"list entries must be non-empty strings without spaces, got {entry!r}"]
             if param.pattern and not re.fullmatch(param.pattern, entry):
                 return [f"list entry {entry!r} does not match {param.pattern}"]
-    if param.type == "file" and (
+    if param.type in ("file", "directory") and (
         not re.fullmatch(r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+", value) or any(part in (".", "..") for part in value.split("/"))
     ):
         return [f"{value!r} is not a path inside image_flavours/ (use forward slashes, no '..', e.g. tests/web.Tests.ps1)"]
@@ -209,6 +264,10 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
         step = catalogue.get(use.name)
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
+            if param.type == "directory" and isinstance(params.get(key), str):
+                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key])
+                problems.extend(found)
+                continue
             if param.type != "file" or not isinstance(params.get(key), str):
                 continue
             at = f"steps[{index}].{use.name}.{key}"
@@ -234,12 +293,35 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
     return LoadedFlavour(flavour, item.source), problems
 
 
+def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, list[Problem]]:
+    """A directory parameter's folder as a build asset, scanned for secrets file by file."""
+    root = flavours_dir.resolve()
+    folder = (flavours_dir / value).resolve()
+    if root not in folder.parents or not folder.is_dir():
+        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/")]
+    try:
+        asset = pack_directory(folder, value)
+    except AssetError as err:
+        return value, [Problem(source, at, str(err))]
+    problems = []
+    for path in text_files(folder):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary files: nothing the text scanner can judge
+        rel = f"{value}/{path.relative_to(folder).as_posix()}"
+        for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
+            problems.append(Problem(source, at, f"'{rel}' line {line} looks like a secret ({kind}); "
+                                                "build assets end up on the build instance and in storage"))
+    return asset, problems
+
+
 def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
     problems = []
     clouds = item.flavour.enabled_clouds(settings.clouds)
     for cloud in clouds:
-        if getattr(item.flavour.base_image, cloud) is None:
+        if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
@@ -279,6 +361,9 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
             problems.extend(file_problems)
         embedded.append(item)
     loaded = embedded
+    # Layered flavours: bases first, each layer resolved against its (resolved) base.
+    loaded, graph_problems = resolve(loaded, catalogue)
+    problems.extend(graph_problems)
     selected = loaded
     if settings is not None:
         names = [item.flavour.name for item in loaded]
@@ -291,6 +376,9 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue))
+        if not graph_problems:
+            problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
+            problems.extend(schedule_problems(selected, settings.schedule, settings_source))
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
     problems.extend(apps.problems)

@@ -51,8 +51,10 @@ def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict:
 def _param_type(kind: str) -> dict:
     if kind == "list":
         return {"type": "array", "items": {"type": "string"}}
-    if kind == "file":  # a path inside image_flavours/; the loader embeds the file's text
+    if kind in ("file", "directory"):  # a path inside image_flavours/: embedded (file) or uploaded (directory)
         return {"type": "string"}
+    if kind == "mapping":
+        return {"type": "object"}
     return {"type": kind}
 
 

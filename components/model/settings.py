@@ -107,6 +107,10 @@ class Schedule(_Strict):
     on: Optional[Union[int, str]] = Field(default=None, description="weekday (week) or day 1-28 (month)")
     at: str = Field(default="02:00", description="24-hour local time HH:MM")
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Amsterdam")
+    layer_delay_hours: int = Field(
+        default=4, ge=1, le=12,
+        description="A layered flavour rebuilds this many hours after its base flavour (per layer)",
+    )
 
     @field_validator("on", mode="before")
     @classmethod
@@ -162,6 +166,28 @@ class Schedule(_Strict):
     def describe(self) -> str:
         when = {"day": "every day", "week": f"every {self.weekday}", "month": f"on day {self.on} of every month"}
         return f"{when[self.every]} at {self.at} {self.timezone}"
+
+    def for_layer(self, depth: int) -> "Schedule":
+        """The schedule of a flavour `depth` layers above a marketplace-based one: the same rule,
+        `layer_delay_hours` later per layer, so it rebuilds after its base has (local time, so
+        daylight saving time moves every layer alike). Raises ValueError when a monthly run
+        would move past day 28."""
+        if depth == 0:
+            return self
+        total = self.hour * 60 + self.minute + depth * self.layer_delay_hours * 60
+        days, minutes = divmod(total, 24 * 60)
+        on = self.on
+        if days and self.every == "week":
+            on = WEEKDAYS[(WEEKDAYS.index(self.weekday) + days) % 7]
+        elif days and self.every == "month":
+            on = int(self.on) + days
+            if on > 28:
+                raise ValueError(
+                    f"a flavour {depth} layer(s) above its marketplace image rebuilds {depth * self.layer_delay_hours} "
+                    f"hours after day {self.on} {self.at}, on day {on}, which not every month has; choose an "
+                    "earlier day or time, or a smaller layer_delay_hours"
+                )
+        return self.model_copy(update={"at": f"{minutes // 60:02d}:{minutes % 60:02d}", "on": on})
 
 
 class LaunchSharing(_Strict):

@@ -20,7 +20,9 @@ STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
-ParamType = Literal["string", "integer", "boolean", "list", "file"]
+ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping"]
+# How a layered flavour treats a step its base flavour already ran with the same parameters.
+LayerRule = Literal["once", "again", "always"]
 
 # `{param}` in a pin name is replaced by that parameter's value (capabilities use the same
 # convention; see capabilities.py).
@@ -113,6 +115,17 @@ class StepSpec(_Strict):
         default=True,
         description="The check also holds on a fresh instance of the finished image (AWS test phase)",
     )
+    layers: LayerRule = Field(
+        default="once",
+        description="In a layered flavour: 'once' skips the step when a base flavour already ran it with the "
+        "same parameters; 'again' runs it whenever the flavour lists it; 'always' also runs it, first, "
+        "when the flavour does not list it (updates: time passes between the builds)",
+    )
+    unsupported: dict[Literal["windows", "linux"], str] = Field(
+        default_factory=dict, description="Why the step cannot support an OS family, told to whoever asks for it"
+    )
+    one_of: list[list[str]] = Field(default_factory=list, description="Groups of parameters of which exactly one is given")
+    together: list[list[str]] = Field(default_factory=list, description="Groups of parameters given all or none")
     aws: AwsHints = Field(default_factory=AwsHints)
     azure: AzureHints = Field(default_factory=AzureHints)
 
@@ -195,6 +208,11 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                     continue
                 out[os] = path.read_text()
         problems.extend(_check_pin_refs(source, spec, pins))
+        for field_name in ("one_of", "together"):
+            for group in getattr(spec, field_name):
+                unknown = [p for p in group if p not in spec.parameters]
+                if unknown or len(group) < 2:
+                    problems.append(Problem(source, field_name, f"{group}: a group names two or more of the step's parameters"))
         # A library serves the OS families it has a file for (retry.sh: Linux scripts).
         libraries = {os: "" for os in scripts}
         for name in spec.libraries:

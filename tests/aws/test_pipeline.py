@@ -82,13 +82,34 @@ def test_pipeline_uses_its_own_recipe_and_configurations(plans, stack):
         assert pipeline["enhancedImageMetadataEnabled"] is True
 
 
+LAYERED = "windows-2022-core-dotnet-iis"  # the shipped layered flavour
+LAYER_BASE = "windows-2022-core-dotnet"
+
+
 def test_schedules_follow_the_stack(plans):
-    expected = {"dev": "cron(0 2 ? * SUN *)", "prod": "cron(0 3 15 * ? *)"}
-    for stack, cron in expected.items():
-        for factory in factories(plans[stack]).values():
+    # Layers rebuild layer_delay_hours (default 4) after their base, on the same rule.
+    expected = {"dev": ("cron(0 2 ? * SUN *)", "cron(0 6 ? * SUN *)"),
+                "prod": ("cron(0 3 15 * ? *)", "cron(0 7 15 * ? *)")}
+    for stack, (cron, layer_cron) in expected.items():
+        for name, factory in factories(plans[stack]).items():
             schedule = only(plans[stack], factory, PIPELINE).inputs["schedule"]
-            assert schedule == {"scheduleExpression": cron, "timezone": "Europe/Amsterdam",
+            assert schedule == {"scheduleExpression": layer_cron if name == LAYERED else cron,
+                                "timezone": "Europe/Amsterdam",
                                 "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_layered_recipe_starts_from_its_base_flavours_newest_image(plans, stack):
+    plan = plans[stack]
+    base = only(plan, factories(plan)[LAYER_BASE], RECIPE).inputs
+    layer = only(plan, factories(plan)[LAYERED], RECIPE).inputs
+    assert layer["parentImage"] == f"{ARN}:image/{base['name']}/x.x.x"
+    assert plan.outputs["flavours"][LAYERED]["aws"]["parent_image"] == layer["parentImage"]
+    # Only the layer's own build runs: updates again, IIS, the Hosting Bundle repaired, tests, cleanup.
+    assert plan.outputs["flavours"][LAYERED]["steps"] == [
+        "os-updates", "windows-feature", "dotnet-runtime", "image-tests", "cleanup"]
+    assert len(layer["components"]) < len(base["components"])
+    assert layer["blockDeviceMappings"][0]["deviceName"] == base["blockDeviceMappings"][0]["deviceName"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -136,7 +157,7 @@ def test_recipes_take_the_flavour_image_and_an_encrypted_root_volume(plans, stac
         version = plan.outputs["flavours"][name]["version"]
         assert recipe["version"] == version
         assert re.fullmatch(rf"golden-images-{stack}-{name}-[0-9a-f]{{10}}", recipe["name"])
-        assert recipe["parentImage"].startswith("ssm:/aws/service/")
+        assert recipe["parentImage"].startswith("ssm:/aws/service/" if name != LAYERED else f"{ARN}:image/")
         (device,) = recipe["blockDeviceMappings"]
         windows = plan.outputs["flavours"][name]["os"] == "windows"
         assert device["ebs"] == {"encrypted": "true", "deleteOnTermination": "true", "volumeType": "gp3",
@@ -328,6 +349,11 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
     config["golden-images:aws"] = {**config["golden-images:aws"], "build_on_deploy": True}
     plan = project.plan("dev", config=config)
     for name, factory in factories(plan).items():
+        if name == LAYERED:
+            # Its base's deploy-time build publishes an image only hours later: it waits for its schedule.
+            assert not [r for r in plan.children(factory.urn) if r.type == COMMAND]
+            assert plan.outputs["flavours"][name]["aws"]["build_on_deploy"] is False
+            continue
         command = only(plan, factory, COMMAND)
         pipeline = only(plan, factory, PIPELINE)
         assert command.inputs["create"] == plan.outputs["flavours"][name]["aws"]["start_build_command"]

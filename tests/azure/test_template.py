@@ -74,10 +74,12 @@ class TestTemplateInputs:
             expected_name = render.template_name(flavour, render.template_digest(
                 render.render_template(flavour, steps, loaded.settings, render.symbolic_refs(names, flavour))))
             group = f"{SUB}/resourceGroups/{names.resource_group}"
+            images = f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images"
             refs = render.TemplateRefs(
                 identity_id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{names.builder_identity}",
-                gallery_image_id=f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images/{flavour.name}",
+                gallery_image_id=f"{images}/{flavour.name}",
                 staging_resource_group_id=f"{SUB}/resourceGroups/{render.staging_group_name(names, expected_name)}",
+                base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
             )
             body = numbers_as_floats(render.render_template(flavour, steps, loaded.settings, refs))
             assert template.inputs == {
@@ -89,7 +91,14 @@ class TestTemplateInputs:
                 **body["properties"],
             }
             assert image.inputs["galleryImageName"] == flavour.name
-            assert image.inputs["hyperVGeneration"] == flavour.base_image.azure.hyper_v_generation
+            assert image.inputs["hyperVGeneration"] == flavour.root.base_image.azure.hyper_v_generation
+            if flavour.base is not None:
+                # A layer starts from the newest version of its base's gallery image.
+                base = one(under(plans[stack], flavour.base.name, GALLERY_IMAGE), "base image definition")
+                assert template.inputs["source"] == {"type": "SharedImageVersion",
+                                                     "imageVersionId": f"{images}/{flavour.base.name}/versions/latest"}
+                assert {k: image.inputs[k] for k in ("osType", "hyperVGeneration", "architecture", "features")} == {
+                    k: base.inputs[k] for k in ("osType", "hyperVGeneration", "architecture", "features")}
 
     def test_templates_are_replaced_new_one_first_after_the_roles_propagated(self, plans, stack):
         plan = plans[stack]
@@ -184,7 +193,14 @@ class TestSchedule:
         workflows = plans[stack].of_type(WORKFLOW)
         assert workflows
         for workflow in workflows:
-            assert workflow.inputs["definition"]["triggers"]["Recurrence"]["recurrence"] == expected
+            recurrence = workflow.inputs["definition"]["triggers"]["Recurrence"]["recurrence"]
+            if workflow.name == "windows-2022-core-dotnet-iis-schedule":
+                # A layer runs layer_delay_hours (4) after its base, on the same rule.
+                expected_here = copy.deepcopy(expected)
+                expected_here["schedule"]["hours"] = [expected["schedule"]["hours"][0] + 4]
+                assert recurrence == expected_here
+            else:
+                assert recurrence == expected
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -196,7 +212,13 @@ def test_summary_per_flavour(plans, stack):
         template = one(under(plans[stack], flavour.name, TEMPLATE), "template")
         name = template.inputs["imageTemplateName"]
         group = template.inputs["resourceGroupName"]
-        assert set(summary) == {"gallery_image_id", "template_name", "run_command", "regions", "schedule"}
+        assert set(summary) == {"gallery_image_id", "template_name", "run_command", "regions", "source", "schedule"}
+        if flavour.base is not None:
+            assert summary["source"] == f"newest version of gallery image {flavour.base.name}"
+            assert "at 0" in summary["schedule"] and summary["schedule"] != outputs[flavour.base.name]["azure"]["schedule"]
+        else:
+            image = flavour.base_image.azure
+            assert summary["source"] == f"marketplace image {image.publisher}:{image.offer}:{image.sku}:{image.version}"
         assert summary["template_name"] == name
         assert summary["run_command"] == f"az image builder run -n {name} -g {group} --no-wait"
         assert summary["gallery_image_id"].endswith(f"/images/{flavour.name}")
@@ -240,8 +262,10 @@ def test_optional_flags(project):
     assert all(t.inputs["kind"] == "SourceImage" for t in triggers)
 
     runs = [r for r in plan.of_type(COMMAND) if r.name.endswith("-build-on-deploy")]
-    assert len(runs) == len(templates)
-    for template in templates:
+    # A layer waits for its schedule: its base's deploy-time build publishes an image only hours later.
+    layers = [t for t in templates if t.inputs["source"]["type"] == "SharedImageVersion"]
+    assert layers and len(runs) == len(templates) - len(layers)
+    for template in [t for t in templates if t not in layers]:
         name, group = template.inputs["imageTemplateName"], template.inputs["resourceGroupName"]
         [run] = [r for r in runs if name in r.inputs["create"]]
         assert run.inputs["create"] == f"az image builder run -n {name} -g {group} --no-wait --subscription {SUBSCRIPTION_ID}"
@@ -292,7 +316,11 @@ def test_changing_one_step_renames_only_that_template(project):
     assert set(old) == set(new), "the same resources exist before and after"
     renamed = {urn for urn in old if old[urn] != new[urn]}
     [template] = [r for r in after.of_type(TEMPLATE) if r.name == f"{changed}-template"]
-    assert renamed == {template.urn}
+    # The IIS layer re-runs its base's updates with the base's parameters, so it changes too;
+    # nothing else does.
+    [layer] = [r for r in after.of_type(TEMPLATE) if r.name == f"{changed}-iis-template"]
+    assert renamed == {template.urn, layer.urn}
+    assert "KB5005463" in str(layer.inputs["customize"])
     assert set(k for k in old[template.urn] if old[template.urn][k] != new[template.urn][k]) == {
         "imageTemplateName", "stagingResourceGroup"}
 
@@ -303,6 +331,6 @@ def test_changing_one_step_renames_only_that_template(project):
     old_uri = workflow(before).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
     new_uri = workflow(after).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
     assert old_uri != new_uri and new[template.urn]["imageTemplateName"] in new_uri
-    others = [r for r in after.of_type(WORKFLOW) if r.name != f"{changed}-schedule"]
+    others = [r for r in after.of_type(WORKFLOW) if r.name not in (f"{changed}-schedule", f"{changed}-iis-schedule")]
     assert others and all(r.inputs == next(b for b in before.of_type(WORKFLOW) if b.urn == r.urn).inputs for r in others)
     assert "KB5005463" in str(template.inputs["customize"])

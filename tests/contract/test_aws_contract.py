@@ -621,6 +621,26 @@ class PlanIndex:
             return res.inputs
         return {**res.inputs, "tags": {**default_tags, **(res.inputs.get("tags") or {})}}
 
+    def pipeline_output(self, reference: str) -> Optional[Registration]:
+        """The pipeline of this plan whose images an image ARN selects (a layered flavour's parent).
+
+        Image Builder names a pipeline's images after its recipe (lower-cased) and gives them the
+        recipe's version; the ARN's version filter must admit that version.
+        """
+        match = re.fullmatch(r"arn:aws[a-z-]*:imagebuilder:([a-z0-9-]+):([0-9]{12}):image/([a-z0-9-_]+)/"
+                             r"(\d+|x)\.(\d+|x)\.(\d+|x)", reference or "")
+        if not match or match.group(2) != ACCOUNT_ID:
+            return None
+        region, _, name, *wanted = match.groups()
+        for pipeline in self.plan.of_type(PIPELINE):
+            recipe = self.imagebuilder_target(pipeline.inputs.get("imageRecipeArn") or "", RECIPE)
+            if recipe is None or self.region(pipeline) != region or recipe.inputs["name"].lower() != name:
+                continue
+            version = recipe.inputs["version"].split(".")
+            if all(w == "x" or w == v for w, v in zip(wanted, version)):
+                return pipeline
+        return None
+
     def imagebuilder_target(self, reference: str, token: str) -> Optional[Registration]:
         for arn, res in self.arns.items():
             if res.type == token and aws_api.references(reference, arn):
@@ -696,7 +716,7 @@ def _reference_problems(index: PlanIndex) -> list:
         kind = aws_api.parent_image_kind(parent)
         if kind is None:
             report(res, "parentImage", f"{parent!r} is neither an AMI id, an Image Builder image ARN nor ssm:<parameter>")
-        elif kind == "image-arn":
+        elif kind == "image-arn" and not index.pipeline_output(parent):
             same_region_target(res, "parentImage", parent, "aws:imagebuilder/image:Image")
         for i, mapping in enumerate(res.inputs.get("blockDeviceMappings") or []):
             key = ((mapping or {}).get("ebs") or {}).get("kmsKeyId")
@@ -800,6 +820,16 @@ def test_reference_check_catches_dangling_and_cross_region_arns():
     assert not [p for p in problems if "components[0]" in p]
     assert any("components[1].componentArn" in p and "no Component of this plan" in p for p in problems)
     assert any("components[2].componentArn" in p and "is in us-east-1" in p for p in problems)
+
+
+def test_a_layered_parent_must_be_the_output_of_a_pipeline_of_this_plan(plans):
+    plan = copy.deepcopy(plans["dev"])
+    index = PlanIndex(plan, "dev")
+    (layer,) = [r for r in plan.of_type(RECIPE) if r.name == "windows-2022-core-dotnet-iis-recipe"]
+    assert index.pipeline_output(layer.inputs["parentImage"]) is not None
+    layer.inputs["parentImage"] = layer.inputs["parentImage"].replace("-dotnet-", "-dotnet-x", 1)
+    assert index.pipeline_output(layer.inputs["parentImage"]) is None
+    assert any("parentImage" in p and "no Image of this plan" in p for p in _reference_problems(index))
 
 
 def test_reference_check_resolves_kms_keys_per_region():

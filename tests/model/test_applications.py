@@ -17,7 +17,7 @@ from components.model.applications import (
 from components.model.capabilities import check_catalogue, expand, flavour_capabilities, providers
 from components.model.errors import ValidationFailed
 from components.model.flavour import Flavour
-from components.model.loader import load_flavour_files, load_inputs
+from components.model.loader import load_flavour_files, load_inputs, load_resolved_flavours
 from components.model.steps import Catalogue, Parameter, PerOs, Step, StepSpec, load_catalogue
 from components.plan import ROOT, UserError, stack_config
 
@@ -26,7 +26,10 @@ SEED = {"financial-app", "company-site", "financial-data-processing", "jump-host
 
 
 def shipped_flavour(name: str) -> Flavour:
-    return Flavour.model_validate(yaml.safe_load((ROOT / "image_flavours" / f"{name}.yaml").read_text()))
+    """A shipped flavour as the program sees it: a layered one built on its base."""
+    loaded, problems = load_resolved_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
+    assert problems == []
+    return next(item.flavour for item in loaded if item.flavour.name == name)
 
 
 def step(name, capabilities, parameters=None, os=("windows", "linux"), clouds=("aws", "azure")) -> Step:
@@ -276,8 +279,17 @@ def test_a_flavour_serving_no_application_is_a_warning(project):
 
 
 def test_unneeded_web_server_is_a_warning(tmp_path):
+    # The IIS flavour on its own (not layered), so a stack can build it without the plain one.
+    folder = tmp_path / "image_flavours"
+    shutil.copytree(ROOT / "image_flavours", folder)
+    iis = folder / "windows-2022-core-dotnet-iis.yaml"
+    base = yaml.safe_load((folder / "windows-2022-core-dotnet.yaml").read_text())
+    data = yaml.safe_load(iis.read_text())
+    data["base_image"] = base["base_image"]
+    data["steps"] = base["steps"][:1] + data["steps"][:1] + base["steps"][1:]
+    iis.write_text(yaml.safe_dump(data, sort_keys=False))
     config = stack_config("dev")[0] | {"golden-images:flavours": ["ubuntu-2404", "windows-2022-core-dotnet-iis"]}
-    result = inputs(config=config)
+    result = inputs(config=config, folder=folder)
     warned = {w.path: w.message for w in result.warnings}
     assert set(warned) == {"applications[2]", "applications[3]"}
     assert warned["applications[3]"] == (
@@ -370,7 +382,7 @@ def test_capabilities_compare_lower_case():
         {"applications": [{"name": "site", "owner": "web", "os": "windows", "needs": ["Windows-Feature:Web-Server"]}]}
     )
     assert apps.applications[0].needs == ["windows-feature:web-server"]
-    loaded, problems = load_flavour_files(ROOT / "image_flavours", ROOT)
+    loaded, problems = load_resolved_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
     assert problems == []
     from components.model.applications import offerings_of
 

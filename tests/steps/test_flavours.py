@@ -50,9 +50,11 @@ def test_the_three_flavours_use_every_kind_of_step():
 
     catalogue = load_catalogue()
     for name in ("windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "ubuntu-2404"):
-        steps = [use.name for use in flavours[name].steps]
-        categories = [catalogue.steps[s].spec.category for s in steps]
-        assert {"updates", "software", "agent", "hardening", "cleanup"} <= set(categories), name
+        flavour = flavours[name]
+        # What the image holds: a layer's base chain and its own build.
+        held = [use.name for layer in flavour.chain for use in layer.declared_steps]
+        assert {"updates", "software", "agent", "hardening", "cleanup"} <= {catalogue.steps[s].spec.category for s in held}, name
+        categories = [catalogue.steps[use.name].spec.category for use in flavour.steps]  # this build
         assert categories[0] == "updates", f"{name}: updates come first"
         assert categories[-1] == "cleanup", f"{name}: cleanup comes last"
 
@@ -60,7 +62,7 @@ def test_the_three_flavours_use_every_kind_of_step():
 def test_the_windows_flavours_carry_what_the_article_asks():
     flavours = shipped()
     for name in ("windows-2022-core-dotnet", "windows-2022-core-dotnet-iis"):
-        uses = {use.name: use for use in flavours[name].steps}
+        uses = {use.name: use for layer in flavours[name].chain for use in layer.declared_steps}
         assert {"dotnet-runtime", "dotnet-framework-48", "datadog-agent", "octopus-tentacle", "windows-baseline"} <= set(uses)
         assert uses["dotnet-runtime"].params["version"] == "10.0"
     iis = [use.name for use in flavours["windows-2022-core-dotnet-iis"].steps]
@@ -68,6 +70,10 @@ def test_the_windows_flavours_carry_what_the_article_asks():
     features = next(u for u in flavours["windows-2022-core-dotnet-iis"].steps if u.name == "windows-feature").params["features"]
     assert "Web-Server" in features
     assert "windows-feature" not in [use.name for use in flavours["windows-2022-core-dotnet"].steps]
+    # The IIS flavour is layered on the plain one: it adds IIS and repairs the Hosting Bundle (so the
+    # ASP.NET Core Module reaches IIS) instead of repeating runtimes, agents and hardening.
+    assert flavours["windows-2022-core-dotnet-iis"].base is flavours["windows-2022-core-dotnet"]
+    assert iis == ["os-updates", "windows-feature", "dotnet-runtime", "image-tests", "cleanup"]
 
 
 def test_a_windows_only_step_in_a_linux_flavour_is_refused(tmp_path):

@@ -1,0 +1,103 @@
+"""Build assets: folders of the repository a step needs on the build instance.
+
+A `directory` parameter names a folder inside image_flavours/ (an Ansible
+playbook with its roles, say). The folder is packed into a gzip-compressed tar
+archive that depends only on the files' paths, modes and contents, never on
+timestamps or owners, so the same folder always gives the same sha256. The
+program uploads the archive once per stack under a name made of that sha256
+(S3 on AWS, a blob container on Azure) and the build downloads it before the
+step runs; the step's script verifies the checksum again before unpacking.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Uploaded once per content; the build instance downloads it before the step's script runs.
+ASSET_DIRS = {"windows": "C:\\golden-images\\assets", "linux": "/var/tmp/golden-images/assets"}
+ASSET_PREFIX = "assets"
+MAX_ASSET_BYTES = 20 * 1024 * 1024  # Azure recommends its File customizer for files up to 20 MB
+MAX_ASSET_FILES = 2000
+
+
+class AssetError(ValueError):
+    """A folder that cannot become a build asset; the message names the reason."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A packed folder: where it came from, its checksum and its bytes."""
+
+    path: str  # inside image_flavours/, as the flavour wrote it
+    sha256: str
+    files: int
+    data: bytes = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Object key / blob name: content-addressed, so a change is a new object."""
+        return f"{ASSET_PREFIX}/{self.sha256}.tar.gz"
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def destination(self, os_family: str) -> str:
+        sep = "\\" if os_family == "windows" else "/"
+        return f"{ASSET_DIRS[os_family]}{sep}{self.sha256}.tar.gz"
+
+    def __str__(self) -> str:  # what scripts see as GI_PARAM_<NAME>
+        return self.path
+
+
+def pack_directory(folder: Path, label: str) -> Asset:
+    """The folder as a reproducible .tar.gz; symbolic links and special files are refused."""
+    entries = []
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = Path(current) / name
+            rel = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                raise AssetError(f"'{label}/{rel}' is a symbolic link; copy the file instead")
+            if name in files and not path.is_file():
+                raise AssetError(f"'{label}/{rel}' is not a regular file")
+            entries.append((rel, path))
+        dirs[:] = [d for d in dirs if not (Path(current) / d).is_symlink()]
+    files = [e for e in entries if e[1].is_file()]
+    if not files:
+        raise AssetError(f"'{label}' has no files")
+    if len(files) > MAX_ASSET_FILES:
+        raise AssetError(f"'{label}' has {len(files)} files; a build asset holds at most {MAX_ASSET_FILES}")
+    buffer = io.BytesIO()
+    # mtime=0 in the gzip header and the tar entries, fixed owners and modes: same files, same bytes.
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as zipped:
+        with tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for rel, path in sorted(entries):
+                info = tarfile.TarInfo(rel)
+                info.mtime = 0
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                if path.is_dir():
+                    info.type = tarfile.DIRTYPE
+                    info.mode = 0o755
+                    tar.addfile(info)
+                    continue
+                content = path.read_bytes()
+                info.size = len(content)
+                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+                tar.addfile(info, io.BytesIO(content))
+    data = buffer.getvalue()
+    if len(data) > MAX_ASSET_BYTES:
+        raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
+    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(files), data=data)
+
+
+def text_files(folder: Path) -> list[Path]:
+    """The folder's files, for the secret scan (binary files are skipped by the scanner)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())

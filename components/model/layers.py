@@ -1,0 +1,225 @@
+"""Layered flavours: a flavour built on the newest image of another flavour.
+
+`base_image: {flavour: windows-2022-core-dotnet}` builds on the base flavour's
+own output (its Image Builder image on AWS, its gallery image on Azure)
+instead of a marketplace image, so the layer adds only what it adds and can
+never drift from its base.
+
+What a layered flavour's build runs is decided here, once for both clouds:
+
+- A step the base chain already ran with the same parameters is already in the
+  image, so it is skipped when its catalogue rule (`layers` in step.yaml) is
+  `once`, the default.
+- `again` steps (cleanup, image tests) run whenever the layer lists them:
+  they concern the build they are part of.
+- `always` steps (updates) run in every layer, first when the layer does not
+  list them itself: time passes between the base's build and the layer's.
+- `options.repeat` on a step use overrides the rule: `true` runs it again (the
+  .NET Hosting Bundle must be installed again after IIS, for instance),
+  `false` does not.
+
+Errors name every file involved: a missing base, a cycle, an OS mismatch, a
+base this stack does not build, or on fewer clouds than the layer.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any, Optional
+
+from .errors import Problem
+from .flavour import Flavour, StepUse
+from .steps import Catalogue
+
+MAX_LAYERS = 3  # layers above the marketplace-based flavour; each one rebuilds layer_delay_hours later
+ALL_CLOUDS = ("aws", "azure")
+
+
+@dataclass(frozen=True)
+class LayerNote:
+    """How the layer treats one step of its chain, for the plan and the stack outputs."""
+
+    step: str
+    action: str  # "skipped" | "repeated" | "added"
+    base: str  # the flavour whose build already ran it
+
+    def __str__(self) -> str:
+        if self.action == "skipped":
+            return f"{self.step}: skipped, already built into {self.base}"
+        if self.action == "repeated":
+            return f"{self.step}: runs again, although {self.base} already ran it"
+        return f"{self.step}: runs again first (as in {self.base}), updates since the base was built"
+
+
+def check_graph(loaded: list, catalogue: Optional[Catalogue] = None) -> list[Problem]:
+    """Bases exist, share the OS, form no cycle and are at most MAX_LAYERS deep."""
+    by_name = {item.flavour.name: item for item in loaded}
+    problems: list[Problem] = []
+    for item in loaded:
+        base = item.flavour.base_image.flavour
+        if base is None:
+            continue
+        if base == item.flavour.name:
+            problems.append(Problem(item.source, "base_image.flavour", "a flavour cannot be built on itself"))
+        elif base not in by_name:
+            match = get_close_matches(base, list(by_name), n=1)
+            hint = f" (did you mean '{match[0]}'?)" if match else ""
+            problems.append(Problem(item.source, "base_image.flavour",
+                                    f"no flavour named '{base}'{hint} (flavours: {', '.join(sorted(by_name))})"))
+        elif by_name[base].flavour.os != item.flavour.os:
+            other = by_name[base]
+            problems.append(Problem(item.source, "base_image.flavour",
+                                    f"'{base}' ({other.source}) is a {other.flavour.os} flavour; a {item.flavour.os} "
+                                    "flavour cannot be built on it"))
+    reported: set = set()
+    for item in loaded:
+        path = [item]
+        while path[-1].flavour.base_image.flavour in by_name and path[-1].flavour.base_image.flavour != path[-1].flavour.name:
+            following = by_name[path[-1].flavour.base_image.flavour]
+            if following in path:
+                cycle = path[path.index(following):]
+                members = frozenset(c.flavour.name for c in cycle)
+                if members not in reported:
+                    reported.add(members)
+                    first = min(cycle, key=lambda c: c.source)
+                    start = cycle.index(first)
+                    ordered = cycle[start:] + cycle[:start]
+                    text = " -> ".join(f"{c.flavour.name} ({c.source})" for c in ordered)
+                    problems.append(Problem(first.source, "base_image.flavour",
+                                            f"layers form a cycle: {text} -> {first.flavour.name}; one of them must "
+                                            "start from a marketplace image"))
+                break
+            path.append(following)
+        else:
+            depth = len(path) - 1
+            if depth > MAX_LAYERS and path[-1].flavour.base_image.flavour is None:
+                chain = " -> ".join(f"{c.flavour.name} ({c.source})" for c in path)
+                problems.append(Problem(item.source, "base_image.flavour",
+                                        f"{depth} layers above a marketplace image ({chain}); at most {MAX_LAYERS}"))
+    return problems
+
+
+def check_stack(selected: list, all_loaded: list, stack_clouds: list, settings_source: str,
+                selection_given: bool) -> list[Problem]:
+    """The stack builds each layer's base, on every cloud it builds the layer on."""
+    by_name = {item.flavour.name: item for item in all_loaded}
+    chosen = {item.flavour.name for item in selected}
+    problems: list[Problem] = []
+    for item in selected:
+        base_name = item.flavour.base_image.flavour
+        base = by_name.get(base_name)
+        if base is None:
+            continue
+        if base_name not in chosen:
+            if selection_given:
+                problems.append(Problem(settings_source, "golden-images:flavours",
+                                        f"'{item.flavour.name}' ({item.source}) is built on '{base_name}' ({base.source}), "
+                                        f"which this stack does not build; add '{base_name}'"))
+            continue
+        missing = [c for c in item.flavour.enabled_clouds(stack_clouds) if c not in base.flavour.enabled_clouds(stack_clouds)]
+        if missing:
+            problems.append(Problem(item.source, "base_image.flavour",
+                                    f"'{base_name}' ({base.source}) is not built on {', '.join(missing)} in this stack, "
+                                    f"but this flavour is; a layer is built on the clouds its base is built on "
+                                    f"(set clouds here, or in {base.source})"))
+    return problems
+
+
+def base_first(items: list) -> list:
+    """Bases before the flavours built on them, otherwise in the given order."""
+    names = {item.flavour.name for item in items}
+    placed: list = []
+    done: set = set()
+    pending = list(items)
+    while pending:
+        progress = False
+        for item in list(pending):
+            base = item.flavour.base_image.flavour
+            if base is None or base in done or base not in names:
+                placed.append(item)
+                done.add(item.flavour.name)
+                pending.remove(item)
+                progress = True
+        if not progress:  # a cycle; check_graph reports it
+            placed.extend(pending)
+            break
+    return placed
+
+
+def _key(use: StepUse, catalogue: Catalogue) -> str:
+    step = catalogue.get(use.name)
+    params = step.resolve_params(use.params) if step else use.params
+    return use.name + json.dumps(params, sort_keys=True, default=str)
+
+
+def _clouds(use: StepUse) -> set:
+    return {use.options.only_on} if use.options.only_on else set(ALL_CLOUDS)
+
+
+def build_layer(flavour: Flavour, base: Flavour, catalogue: Catalogue) -> Flavour:
+    """The flavour layered on `base` (itself already resolved): the steps its own build runs."""
+    # What the base's image already has: every step every flavour of the chain lists, by the
+    # clouds it ran on. A step a lower layer skipped is in the image all the same.
+    built: dict[str, tuple[set, str]] = {}
+    always: list[tuple[StepUse, str]] = []
+    for layer in base.chain:
+        for use in layer.declared_steps:
+            clouds, _ = built.get(_key(use, catalogue), (set(), layer.name))
+            built[_key(use, catalogue)] = (clouds | _clouds(use), layer.name)
+            step = catalogue.get(use.name)
+            if step is not None and step.spec.layers == "always" and all(u.name != use.name for u, _ in always):
+                always.append((use, layer.name))
+    steps: list[StepUse] = []
+    notes: list[LayerNote] = []
+    listed = {use.name for use in flavour.steps}
+    for use, origin in always:
+        if use.name not in listed:
+            steps.append(use)
+            notes.append(LayerNote(use.name, "added", origin))
+    for use in flavour.steps:
+        step = catalogue.get(use.name)
+        rule = step.spec.layers if step else "once"
+        clouds, origin = built.get(_key(use, catalogue), (set(), ""))
+        covered = _clouds(use) <= clouds
+        repeat = use.options.repeat
+        if repeat is None:
+            repeat = rule != "once"
+        if covered and not repeat:
+            notes.append(LayerNote(use.name, "skipped", origin))
+            continue
+        if covered:
+            notes.append(LayerNote(use.name, "repeated", origin))
+        steps.append(use)
+    return flavour.with_base(base, steps, tuple(notes))
+
+
+def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:
+    """Loaded flavours with every layer built on its resolved base, bases first; or the graph's problems."""
+    problems = check_graph(loaded)
+    if problems:
+        return loaded, problems
+    resolved: dict = {}
+    ordered = []
+    for item in base_first(loaded):
+        base = resolved.get(item.flavour.base_image.flavour)
+        if base is not None:
+            item = type(item)(build_layer(item.flavour, base, catalogue), item.source)
+        resolved[item.flavour.name] = item.flavour
+        ordered.append(item)
+    return ordered, []
+
+
+def depth(flavour: Flavour) -> int:
+    return len(flavour.chain) - 1
+
+
+def schedule_problems(selected: list, schedule: Any, settings_source: str) -> list[Problem]:
+    """Every layer's shifted schedule exists (a monthly one must not move past day 28)."""
+    problems = []
+    for item in selected:
+        try:
+            schedule.for_layer(depth(item.flavour))
+        except ValueError as err:
+            problems.append(Problem(settings_source, "golden-images:schedule", f"{item.flavour.name}: {err}"))
+    return problems
