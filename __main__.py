@@ -20,7 +20,7 @@ try:
 except ValidationFailed as failed:
     raise pulumi.RunError(failed.report()) from None
 
-shared = create_shared(inputs.settings)
+shared = create_shared(inputs.settings, [item.flavour for item in inputs.flavours], ROOT)
 # Bases come before the flavours layered on them (load_inputs orders them so).
 images: dict = {}
 for item in inputs.flavours:

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any, Optional, Sequence
 
 import pulumi
 
+from .model.assets import assets_on, write_asset
 from .model.flavour import Flavour
+
+ASSET_FOLDER = Path("build") / "assets"
 from .model.settings import StackSettings
 from .model.steps import Catalogue
 
@@ -35,17 +39,31 @@ def cloud_problems(inputs, settings_source: str, stack: str) -> list:
     return problems
 
 
-def create_shared(settings: StackSettings) -> SharedInfrastructure:
-    """IAM, buckets, keys, galleries and identities: once per stack, not once per flavour."""
+def create_shared(settings: StackSettings, flavours: Sequence[Flavour] = (),
+                  root: Optional[Path] = None) -> SharedInfrastructure:
+    """IAM, buckets, keys, galleries and identities: once per stack, not once per flavour.
+
+    Build assets the flavours' steps fetch are written to build/assets/ under the
+    project `root` (one file per content) and uploaded from there, by a path
+    relative to the project, where Pulumi runs the program.
+    """
     aws = azure = None
+
+    def files(cloud: str) -> dict:
+        found = assets_on(flavours, cloud, settings.clouds)
+        if found and root is None:
+            raise ValueError("build assets need the project root to be written under")
+        return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
+                for key, asset in found.items()}
+
     if "aws" in settings.clouds:
         from .aws import AwsSharedInfrastructure
 
-        aws = AwsSharedInfrastructure("aws", settings=settings)
+        aws = AwsSharedInfrastructure("aws", settings=settings, assets=files("aws"))
     if "azure" in settings.clouds:
         from .azure import AzureSharedInfrastructure
 
-        azure = AzureSharedInfrastructure("azure", settings=settings)
+        azure = AzureSharedInfrastructure("azure", settings=settings, assets=files("azure"))
     return SharedInfrastructure(aws=aws, azure=azure)
 
 

@@ -193,6 +193,10 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    import pulumi
+
+    if isinstance(value, pulumi.FileAsset):  # a build asset: the file the deployment uploads
+        return {"asset": {"path": value.path}}
     return str(value)
 
 

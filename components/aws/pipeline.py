@@ -45,7 +45,8 @@ class AwsImagePipeline(pulumi.ComponentResource):
         parent = render.parent_image(flavour, catalogue, prefix=prefix, region=region, key=shared.kms_key,
                                      account_id=shared.account_id)
         recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
-                                         tags=tags, parent=parent)
+                                         tags=tags, parent=parent,
+                                         asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)
         self.recipe = aws.imagebuilder.ImageRecipe(f"{name}-recipe", **recipe_args, opts=child)
         infrastructure = aws.imagebuilder.InfrastructureConfiguration(
             f"{name}-infrastructure",

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import yaml
 
+from ..model.assets import ASSET_PREFIX
 from ..model.flavour import Flavour
 from ..model.prepared import PreparedStep
 from ..model.settings import AwsSettings, Schedule, StackSettings, aws_partition
@@ -42,6 +43,7 @@ WORKING_DIRECTORIES = {"windows": "C:\\Windows\\Temp", "linux": "/var/tmp"}
 # EC2 refuses fewer parallel launches when it pre-provisions Fast Launch snapshots.
 FAST_LAUNCH_PARALLEL_LAUNCHES = 6
 START_CONDITION = "EXPRESSION_MATCH_ONLY"
+ASSET_BUCKET_PARAMETER = "AssetBucket"  # AWSTOE document parameter: the stack's build asset bucket
 
 
 class RenderError(ValueError):
@@ -134,8 +136,18 @@ def _represent_str(dumper, value: str):
 _DocumentDumper.add_representer(str, _represent_str)
 
 
-def dump_document(document: dict) -> str:
-    return yaml.dump(document, Dumper=_DocumentDumper, sort_keys=False, width=1_000_000, allow_unicode=True)
+class _CompactDumper(_DocumentDumper):
+    """Multi-line strings double-quoted on one line (newlines as \\n): no indentation per line."""
+
+
+_CompactDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                                       style='"' if "\n" in value else None))
+
+
+def dump_document(document: dict, compact: bool = False) -> str:
+    return yaml.dump(document, Dumper=_CompactDumper if compact else _DocumentDumper, sort_keys=False,
+                     width=1_000_000, allow_unicode=True)
 
 
 def component_phases(step: PreparedStep) -> list:
@@ -149,14 +161,28 @@ def component_phases(step: PreparedStep) -> list:
     if step.aws_managed_component is None:
         if step.script is None:
             raise RenderError(f"step '{step.name}' ({step.os}) has neither a script nor an AWS-managed component")
-        if step.downloads:
+        web = [d for d in step.downloads if d.asset_key is None]
+        if web:
             build.append({
                 "name": "Download",
                 "action": "WebDownload",
                 "inputs": [
                     {"source": d.url, "destination": d.destination, "checksum": d.sha256,
                      "algorithm": "SHA256", "overwrite": True}
-                    for d in step.downloads
+                    for d in web
+                ],
+            })
+        assets = [d for d in step.downloads if d.asset_key is not None]
+        if assets:
+            # From the stack's asset bucket with the instance profile. S3Download verifies no
+            # checksum: the step's script checks GI_ASSET_*_SHA256 before it unpacks anything.
+            build.append({
+                "name": "DownloadAssets",
+                "action": "S3Download",
+                "inputs": [
+                    {"source": f"s3://{{{{ {ASSET_BUCKET_PARAMETER} }}}}/{d.asset_key}", "destination": d.destination,
+                     "overwrite": True}
+                    for d in assets
                 ],
             })
         build.extend(_script_steps(step, "Install", step.script, step.valid_exit_codes,
@@ -177,12 +203,23 @@ def component_phases(step: PreparedStep) -> list:
 
 
 def component_document(step: PreparedStep, phases: Optional[list] = None) -> dict:
-    return {
+    phases = component_phases(step) if phases is None else phases
+    document = {
         "name": step.name,
         "description": f"golden-images step {step.name} for {step.os}",
         "schemaVersion": 1.0,
-        "phases": component_phases(step) if phases is None else phases,
     }
+    if _needs_asset_bucket(phases):
+        # The bucket's name exists only once the stack created it, and a component's content
+        # names it: the recipe passes the name in, so the document stays the same everywhere.
+        document["parameters"] = [{ASSET_BUCKET_PARAMETER: {
+            "type": "string", "description": "The stack's build asset bucket (set by the recipe)"}}]
+    document["phases"] = phases
+    return document
+
+
+def _needs_asset_bucket(phases: list) -> bool:
+    return any(item.get("action") == "S3Download" for phase in phases for item in phase["steps"])
 
 
 def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple,
@@ -305,6 +342,7 @@ class ComponentSpec:
     description: str
     data: str
     step: str
+    parameters: tuple = ()  # AWSTOE document parameters the recipe must set
 
 
 @dataclass(frozen=True)
@@ -347,28 +385,37 @@ _SPECS_KEPT = 1024
 
 def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
     phases = component_phases(step)
-    whole = dump_document(component_document(step, phases))
-    if len(whole) <= INLINE_DOCUMENT_LIMIT:
+    whole = _fitting_document(step, phases)
+    if whole is not None:
         # A document only grows with each phase added, so the grouping below would keep every
         # phase in one component: that component is this document, dumped once instead of four times.
         return [_component_spec(step, phases, split=False, prefix=prefix, key=key, data=whole)]
     groups: list = []
     for phase in phases:
-        if groups and _document_size(step, [*groups[-1], phase]) <= INLINE_DOCUMENT_LIMIT:
+        if groups and _fitting_document(step, [*groups[-1], phase]) is not None:
             groups[-1].append(phase)
             continue
-        size = _document_size(step, [phase])
-        if size > INLINE_DOCUMENT_LIMIT:
+        if _fitting_document(step, [phase]) is None:
+            size = len(dump_document(component_document(step, [phase]), compact=True))
             raise RenderError(
                 f"step '{step.name}' ({step.os}): its {phase['name']} phase alone is an AWSTOE document of "
                 f"{size} characters; Image Builder takes at most {INLINE_DOCUMENT_LIMIT} inline. "
-                "Shorten the script or split the step")
+                "Shorten the script (or the parameter values) or split the step")
         groups.append([phase])
-    return [_component_spec(step, group, split=len(groups) > 1, prefix=prefix, key=key) for group in groups]
+    return [_component_spec(step, group, split=len(groups) > 1, prefix=prefix, key=key,
+                            data=_fitting_document(step, group)) for group in groups]
 
 
-def _document_size(step: PreparedStep, phases: list) -> int:
-    return len(dump_document(component_document(step, phases)))
+def _fitting_document(step: PreparedStep, phases: list) -> Optional[str]:
+    """The document within the inline limit: scripts as literal blocks, which the console shows as
+    written, or else compactly as quoted strings (the indentation of a long script's lines alone
+    can be a sixth of a document); None when neither fits."""
+    document = component_document(step, phases)
+    for compact in (False, True):
+        data = dump_document(document, compact=compact)
+        if len(data) <= INLINE_DOCUMENT_LIMIT:
+            return data
+    return None
 
 
 def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: str, key: KmsKey,
@@ -390,7 +437,8 @@ def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: st
     else:
         kind = f"{step.os}-check" if step.aws_managed_component else step.os
     return ComponentSpec(name=_hashed_name(f"{prefix}-{step.name}-{kind}", digest), version=COMPONENT_VERSION,
-                         platform=platform, description=description, data=data, step=step.name)
+                         platform=platform, description=description, data=data, step=step.name,
+                         parameters=(ASSET_BUCKET_PARAMETER,) if _needs_asset_bucket(phases) else ())
 
 
 def recipe_entries(steps: list, *, prefix: str, region: str, key: KmsKey) -> list:
@@ -471,7 +519,8 @@ def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey,
     recipe can never meet a different body under the same name and version.
     """
     parent = parent or _marketplace_parent(flavour)
-    body = _recipe_body(flavour, [f"component:{e.identity}" for e in entries], f"kms:{key.identity}", parent.identity)
+    components = _recipe_components(entries, [f"component:{e.identity}" for e in entries], "stack-asset-bucket")
+    body = _recipe_body(flavour, components, f"kms:{key.identity}", parent.identity)
     return _hashed_name(f"{prefix}-{flavour.name}", content_hash(body))
 
 
@@ -482,12 +531,27 @@ def _marketplace_parent(flavour: Flavour) -> ParentImage:
     return ParentImage(flavour.base_image.aws, flavour.base_image.aws)
 
 
-def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any, parent: Any) -> dict:
+def _recipe_components(entries: list, component_arns: list, asset_bucket: Any) -> list:
+    """The recipe's component list; a component that downloads build assets is told the bucket."""
+    components = []
+    for entry, arn in zip(entries, component_arns):
+        item: dict = {"component_arn": arn}
+        needs = entry.component.parameters if entry.component else ()
+        if needs:
+            if asset_bucket is None:
+                raise RenderError(f"step '{entry.component.step}' downloads build assets: the recipe needs the "
+                                  "stack's asset bucket")
+            item["parameters"] = [{"name": name, "value": asset_bucket} for name in needs]
+        components.append(item)
+    return components
+
+
+def _recipe_body(flavour: Flavour, components: list, kms_key_id: Any, parent: Any) -> dict:
     """The recipe's immutable content (CreateImageRecipe minus name, version and tags)."""
     return {
         "description": flavour.description,
         "parent_image": parent,
-        "components": [{"component_arn": arn} for arn in component_arns],
+        "components": components,
         "block_device_mappings": [{
             "device_name": root_device_name(flavour),
             "ebs": {
@@ -504,7 +568,7 @@ def _recipe_body(flavour: Flavour, component_arns: list, kms_key_id: Any, parent
 
 
 def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix: str, region: str,
-                key: KmsKey, tags: dict, parent: Optional[ParentImage] = None) -> dict:
+                key: KmsKey, tags: dict, parent: Optional[ParentImage] = None, asset_bucket: Any = None) -> dict:
     """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume."""
     if len(component_arns) != len(entries):
         raise RenderError("one component ARN per recipe entry is needed")
@@ -519,7 +583,8 @@ def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix
     return {
         "name": recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent),
         "version": flavour.version,
-        **_recipe_body(flavour, component_arns, key.arn(region), parent.value),
+        **_recipe_body(flavour, _recipe_components(entries, component_arns, asset_bucket), key.arn(region),
+                       parent.value),
         "tags": tags,
         "region": region,
     }
@@ -717,6 +782,14 @@ def log_write_policy(bucket_arn: str) -> dict:
     ]}
 
 
+def asset_read_policy(bucket_arn: str) -> dict:
+    """Build instances read build assets and nothing else of the bucket."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadBuildAssets", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"{bucket_arn}/{ASSET_PREFIX}/*"},
+    ]}
+
+
 def log_bucket_policy(bucket_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -831,4 +904,4 @@ def _render_recipe(flavour: Flavour, catalogue: Any, prefix: str, region: str, k
     entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
     parent = parent_image(flavour, catalogue, prefix=prefix, region=region, key=key)
     return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={},
-                       parent=parent)
+                       parent=parent, asset_bucket="bucket")

@@ -16,7 +16,9 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
     """Build instance profile, log bucket, notification topic, KMS key, lifecycle role and
     the Image Builder components, once per stack."""
 
-    def __init__(self, name: str, *, settings: StackSettings, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, *, settings: StackSettings, assets: Optional[dict] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """assets: object key -> file path of each build asset the stack's steps fetch on AWS."""
         super().__init__("golden-images:aws:SharedInfrastructure", name, None, opts)
         self.settings = settings
         self.region = settings.aws.region
@@ -29,6 +31,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
 
         self.kms_key = self._kms_key()
         self._log_bucket()
+        self.asset_bucket = self._asset_bucket(assets) if assets else None
         self._topic()
         self._roles()
         self.register_outputs({
@@ -129,6 +132,46 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
+    def _asset_bucket(self, assets: dict) -> aws.s3.Bucket:
+        """Build assets (packed folders of the repository), one object per content, read by build instances."""
+        bucket = aws.s3.Bucket(
+            f"{self.prefix}-build-assets",
+            force_destroy=True,  # every object is re-uploaded from the repository on the next deploy
+            tags=self.tags,
+            region=self.region,
+            opts=self._opts(),
+        )
+        name = bucket.bucket
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self.prefix}-build-assets", bucket=name,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            region=self.region, opts=self._opts())
+        aws.s3.BucketPublicAccessBlock(
+            f"{self.prefix}-build-assets", bucket=name, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, region=self.region, opts=self._opts())
+        aws.s3.BucketOwnershipControls(
+            f"{self.prefix}-build-assets", bucket=name, rule={"object_ownership": "BucketOwnerEnforced"},
+            region=self.region, opts=self._opts())
+        aws.s3.BucketPolicy(
+            f"{self.prefix}-build-assets", bucket=name,
+            # TLS only, as for the log bucket.
+            policy=bucket.arn.apply(lambda arn: json.dumps(render.log_bucket_policy(arn))),
+            region=self.region, opts=self._opts())
+        self.asset_objects = [
+            aws.s3.BucketObjectv2(
+                f"{self.prefix}-asset-{key.rsplit('/', 1)[-1][:16]}",
+                bucket=name,
+                key=key,
+                source=pulumi.FileAsset(str(path)),
+                content_type="application/gzip",
+                tags=self.tags,
+                region=self.region,
+                opts=self._opts(),
+            )
+            for key, path in assets.items()
+        ]
+        return bucket
+
     def _topic(self) -> None:
         self.topic = aws.sns.Topic(
             f"{self.prefix}-build-results",
@@ -174,6 +217,14 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
             policy=self.log_bucket.arn.apply(lambda arn: json.dumps(render.log_write_policy(arn))),
             opts=self._opts(),
         ))
+        if self.asset_bucket is not None:
+            prerequisites.append(aws.iam.RolePolicy(
+                f"{self.prefix}-imagebuilder-instance-assets",
+                role=self.instance_role.name,
+                policy=self.asset_bucket.arn.apply(lambda arn: json.dumps(render.asset_read_policy(arn))),
+                opts=self._opts(),
+            ))
+            prerequisites.extend(self.asset_objects)
         self.instance_profile = aws.iam.InstanceProfile(
             f"{self.prefix}-imagebuilder-instance",
             role=self.instance_role.name,

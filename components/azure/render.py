@@ -307,11 +307,14 @@ def render_image_definition(flavour: Flavour, settings: StackSettings, names: Fa
 # Customizers -----------------------------------------------------------------------
 
 
-def render_customizers(steps: Sequence[PreparedStep]) -> list[dict]:
-    """Every step in flavour order; downloads are cleaned up before the image is captured."""
+def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict]:
+    """Every step in flavour order; downloads are cleaned up before the image is captured.
+
+    asset_store: URL of the blob container holding the stack's build assets.
+    """
     customizers: list[dict] = []
     for index, step in enumerate(steps, start=1):
-        customizers.extend(_step_customizers(index, step))
+        customizers.extend(_step_customizers(index, step, asset_store))
     downloads = [d for step in steps for d in step.downloads]
     if downloads:
         os = steps[0].os
@@ -323,7 +326,7 @@ def _label(index: int, step: PreparedStep, what: str) -> str:
     return f"{index:02d}-{step.name}-{what}"
 
 
-def _step_customizers(index: int, step: PreparedStep) -> list[dict]:
+def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict]:
     if step.azure_windows_update:
         # A restart first clears pending restarts from the marketplace image (the usual
         # cause of 0x80240016); the last one finishes what the updates started.
@@ -334,7 +337,7 @@ def _step_customizers(index: int, step: PreparedStep) -> list[dict]:
         ]
     if step.script is None:
         raise ValueError(f"step '{step.name}' has no {step.os} script and no native Azure rendering")
-    out = _download_customizers(index, step)
+    out = _download_customizers(index, step, asset_store)
     if step.os == "windows":
         out.append(
             _powershell(
@@ -393,8 +396,23 @@ def windows_update_exclusions(value: Any) -> list[str]:
     return out
 
 
-def _download_customizers(index: int, step: PreparedStep) -> list[dict]:
-    """File customizers (verified by sha256) for the step's pinned downloads."""
+def _source_uri(download: Any, asset_store: Any) -> Any:
+    """A pinned download's URL, or a build asset's blob in the stack's asset container."""
+    if download.asset_key is None:
+        return download.url
+    if asset_store is None:
+        raise ValueError(f"{download.pin}: build assets need the stack's asset container")
+    if isinstance(asset_store, str):
+        return f"{asset_store}/{download.asset_key}"
+    return asset_store.apply(lambda base: f"{base}/{download.asset_key}")
+
+
+def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict]:
+    """File customizers (verified by sha256) for the step's pinned downloads and build assets.
+
+    The File customizer fetches a blob with the template's identity, which may read
+    the asset container (the builder role's one data action, assigned there only).
+    """
     if not step.downloads:
         return []
     out: list[dict] = []
@@ -414,7 +432,7 @@ def _download_customizers(index: int, step: PreparedStep) -> list[dict]:
                 {
                     "type": "File",
                     "name": _label(index, step, f"download-{download.pin}"),
-                    "sourceUri": download.url,
+                    "sourceUri": _source_uri(download, asset_store),
                     "destination": download.destination,
                     "sha256Checksum": download.sha256,
                 }
@@ -427,7 +445,7 @@ def _download_customizers(index: int, step: PreparedStep) -> list[dict]:
             {
                 "type": "File",
                 "name": _label(index, step, f"download-{download.pin}"),
-                "sourceUri": download.url,
+                "sourceUri": _source_uri(download, asset_store),
                 "destination": upload,
                 "sha256Checksum": download.sha256,
             }
@@ -623,9 +641,13 @@ class TemplateRefs:
     gallery_image_id: Any
     staging_resource_group_id: Any
     base_image_id: Any = None  # a layered flavour's base: that flavour's gallery image definition
+    asset_store: Any = None  # URL of the blob container with the stack's build assets
 
 
 STAGING_PLACEHOLDER = "{stagingResourceGroup}"
+ASSET_STORE_PLACEHOLDER = "{assetStore}"
+ASSET_CONTAINER = "build-assets"
+BLOB_READ_DATA_ACTION = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 
 
 def symbolic_refs(names: FactoryNames, flavour: Flavour) -> TemplateRefs:
@@ -637,6 +659,8 @@ def symbolic_refs(names: FactoryNames, flavour: Flavour) -> TemplateRefs:
         gallery_image_id=f"{images}/{flavour.name}",
         staging_resource_group_id=STAGING_PLACEHOLDER,
         base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
+        # The account's name is generated; the blob names hash the assets' content.
+        asset_store=ASSET_STORE_PLACEHOLDER,
     )
 
 
@@ -720,7 +744,7 @@ def render_template(flavour: Flavour, steps: Sequence[PreparedStep], settings: S
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
         "properties": {
             "source": render_source(flavour, refs.base_image_id),
-            "customize": render_customizers(steps),
+            "customize": render_customizers(steps, refs.asset_store),
             "validate": {
                 "continueDistributeOnFailure": False,
                 "sourceValidationOnly": False,

@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-from pulumi_azure_native import authorization, compute, managedidentity, resources
+from pulumi_azure_native import authorization, compute, managedidentity, resources, storage
 from pulumi_command import local
 
 from ..model.settings import StackSettings
 from .render import (
+    ASSET_CONTAINER,
     RUNNER_ACTIONS,
+    BLOB_READ_DATA_ACTION,
     FactoryNames,
     builder_actions,
     vnet_group_ids,
@@ -26,7 +28,9 @@ ROLE_PROPAGATION_SECONDS = 300
 class AzureSharedInfrastructure(pulumi.ComponentResource):
     """Resource group, gallery, identities and least-privilege roles, once per stack."""
 
-    def __init__(self, name: str, *, settings: StackSettings, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, *, settings: StackSettings, assets: Optional[dict] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """assets: blob name -> file path of each build asset the stack's steps fetch on Azure."""
         super().__init__("golden-images:azure:SharedInfrastructure", name, None, opts)
         azure = settings.azure
         self.names = names = FactoryNames.for_stack(pulumi.get_stack(), azure)
@@ -83,7 +87,9 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             description="Azure VM Image Builder builds: write image versions into the golden-images gallery "
             "and join the build subnets; nothing else.",
             role_type="CustomRole",
-            permissions=[{"actions": builder_actions(azure), "not_actions": []}],
+            permissions=[{"actions": builder_actions(azure), "not_actions": [],
+                          # Reading build assets is a data action, granted on their container only.
+                          **({"data_actions": [BLOB_READ_DATA_ACTION]} if assets else {})}],
             assignable_scopes=[self.resource_group.id, *vnet_group_ids(azure)],
             opts=child,
         )
@@ -96,6 +102,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
                 self._assign(f"builder-network-{vnet.rsplit('/', 1)[-1]}", builder_role, self.builder_identity,
                              vnet, "Image Builder places build VMs in this network")
             )
+
+        self.asset_store = None
+        if assets:
+            self._assets(assets, azure.location, tags, builder_role)
 
         # Schedules: start builds of templates in the factory group, nothing more.
         runner_role = authorization.RoleDefinition(
@@ -119,7 +129,9 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             "builder-roles-propagated",
             create=f"sleep {ROLE_PROPAGATION_SECONDS}",
             triggers=[assignment.id for assignment in self.builder_assignments],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.builder_assignments),
+            # Build assets are uploaded before any template that fetches them exists.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.builder_assignments,
+                                                                 *getattr(self, "asset_blobs", [])]),
         )
 
         if azure.share_with_subscriptions:
@@ -147,6 +159,49 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
                 "scheduler_identity_id": self.scheduler_identity.id,
             }
         )
+
+    def _assets(self, assets: dict, location: str, tags: dict, builder_role) -> None:
+        """A private blob container of build assets that only the builder identity reads."""
+        account = storage.StorageAccount(
+            "assets",  # generated name: storage account names are global
+            resource_group_name=self.resource_group.name,
+            location=location,
+            kind="StorageV2",
+            sku={"name": "Standard_LRS"},
+            allow_blob_public_access=False,
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        container = storage.BlobContainer(
+            "assets",
+            account_name=account.name,
+            resource_group_name=self.resource_group.name,
+            container_name=ASSET_CONTAINER,
+            public_access="None",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.asset_blobs = [
+            storage.Blob(
+                f"asset-{key.rsplit('/', 1)[-1][:16]}",
+                account_name=account.name,
+                container_name=ASSET_CONTAINER,
+                resource_group_name=self.resource_group.name,
+                blob_name=key,
+                type="Block",
+                content_type="application/gzip",
+                source=pulumi.FileAsset(str(path)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
+            )
+            for key, path in assets.items()
+        ]
+        scope = pulumi.Output.concat(account.id, "/blobServices/default/containers/", ASSET_CONTAINER)
+        self.builder_assignments.append(
+            self._assign("builder-assets", builder_role, self.builder_identity, scope,
+                         "Image Builder downloads build assets of the golden-images steps"))
+        # The public cloud's blob endpoint (sovereign clouds have other suffixes).
+        self.asset_store = pulumi.Output.concat("https://", account.name, f".blob.core.windows.net/{ASSET_CONTAINER}")
 
     def _assign(self, name: str, role: authorization.RoleDefinition,
                 identity: managedidentity.UserAssignedIdentity, scope, description: str):

@@ -99,6 +99,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
                 "/subscriptions/", shared.subscription_id, "/resourceGroups/", self.staging_group
             ),
             base_image_id=base.image.id if base is not None else None,
+            asset_store=shared.asset_store,
         )
         body = render_template(flavour, steps, settings, refs)
         properties = body["properties"]

@@ -101,3 +101,24 @@ def pack_directory(folder: Path, label: str) -> Asset:
 def text_files(folder: Path) -> list[Path]:
     """The folder's files, for the secret scan (binary files are skipped by the scanner)."""
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def assets_on(flavours, cloud: str, stack_clouds: list) -> dict:
+    """key -> Asset for every build asset a step running on `cloud` fetches in this stack."""
+    found: dict = {}
+    for flavour in flavours:
+        if cloud not in flavour.enabled_clouds(stack_clouds):
+            continue
+        for use in flavour.steps:
+            if use.runs_on(cloud):
+                found.update((value.key, value) for value in use.params.values() if isinstance(value, Asset))
+    return dict(sorted(found.items()))
+
+
+def write_asset(asset: Asset, folder: Path) -> Path:
+    """The archive as a file the deployment uploads (named by content, so written once)."""
+    path = folder / f"{asset.sha256}.tar.gz"
+    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != asset.sha256:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(asset.data)
+    return path

@@ -158,7 +158,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
-            if declared[key].secret_reference:
+            if declared[key].secret_reference or declared[key].not_secret:
                 continue
             secret_candidates.extend(_texts(at, key, value))
         for key, param in declared.items():
@@ -310,8 +310,11 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, li
         except UnicodeDecodeError:
             continue  # binary files: nothing the text scanner can judge
         rel = f"{value}/{path.relative_to(folder).as_posix()}"
+        lines: dict = {}
         for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
-            problems.append(Problem(source, at, f"'{rel}' line {line} looks like a secret ({kind}); "
+            lines.setdefault(line, []).append(kind)
+        for line, kinds in sorted(lines.items()):
+            problems.append(Problem(source, at, f"'{rel}' line {line} looks like a secret ({', '.join(kinds)}); "
                                                 "build assets end up on the build instance and in storage"))
     return asset, problems
 

@@ -7,10 +7,12 @@ and Azure renderers only translate a PreparedStep into their own documents.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .assets import Asset
 from .flavour import Flavour, StepUse
 from .steps import Catalogue, Step, pin_alias, substitute
 
@@ -19,12 +21,18 @@ DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/g
 
 @dataclass(frozen=True)
 class Download:
-    """A pinned file fetched before the step's script runs, verified by sha256."""
+    """A pinned file fetched before the step's script runs, verified by sha256.
+
+    A build asset (a packed folder of this repository, see assets.py) has no
+    public URL: `asset_key` names the object the program uploads, and each cloud
+    fetches it from its own store (S3 on AWS, a blob container on Azure).
+    """
 
     pin: str
     url: str
     sha256: str
     destination: str
+    asset_key: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ def _env_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
+    if isinstance(value, dict):  # a mapping parameter: JSON, as tools take variables
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
     return "" if value is None else str(value)
 
 
@@ -103,6 +113,15 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
             destination = f"{DOWNLOAD_DIRS[os]}{sep}{filename}"
             downloads.append(Download(pin=pin_name, url=dl["url"], sha256=dl["sha256"], destination=destination))
             environment[env_name("download", alias)] = destination
+    # Build assets: the packed folder is fetched like a download; the script verifies it again.
+    for key in sorted(params):
+        asset = params[key]
+        if isinstance(asset, Asset):
+            destination = asset.destination(os)
+            downloads.append(Download(pin=f"asset-{key.replace('_', '-')}", url=f"asset:{asset.key}",
+                                      sha256=asset.sha256, destination=destination, asset_key=asset.key))
+            environment[env_name("asset", key)] = destination
+            environment[env_name("asset", key, "sha256")] = asset.sha256
     script = step.scripts.get(os)
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(

@@ -70,6 +70,11 @@ class Parameter(_Strict):
         default=False,
         description="The value is a reference (Secrets Manager/SSM name, Key Vault URI) read at build time",
     )
+    not_secret: bool = Field(
+        default=False,
+        description="The value is a public identifier that looks random by design (a commit id); "
+        "not scanned for secrets. Give it a pattern that admits nothing else",
+    )
 
 
 class PerOs(_Strict):
@@ -208,6 +213,10 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                     continue
                 out[os] = path.read_text()
         problems.extend(_check_pin_refs(source, spec, pins))
+        for key, param in spec.parameters.items():
+            if param.not_secret and not param.pattern:
+                problems.append(Problem(source, f"parameters.{key}.not_secret",
+                                        "a value spared the secret scan needs a pattern that admits nothing else"))
         for field_name in ("one_of", "together"):
             for group in getattr(spec, field_name):
                 unknown = [p for p in group if p not in spec.parameters]

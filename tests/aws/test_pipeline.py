@@ -6,9 +6,12 @@ import re
 import shutil
 
 import pytest
+import yaml
 
 from components.mocks import ACCOUNT_ID, autoname, kms_key_id
+from components.model.assets import pack_directory
 from components.model.steps import STEPS_DIR, load_catalogue
+from components.plan import ROOT
 
 STACKS = ("dev", "prod")
 IB = "aws:imagebuilder/"
@@ -41,8 +44,9 @@ def shared(plan):
     return component
 
 
-def single(plan, typ):
-    (resource,) = [r for r in plan.children(shared(plan).urn) if r.type == typ]
+def single(plan, typ, suffix: str = ""):
+    """The one shared resource of this type (whose logical name ends with `suffix`)."""
+    (resource,) = [r for r in plan.children(shared(plan).urn) if r.type == typ and r.name.endswith(suffix)]
     return resource
 
 
@@ -232,12 +236,19 @@ def test_build_instances(plans):
                       if a.inputs["role"] == role_name)
     assert attached == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                         "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"]
-    (inline,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role_name]
-    bucket = single(plan, "aws:s3/bucket:Bucket")
+    inline = {p.name.rsplit("-", 1)[-1]: p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+              if p.inputs["role"] == role_name}
+    assert set(inline) == {"logs", "assets"}
+    bucket = single(plan, "aws:s3/bucket:Bucket", "-build-logs")
     bucket_name = autoname(bucket.name)
-    assert json.loads(inline.inputs["policy"])["Statement"] == [
+    assert json.loads(inline["logs"].inputs["policy"])["Statement"] == [
         {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": "s3:PutObject",
          "Resource": f"arn:aws:s3:::{bucket_name}/image-builder/*"}]
+    # Build assets: read, under assets/ only.
+    assets = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
+    assert json.loads(inline["assets"].inputs["policy"])["Statement"] == [
+        {"Sid": "ReadBuildAssets", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{assets}/assets/*"}]
     profile = single(plan, "aws:iam/instanceProfile:InstanceProfile")
     assert profile.inputs["role"] == role_name
     for factory in factories(plan).values():
@@ -259,23 +270,61 @@ def test_no_policy_grants_wildcard_actions(plans):
             assert "Administrator" not in attachment.inputs["policyArn"] and "FullAccess" not in attachment.inputs["policyArn"]
 
 
+def assert_locked_down(plan, suffix: str, name: str) -> None:
+    """Private, owner-enforced, SSE-S3, TLS only."""
+    encryption = single(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", suffix)
+    assert encryption.inputs == {"bucket": name, "region": BUILD_REGION,
+                                 "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+    block = single(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", suffix).inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))
+    ownership = single(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", suffix).inputs
+    assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    policy = json.loads(single(plan, "aws:s3/bucketPolicy:BucketPolicy", suffix).inputs["policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny" and policy["Statement"][0]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stack):
+    plan = plans[stack]
+    bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
+    assert_locked_down(plan, "-build-assets", bucket)
+    (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    sha = upload.inputs["key"].removeprefix("assets/").removesuffix(".tar.gz")
+    assert upload.inputs["key"] == f"assets/{sha}.tar.gz" and len(sha) == 64
+    assert upload.inputs["bucket"] == bucket
+    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+    # The file the deployment uploads is the packed playbook folder, byte for byte.
+    packed = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404")
+    assert packed.sha256 == sha and (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
+    # The ansible-playbook component downloads it from the bucket the recipe names.
+    recipe = only(plan, factories(plan)["ubuntu-2404"], RECIPE).inputs
+    with_bucket = [c for c in recipe["components"] if c.get("parameters")]
+    assert [c["parameters"] for c in with_bucket] == [[{"name": "AssetBucket", "value": bucket}]]
+    component = next(c for c in plan.of_type(COMPONENT)
+                     if with_bucket[0]["componentArn"].startswith(f"{ARN}:component/{c.inputs['name']}/"))
+    document = yaml.safe_load(component.inputs["data"])
+    assert document["parameters"] == [{"AssetBucket": {
+        "type": "string", "description": "The stack's build asset bucket (set by the recipe)"}}]
+    build = next(p for p in document["phases"] if p["name"] == "build")["steps"]
+    download = next(s for s in build if s["action"] == "S3Download")
+    assert download["inputs"] == [{"source": "s3://{{ AssetBucket }}/" + upload.inputs["key"],
+                                   "destination": f"/var/tmp/golden-images/assets/{sha}.tar.gz", "overwrite": True}]
+    script = next(s for s in build if s["action"] == "CreateFile")["inputs"][0]["content"]
+    assert f"export GI_ASSET_DIRECTORY_SHA256='{sha}'" in script
+    # Uploaded and readable before a deploy-time build could start.
+    assert build.index(download) < build.index(next(s for s in build if s["action"] == "CreateFile"))
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_log_bucket_is_locked_down_and_expires(plans, stack):
     plan = plans[stack]
-    bucket = single(plan, "aws:s3/bucket:Bucket")
+    bucket = single(plan, "aws:s3/bucket:Bucket", "-build-logs")
     name = autoname(bucket.name)
-    encryption = single(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    assert encryption.inputs == {"bucket": name, "region": BUILD_REGION,
-                                 "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
-    block = single(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
-    ownership = single(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
-    assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert_locked_down(plan, "-build-logs", name)
     (rule,) = single(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
     assert rule["status"] == "Enabled" and rule["expiration"] == {"days": 90}
-    policy = json.loads(single(plan, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
-    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     protected = stack == "prod"
     assert bucket.options["protect"] is protected
     assert bucket.inputs["forceDestroy"] is (not protected)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.model.assets import Asset
+
 from components.aws import render
 from components.model.flavour import Flavour, StepUse
 from components.model.prepared import DOWNLOAD_DIRS, Download, PreparedStep, prepare_flavour, prepare_step
@@ -209,10 +211,23 @@ class TestComponentDocument:
         assert [e.component for e in entries] == specs
 
     def test_small_phases_stay_together(self):
-        check = "#!/usr/bin/env bash\n" + "test -e /opt/agent\n" * 300
+        check = "#!/usr/bin/env bash\n" + "test -e /opt/agent\n" * 400
         specs = render.component_specs(hand_step(check=check), prefix=PREFIX, key=KEY)
         assert [[p["name"] for p in yaml.safe_load(spec.data)["phases"]] for spec in specs] == [
             ["build", "validate"], ["test"]]
+
+    def test_a_document_too_long_with_literal_blocks_is_written_compactly(self):
+        # 300 lines twice: over the limit once every line is indented in a literal block.
+        check = "#!/usr/bin/env bash\n" + "test -e /opt/agent\n" * 300
+        step = hand_step(check=check)
+        document = render.component_document(step)
+        assert len(render.dump_document(document)) > render.INLINE_DOCUMENT_LIMIT
+        (spec,) = render.component_specs(step, prefix=PREFIX, key=KEY)
+        assert len(spec.data) <= render.INLINE_DOCUMENT_LIMIT
+        assert spec.data == render.dump_document(document, compact=True)
+        assert yaml.safe_load(spec.data) == document  # the same document, only spelled differently
+        # Small documents keep their scripts readable in the console.
+        assert "|" in single(hand_step()).data
 
     def test_a_phase_over_the_inline_limit_is_refused(self):
         big = hand_step(script="#!/usr/bin/env bash\n" + "echo padding\n" * 2000)
@@ -553,7 +568,9 @@ def test_renderer_imports_no_pulumi():
 
 def _sample_params(step: Step) -> dict:
     """A value for every parameter the catalogue needs one for; defaults stay as they are."""
-    dummies = {"string": "sample", "integer": 1, "boolean": True, "list": ["sample"], "file": "sample\n"}
+    dummies = {"string": "sample", "integer": 1, "boolean": True, "list": ["sample"], "file": "sample\n",
+               "mapping": {"sample": "value"},
+               "directory": Asset(path="sample", sha256="ab" * 32, files=1, data=b"")}
     values = {}
     for name, param in step.spec.parameters.items():
         if param.allowed:

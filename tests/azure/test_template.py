@@ -19,6 +19,9 @@ DEFINITION = "azure-native:authorization:RoleDefinition"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 COMMAND = "command:local:Command"
 TRIGGER = "azure-native:virtualmachineimages:Trigger"
+BLOB = "azure-native:storage:Blob"
+ACCOUNT = "azure-native:storage:StorageAccount"
+CONTAINER = "azure-native:storage:BlobContainer"
 SUB = f"/subscriptions/{SUBSCRIPTION_ID}"
 # Built-in roles that must never be handed out by this program.
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -61,6 +64,13 @@ def numbers_as_floats(value):
     return value
 
 
+def asset_store(plan) -> str:
+    """URL of the stack's build asset container (the storage account's name as the blobs name it)."""
+    account = {b.inputs["accountName"] for b in plan.of_type(BLOB)}
+    assert len(account) == 1
+    return f"https://{account.pop()}.blob.core.windows.net/build-assets"
+
+
 @pytest.mark.parametrize("stack", STACKS)
 class TestTemplateInputs:
     def test_the_provider_receives_exactly_the_rendering(self, plans, stack):
@@ -80,6 +90,7 @@ class TestTemplateInputs:
                 gallery_image_id=f"{images}/{flavour.name}",
                 staging_resource_group_id=f"{SUB}/resourceGroups/{render.staging_group_name(names, expected_name)}",
                 base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
+                asset_store=asset_store(plans[stack]),
             )
             body = numbers_as_floats(render.render_template(flavour, steps, loaded.settings, refs))
             assert template.inputs == {
@@ -151,7 +162,36 @@ class TestPermissions:
         gallery_id = f"{SUB}/resourceGroups/{gallery.inputs['resourceGroupName']}/providers/Microsoft.Compute/galleries/{gallery.inputs['galleryName']}"
         assert assignment.inputs["scope"] == gallery_id
         role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
-        assert role.inputs["permissions"] == [{"actions": list(render.GALLERY_ACTIONS), "notActions": []}]
+        # Build assets exist in the shipped stacks: reading blobs is the one data action added.
+        assert role.inputs["permissions"] == [{"actions": list(render.GALLERY_ACTIONS), "notActions": [],
+                                               "dataActions": [render.BLOB_READ_DATA_ACTION]}]
+
+    def test_build_assets_are_private_and_read_by_the_builder_on_their_container_only(self, plans, stack):
+        plan = plans[stack]
+        account = one(plan.of_type(ACCOUNT), "storage account").inputs
+        assert (account["allowBlobPublicAccess"], account["enableHttpsTrafficOnly"], account["minimumTlsVersion"]) == (
+            False, True, "TLS1_2")
+        container = one(plan.of_type(CONTAINER), "container").inputs
+        assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
+        blob = one(plan.of_type(BLOB), "blob")
+        sha = blob.inputs["blobName"].removeprefix("assets/").removesuffix(".tar.gz")
+        assert blob.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+        assert blob.inputs["containerName"] == "build-assets" and blob.inputs["type"] == "Block"
+        assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-assets"], "asset assignment")
+        role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
+        assert assignment.inputs["scope"].endswith("/blobServices/default/containers/build-assets")
+        gallery = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-gallery"], "gallery assignment")
+        assert role.urn in assignment.options["dependsOn"]
+        assert assignment.inputs["roleDefinitionId"] == gallery.inputs["roleDefinitionId"]  # the custom role, no built-in
+        wait = one([r for r in plan.of_type(COMMAND) if r.name == "builder-roles-propagated"], "propagation wait")
+        assert {assignment.urn, blob.urn} <= set(wait.options["dependsOn"])
+        # The ubuntu template fetches it with its checksum, then places it where the step expects it.
+        template = one(under(plan, "ubuntu-2404", TEMPLATE), "template").inputs
+        (fetch,) = [c for c in template["customize"] if c["type"] == "File" and "asset" in c["name"]]
+        assert fetch["sourceUri"] == f"{asset_store(plan)}/assets/{sha}.tar.gz"
+        assert fetch["sha256Checksum"] == sha
+        place = template["customize"][template["customize"].index(fetch) + 1]
+        assert f"sudo mv -f '{fetch['destination']}' '/var/tmp/golden-images/assets/{sha}.tar.gz'" in place["inline"]
 
     def test_schedule_identity_may_only_run_templates_in_the_factory_group(self, plans, stack):
         plan = plans[stack]
@@ -237,7 +277,8 @@ def test_defaults_leave_optional_parts_out(plans):
     assert not dev.of_type(TRIGGER)
     assert {r.name for r in dev.of_type(COMMAND) if r.parent and "ImageTemplate" in r.parent} == set()
     assert all("vnetConfig" not in t.inputs["vmProfile"] for t in dev.of_type(TEMPLATE))
-    assert [r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")] == ["builder-gallery"]
+    assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")) == [
+        "builder-assets", "builder-gallery"]  # the assets one because ubuntu-2404 ships a playbook
 
 
 # ---------------------------------------------------------------------------

@@ -443,7 +443,7 @@ def repo(tmp_path) -> Path:
     """A git repository holding a copy of the project, one commit deep."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "requirements.txt"):
+    for name in (".gitignore", "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "requirements.txt"):
         shutil.copy(ROOT / name, repo / name)
     shutil.copytree(ROOT / "image_flavours", repo / "image_flavours")
     shutil.copytree(ROOT / "components", repo / "components", ignore=shutil.ignore_patterns("__pycache__"))
