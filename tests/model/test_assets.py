@@ -13,18 +13,9 @@ from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from components.model.prepared import prepare_flavour
 from tests.model.test_settings import settings
+from tests.samples import ubuntu_flavour
 
-UBUNTU = """\
-name: web
-description: A web server image
-version: 1.0.0
-os: linux
-base_image:
-  aws: ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id
-  azure: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
-steps:
-  - os-updates
-"""
+UBUNTU = ubuntu_flavour() + "  - os-updates\n"
 PLAYBOOK = "- hosts: localhost\n  tasks:\n    - ansible.builtin.debug: {msg: hello}\n"
 
 

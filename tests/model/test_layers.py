@@ -7,16 +7,9 @@ from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from components.model.settings import Schedule
 from tests.model.test_settings import settings
+from tests.samples import ubuntu_flavour
 
-BASE = """\
-name: base
-description: The base image
-version: 1.0.0
-os: linux
-base_image:
-  aws: ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id
-  azure: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
-steps:
+BASE = ubuntu_flavour("base", "The base image") + """\
   - os-updates
   - linux-packages: {packages: [curl, jq]}
   - cloudwatch-agent: {}

@@ -8,18 +8,9 @@ from components.model.loader import check_steps, load_flavour_files, load_inputs
 from components.model.flavour import Flavour
 from components.model.steps import Catalogue, Step, StepSpec, load_catalogue
 from tests.model.test_settings import settings
+from tests.samples import ubuntu_flavour
 
-GOOD = """\
-name: web
-description: A web server image
-version: 1.2.3
-os: linux
-base_image:
-  aws: ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id
-  azure: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
-steps:
-  - os-updates
-"""
+GOOD = ubuntu_flavour(version="1.2.3") + "  - os-updates\n"
 
 
 def load(tmp_path: Path, files: dict, config=None) -> list[str]:

@@ -10,18 +10,10 @@ from components.model.flavour import Flavour
 from components.model.loader import LoadedFlavour, check_steps, load_inputs
 from components.model.steps import Catalogue, Parameter, Step, StepSpec
 from components.plan import stack_config
+from tests.samples import ubuntu_flavour
 from tests.steps.conftest import FLAVOURS_DIR, ROOT
 
-LINUX = """\
-name: web
-description: A web server image
-version: 1.0.0
-os: linux
-base_image:
-  aws: ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id
-  azure: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
-steps:
-"""
+LINUX = ubuntu_flavour()
 
 
 def shipped():
