@@ -18,6 +18,7 @@ Components are `pulumi.ComponentResource`s of the recorded types in both.
 """
 import importlib
 import inspect
+import re
 
 PLAN: dict = {}  # set by run_once.py: the plan file's content
 MODULES: list = []  # set by run_once.py: the provider SDK modules the plan imported
@@ -34,7 +35,11 @@ def _typed_class(type_token: str):
     if module is None:
         return None, {}
     python_module = importlib.import_module(module.mod_info["fqn"])
-    cls = getattr(python_module, module.mod_info["classes"][type_token])
+    name = module.mod_info["classes"][type_token]
+    cls = getattr(python_module, name, None)
+    if cls is None:  # a class the package loads lazily from its own module (storage.BlobContainer)
+        python_module = importlib.import_module(f"{module.mod_info['fqn']}.{re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()}")
+        cls = getattr(python_module, name)
     args = getattr(python_module, f"{cls.__name__}Args")
     # An argument whose name the constructor itself uses (resource_name, opts) takes a trailing _.
     parameters = inspect.signature(cls._internal_init).parameters

@@ -51,9 +51,17 @@ def make_project(folder: Path, count: Optional[int] = None, distinct: bool = Fal
     # Everything but the flavours themselves: applications.yaml, the test suites flavours embed.
     skip = {p.name for p in shipped} if count is not None else set()
     shutil.copytree(REPO / "image_flavours", flavours, ignore=lambda _, names: [n for n in names if n in skip])
+    names = [yaml.safe_load(path.read_text())["name"] for path in shipped]
     for index in range(count or 0):
         data = yaml.safe_load(shipped[index % len(shipped)].read_text())
         data["name"] = f"{data['name'][:30]}-{index:03d}"
+        base = (data.get("base_image") or {}).get("flavour")
+        if base in names:
+            # A layered flavour is built on the copy of its base from the same round (the first
+            # round's when this round is cut short).
+            round_start, offset = index - index % len(shipped), names.index(base)
+            copy = round_start + offset if round_start + offset < count else offset
+            data["base_image"]["flavour"] = f"{base[:30]}-{copy:03d}"
         if distinct:
             data.setdefault("tags", {})["bench-copy"] = f"{index:03d}"
             for use in data["steps"]:

@@ -471,3 +471,29 @@ def test_changing_one_step_script_renames_exactly_its_component_and_the_recipes_
             c["componentArn"] for c in recipe.inputs["components"]]
         assert only(after, factories(after)[factory.name], PIPELINE).inputs["imageRecipeArn"] == recipe_arn(recipe)
         assert recipe.urn == only(before, factory, RECIPE).urn  # replaced in place of the old one
+
+
+def test_a_changed_base_renames_its_layers_recipe_but_not_their_azure_template(project):
+    before = project.plan("dev")
+    text = project.flavour_text(f"{LAYER_BASE}.yaml")
+    assert "  - octopus-tentacle\n" in text
+    project.write_flavour(f"{LAYER_BASE}.yaml", text.replace("  - octopus-tentacle\n", "", 1))
+    after = project.plan("dev")
+
+    def recipe(plan, name):
+        return only(plan, factories(plan)[name], RECIPE).inputs
+
+    def template(plan, name):
+        (found,) = [r for r in plan.of_type("azure-native:virtualmachineimages:VirtualMachineImageTemplate")
+                    if r.name == f"{name}-template"]
+        return found.inputs
+
+    # AWS: the layer's parent names the base recipe, so a new base recipe means a new layer recipe,
+    # created next to the old one like any recipe change.
+    assert recipe(after, LAYER_BASE)["name"] != recipe(before, LAYER_BASE)["name"]
+    assert recipe(after, LAYERED)["parentImage"] == f"{ARN}:image/{recipe(after, LAYER_BASE)['name']}/x.x.x"
+    assert recipe(after, LAYERED)["name"] != recipe(before, LAYERED)["name"]
+    assert recipe(after, LAYERED)["components"] == recipe(before, LAYERED)["components"]
+    # Azure: the layer starts from the newest version of the base's gallery image, whatever built it.
+    assert template(after, LAYERED) == template(before, LAYERED)
+    assert template(after, LAYER_BASE)["imageTemplateName"] != template(before, LAYER_BASE)["imageTemplateName"]

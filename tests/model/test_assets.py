@@ -180,3 +180,19 @@ def test_windows_flavours_are_told_why_ansible_cannot_run_in_their_build(tmp_pat
     assert len(found) == 1
     assert found[0].startswith("image_flavours/web.yaml: steps[1]: step 'ansible-playbook' does not support windows: "
                                "Ansible's control node does not run on Windows")
+
+
+def test_a_git_source_downloads_nothing_and_tells_the_script_where_to_clone(tmp_path):
+    step = ("  - ansible-playbook:\n      git_url: https://github.com/example/playbooks.git\n"
+            "      git_commit: 0123456789abcdef0123456789abcdef01234567\n      playbook: site.yml\n"
+            "      skip_tags: [motd]\n")
+    inputs = load(tmp_path, step)
+    flavour = inputs.flavours[0].flavour
+    assert assets_on([flavour], "aws", ["aws", "azure"]) == {}
+    for cloud in ("aws", "azure"):
+        (prepared,) = [p for p in prepare_flavour(flavour, inputs.catalogue, cloud) if p.name == "ansible-playbook"]
+        assert prepared.downloads == ()
+        env = prepared.environment
+        assert (env["GI_PARAM_GIT_URL"], env["GI_PARAM_GIT_COMMIT"], env["GI_PARAM_SKIP_TAGS"]) == (
+            "https://github.com/example/playbooks.git", "0123456789abcdef0123456789abcdef01234567", "motd")
+        assert "GI_ASSET_DIRECTORY" not in env and env["GI_PARAM_VARIABLES"] == "{}"
