@@ -690,6 +690,23 @@ class TestFlavourSteps:
         assert found.name == "web" and "no 'hardening' step" in found.message
 
 
+    def test_a_layered_flavour_is_judged_by_everything_its_image_holds(self):
+        from policy.context import flavour_steps_from_summaries
+
+        summaries = {
+            "base": {"steps": ["os-updates", "cis-baseline"]},
+            # Its own build runs no hardening step: the base's is in the image.
+            "iis": {"steps": ["os-updates", "dotnet-runtime"], "built_on": "base",
+                    "image_steps": ["os-updates", "cis-baseline", "dotnet-runtime"]},
+            "bare": {"steps": ["os-updates"], "built_on": "none", "image_steps": ["os-updates"]},
+        }
+        steps = flavour_steps_from_summaries(summaries)
+        assert steps["iis"] == ("os-updates", "cis-baseline", "dotnet-runtime")
+        resources, context = _flavours(**steps)
+        (found,) = violations("GI-FLAV-002", resources, context)
+        assert found.name == "bare"
+
+
 # The rule set ------------------------------------------------------------------------------
 
 
