@@ -95,6 +95,7 @@ class GoldenImage(pulumi.ComponentResource):
                 settings=settings,
                 shared=shared.aws,
                 source_commit=source_commit,
+                base=base.aws if base is not None else None,
                 opts=child,
             )
         if "azure" in self.clouds:

@@ -27,6 +27,7 @@ class AwsImagePipeline(pulumi.ComponentResource):
         settings: StackSettings,
         shared: AwsSharedInfrastructure,
         source_commit: Optional[str] = None,
+        base: Optional["AwsImagePipeline"] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("golden-images:aws:ImagePipeline", name, None, opts)
@@ -47,7 +48,10 @@ class AwsImagePipeline(pulumi.ComponentResource):
         recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
                                          tags=tags, parent=parent,
                                          asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)
-        self.recipe = aws.imagebuilder.ImageRecipe(f"{name}-recipe", **recipe_args, opts=child)
+        # A layer's parent is named, not referenced: order it after its base's recipe explicitly.
+        self.recipe = aws.imagebuilder.ImageRecipe(
+            f"{name}-recipe", **recipe_args,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[base.recipe] if base is not None else None))
         infrastructure = aws.imagebuilder.InfrastructureConfiguration(
             f"{name}-infrastructure",
             **render.infrastructure_args(flavour, aws_settings, prefix=prefix,

@@ -888,7 +888,7 @@ def flavour_problems(settings: StackSettings, flavour: Flavour, source: str, cat
                 "(Image Builder only watches 'latest' for new source images)",
             )
         )
-    for index, use in enumerate(flavour.steps):
+    for index, use in enumerate(flavour.declared_steps):  # as the file lists them: the paths name its entries
         step = catalogue.get(use.name)
         if step is None or not use.runs_on("azure") or flavour.os != "windows" or not step.spec.azure.windows_update:
             continue

@@ -191,7 +191,37 @@ def build_layer(flavour: Flavour, base: Flavour, catalogue: Catalogue) -> Flavou
         if covered:
             notes.append(LayerNote(use.name, "repeated", origin))
         steps.append(use)
+    # Build machine and disk: what the layer does not set, it takes from its base. Its build boots
+    # the base's image, so it needs at least the base's disk and an instance type that boots it.
+    inherited = {name: getattr(base.build, name) for name in type(base.build).model_fields
+                 if name not in flavour.build.model_fields_set}
+    if inherited:
+        flavour = flavour.model_copy(update={"build": flavour.build.model_copy(update=inherited)})
     return flavour.with_base(base, steps, tuple(notes))
+
+
+def build_problems(selected: list, schedule: Any) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings): a layer's disk is at least its base's; a layer's delay covers its base's build."""
+    sources = {item.flavour.name: item.source for item in selected}
+    errors, warnings = [], []
+    for item in selected:
+        flavour, base = item.flavour, item.flavour.base
+        if base is None:
+            continue
+        base_source = sources.get(base.name, f"flavour {base.name}")
+        if flavour.build.disk_size(flavour.os) < base.build.disk_size(base.os):
+            errors.append(Problem(item.source, "build.disk_size_gb",
+                                  f"{flavour.build.disk_size(flavour.os)} GB is smaller than the disk of '{base.name}' "
+                                  f"({base.build.disk_size(base.os)} GB, {base_source}), whose image this flavour's "
+                                  "build boots; leave it out to take the base's, or make it larger"))
+        delay = schedule.layer_delay_hours * 60
+        if base.build.timeout_minutes > delay:
+            warnings.append(Problem(item.source, "base_image.flavour",
+                                    f"rebuilds {schedule.layer_delay_hours} h after '{base.name}', whose builds may take up "
+                                    f"to {base.build.timeout_minutes} minutes ({base_source}: build.timeout_minutes); a "
+                                    "late base build is picked up a period later (on AWS the layer fails until a base "
+                                    "whose recipe changed has built once); raise golden-images:schedule.layer_delay_hours"))
+    return errors, warnings
 
 
 def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:

@@ -14,7 +14,7 @@ from .applications import check_applications
 from .assets import AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour
-from .layers import check_stack, resolve, schedule_problems
+from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue, parse_yaml
@@ -137,6 +137,9 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
     secret_candidates = []
     for index, use in enumerate(flavour.steps):
         where = f"steps[{index}]"
+        if use.options.repeat is not None and flavour.base_image.flavour is None:
+            problems.append(Problem(source, f"{where}.options.repeat",
+                                    "only a layered flavour (base_image: {flavour: ...}) repeats or skips its base's steps"))
         step = catalogue.get(use.name)
         if step is None:
             hint = _close(use.name, catalogue.names())
@@ -158,9 +161,13 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            texts = _texts(at, key, value)
+            for where_text, _, text in texts:
+                if "{{" in text:
+                    problems.append(Problem(source, where_text, AWSTOE_BRACES))
             if declared[key].secret_reference or declared[key].not_secret:
                 continue
-            secret_candidates.extend(_texts(at, key, value))
+            secret_candidates.extend(texts)
         for key, param in declared.items():
             if param.required and key not in use.params:
                 problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required parameter is missing ({param.description})"))
@@ -187,6 +194,10 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             )
         )
     return problems
+
+
+AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own variables and cannot escape; "
+                 "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
 
 
 def _texts(at: str, key: str, value: Any) -> list:
@@ -216,7 +227,7 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
         return next((p for p in (_mapping_problem(i, depth + 1) for i in value) if p), "")
     if value is None or isinstance(value, (str, int, float, bool)):
         return ""
-    return f"holds a {type(value).__name__}, which is not a YAML scalar, list or mapping"
+    return f"holds a {type(value).__name__} ({value}), which JSON cannot carry; quote it to pass it as text"
 
 
 def _check_value(param, value) -> list[str]:
@@ -328,7 +339,8 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
-    for index, use in enumerate(item.flavour.steps):
+    # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
+    for index, use in enumerate(item.flavour.declared_steps):
         step = catalogue.get(use.name)
         missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
         if missing and use.options.only_on is None:
@@ -368,6 +380,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     loaded, graph_problems = resolve(loaded, catalogue)
     problems.extend(graph_problems)
     selected = loaded
+    warnings: list = []
     if settings is not None:
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
@@ -382,12 +395,15 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
         if not graph_problems:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))
+            build_errors, warnings = build_problems(selected, settings.schedule)
+            problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
     problems.extend(apps.problems)
     if problems:
         raise ValidationFailed(problems)
-    return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications, warnings=apps.warnings)
+    return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
+                  warnings=warnings + apps.warnings)
 
 
 def _close(value: str, known: list[str]) -> str:

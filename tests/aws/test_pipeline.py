@@ -108,6 +108,9 @@ def test_a_layered_recipe_starts_from_its_base_flavours_newest_image(plans, stac
     base = only(plan, factories(plan)[LAYER_BASE], RECIPE).inputs
     layer = only(plan, factories(plan)[LAYERED], RECIPE).inputs
     assert layer["parentImage"] == f"{ARN}:image/{base['name']}/x.x.x"
+    # The parent is named, not referenced: the layer's recipe is ordered after its base's explicitly.
+    base_recipe = only(plan, factories(plan)[LAYER_BASE], RECIPE)
+    assert base_recipe.urn in only(plan, factories(plan)[LAYERED], RECIPE).options["dependsOn"]
     assert plan.outputs["flavours"][LAYERED]["aws"]["parent_image"] == layer["parentImage"]
     # Only the layer's own build runs: updates again, IIS, the Hosting Bundle repaired, tests, cleanup.
     assert plan.outputs["flavours"][LAYERED]["steps"] == [
@@ -313,7 +316,7 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
                                    "destination": f"/var/tmp/golden-images/assets/{sha}.tar.gz", "overwrite": True}]
     script = next(s for s in build if s["action"] == "CreateFile")["inputs"][0]["content"]
     assert f"export GI_ASSET_DIRECTORY_SHA256='{sha}'" in script
-    # Uploaded and readable before a deploy-time build could start.
+    # Downloaded before the script that verifies and unpacks it is written and run.
     assert build.index(download) < build.index(next(s for s in build if s["action"] == "CreateFile"))
 
 
@@ -405,6 +408,10 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
             continue
         command = only(plan, factory, COMMAND)
         pipeline = only(plan, factory, PIPELINE)
+        # The build assets are uploaded and readable before a deploy-time build starts.
+        (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        (read,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-assets")]
+        assert {upload.urn, read.urn} <= set(command.options["dependsOn"])
         assert command.inputs["create"] == plan.outputs["flavours"][name]["aws"]["start_build_command"]
         assert command.inputs["triggers"] == [recipe_arn(only(plan, factory, RECIPE))]
         assert pipeline.urn in command.options["dependsOn"]

@@ -196,3 +196,16 @@ def test_a_git_source_downloads_nothing_and_tells_the_script_where_to_clone(tmp_
         assert (env["GI_PARAM_GIT_URL"], env["GI_PARAM_GIT_COMMIT"], env["GI_PARAM_SKIP_TAGS"]) == (
             "https://github.com/example/playbooks.git", "0123456789abcdef0123456789abcdef01234567", "motd")
         assert "GI_ASSET_DIRECTORY" not in env and env["GI_PARAM_VARIABLES"] == "{}"
+
+
+def test_templates_in_variables_are_refused_with_their_field(tmp_path):
+    step = ("  - ansible-playbook:\n      directory: ansible/web\n      playbook: site.yml\n"
+            "      variables: {motd: '{{ ansible_hostname }}', when: 2026-01-01}\n")
+    found = problems(tmp_path, step)
+    assert found == [
+        "image_flavours/web.yaml: steps[1].ansible-playbook.variables: holds a date (2026-01-01), which JSON cannot "
+        "carry; quote it to pass it as text",
+        "image_flavours/web.yaml: steps[1].ansible-playbook.variables.motd: contains '{{', which EC2 Image Builder "
+        "reads as one of its own variables and cannot escape; keep templates (Ansible's Jinja) in the playbook's "
+        "vars or group_vars and pass plain values here",
+    ]

@@ -194,3 +194,46 @@ def test_a_layer_that_would_rebuild_past_day_28_is_refused(tmp_path):
 ])
 def test_layers_rebuild_after_their_base(rule, depth, expected):
     assert Schedule(**rule).for_layer(depth).describe() == expected
+
+
+# Build settings ------------------------------------------------------------------------------
+
+
+def test_a_layer_takes_its_bases_build_machine_and_disk_unless_it_sets_its_own(tmp_path):
+    base = BASE + "build: {disk_size_gb: 64, aws_instance_types: [m7g.large], timeout_minutes: 120}\n"
+    flavours = loaded(tmp_path, {"base.yaml": base, "web.yaml": layer(extra="build: {timeout_minutes: 90}\n")})
+    build = flavours["web"].build
+    assert (build.disk_size_gb, build.aws_instance_types, build.timeout_minutes) == (64, ["m7g.large"], 90)
+
+
+def test_a_layer_disk_smaller_than_its_base_is_refused(tmp_path):
+    base = BASE + "build: {disk_size_gb: 64}\n"
+    found = problems(tmp_path, {"base.yaml": base, "web.yaml": layer(extra="build: {disk_size_gb: 40}\n")})
+    assert found == ["image_flavours/web.yaml: build.disk_size_gb: 40 GB is smaller than the disk of 'base' (64 GB, "
+                     "image_flavours/base.yaml), whose image this flavour's build boots; leave it out to take the "
+                     "base's, or make it larger"]
+
+
+def test_a_base_build_longer_than_the_layer_delay_is_a_warning(tmp_path):
+    base = BASE + "build: {timeout_minutes: 360}\n"
+    inputs = load_inputs(settings(), "Pulumi.dev.yaml", write(tmp_path, {"base.yaml": base, "web.yaml": layer()}), tmp_path)
+    assert [str(w) for w in inputs.warnings] == [
+        "image_flavours/web.yaml: base_image.flavour: rebuilds 4 h after 'base', whose builds may take up to 360 "
+        "minutes (image_flavours/base.yaml: build.timeout_minutes); a late base build is picked up a period later "
+        "(on AWS the layer fails until a base whose recipe changed has built once); raise "
+        "golden-images:schedule.layer_delay_hours"]
+    config = settings(schedule={"every": "week", "on": "sunday", "at": "02:00", "layer_delay_hours": 6})
+    assert load_inputs(config, "Pulumi.dev.yaml", tmp_path / "image_flavours", tmp_path).warnings == []
+
+
+def test_repeat_means_nothing_without_a_base(tmp_path):
+    found = problems(tmp_path, {"base.yaml": BASE + "  - linux-baseline: {}\n    options: {repeat: true}\n"})
+    assert found == ["image_flavours/base.yaml: steps[5].options.repeat: only a layered flavour "
+                     "(base_image: {flavour: ...}) repeats or skips its base's steps"]
+
+
+def test_errors_in_a_layer_name_its_own_entries(tmp_path):
+    # os-updates runs first in the layer's build, but the file's entry 0 is the cloudwatch agent.
+    found = problems(tmp_path, {"base.yaml": BASE, "web.yaml": layer(steps="  - cloudwatch-agent\n")})
+    assert found == ["image_flavours/web.yaml: steps[0]: step 'cloudwatch-agent' runs only on aws, but this flavour "
+                     "is also built on azure; add 'options: {only_on: aws}' to say the images differ"]
