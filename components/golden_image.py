@@ -115,7 +115,7 @@ class GoldenImage(pulumi.ComponentResource):
             "os": flavour.os,
             "description": flavour.description,
             "clouds": self.clouds,
-            "schedule": settings.schedule.for_layer(len(flavour.chain) - 1).describe()
+            "schedule": settings.schedule_for(flavour).describe()
             + (f", after {flavour.base.name}" if flavour.base is not None else ""),
             "steps": [use.name for use in flavour.steps],
             **({"built_on": flavour.base.name,

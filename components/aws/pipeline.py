@@ -95,7 +95,7 @@ class AwsImagePipeline(pulumi.ComponentResource):
             "regions": list(aws_settings.regions),
             "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, flavour) for r in aws_settings.regions},
             "parent_image": parent.value,
-            "schedule": render.schedule_expression(render.flavour_schedule(settings, flavour)),
+            "schedule": render.schedule_expression(settings.schedule_for(flavour)),
             "timezone": settings.schedule.timezone,
             "start_build_command": start,
             "build_on_deploy": aws_settings.build_on_deploy and flavour.base is None,

@@ -692,11 +692,6 @@ def schedule_expression(schedule: Schedule) -> str:
     return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
 
 
-def flavour_schedule(settings: StackSettings, flavour: Flavour) -> Schedule:
-    """The stack's schedule; a layered flavour's runs layer_delay_hours later per layer."""
-    return settings.schedule.for_layer(len(flavour.chain) - 1)
-
-
 def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, recipe_arn: Any,
                   infrastructure_arn: Any, distribution_arn: Any, tags: dict) -> dict:
     """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata.
@@ -705,7 +700,7 @@ def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, rec
     always (not only when its base produced a new image): it re-runs updates
     itself, so a late or failed base build never leaves it unpatched.
     """
-    schedule = flavour_schedule(settings, flavour)
+    schedule = settings.schedule_for(flavour)
     after = f", after {flavour.base.name}" if flavour.base else ""
     return {
         "name": flavour_resource_name(prefix, flavour),
@@ -790,7 +785,8 @@ def asset_read_policy(bucket_arn: str) -> dict:
     ]}
 
 
-def log_bucket_policy(bucket_arn: str) -> dict:
+def tls_only_bucket_policy(bucket_arn: str) -> dict:
+    """Every request to the stack's buckets (logs, build assets) over TLS."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},

@@ -82,81 +82,45 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
             arns[region] = replica.arn
         return render.KmsKey(identity="stack-key", arns=arns)
 
-    def _log_bucket(self) -> None:
-        days = self.settings.aws.log_retention_days
-        self.log_bucket = aws.s3.Bucket(
-            f"{self.prefix}-build-logs",
-            force_destroy=not self.settings.protect,
-            tags=self.tags,
-            region=self.region,
-            opts=self._opts(keep=True),
-        )
-        bucket = self.log_bucket.bucket
-        # Logs hold no secrets; SSE-S3 keeps writers free of KMS permissions.
+    def _private_bucket(self, name: str, *, force_destroy: bool, keep: bool = False) -> aws.s3.Bucket:
+        """A bucket nobody outside the account reaches: public access blocked, owner enforced, TLS only.
+
+        SSE-S3, not the stack's key: build instances write logs and read assets without KMS rights.
+        """
+        bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags=self.tags, region=self.region,
+                               opts=self._opts(keep=keep))
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self.prefix}-build-logs",
-            bucket=bucket,
+            name, bucket=bucket.bucket,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            region=self.region,
-            opts=self._opts(),
-        )
+            region=self.region, opts=self._opts())
         aws.s3.BucketPublicAccessBlock(
-            f"{self.prefix}-build-logs",
-            bucket=bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=self.region,
-            opts=self._opts(),
-        )
+            name, bucket=bucket.bucket, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            restrict_public_buckets=True, region=self.region, opts=self._opts())
         aws.s3.BucketOwnershipControls(
-            f"{self.prefix}-build-logs",
-            bucket=bucket,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            region=self.region,
-            opts=self._opts(),
-        )
+            name, bucket=bucket.bucket, rule={"object_ownership": "BucketOwnerEnforced"},
+            region=self.region, opts=self._opts())
+        aws.s3.BucketPolicy(
+            name, bucket=bucket.bucket,
+            policy=bucket.arn.apply(lambda arn: json.dumps(render.tls_only_bucket_policy(arn))),
+            region=self.region, opts=self._opts())
+        return bucket
+
+    def _log_bucket(self) -> None:
+        self.log_bucket = self._private_bucket(f"{self.prefix}-build-logs", force_destroy=not self.settings.protect,
+                                               keep=True)
         aws.s3.BucketLifecycleConfiguration(
             f"{self.prefix}-build-logs",
-            bucket=bucket,
-            rules=render.log_lifecycle_rules(days),
-            region=self.region,
-            opts=self._opts(),
-        )
-        aws.s3.BucketPolicy(
-            f"{self.prefix}-build-logs",
-            bucket=bucket,
-            policy=self.log_bucket.arn.apply(lambda arn: json.dumps(render.log_bucket_policy(arn))),
+            bucket=self.log_bucket.bucket,
+            rules=render.log_lifecycle_rules(self.settings.aws.log_retention_days),
             region=self.region,
             opts=self._opts(),
         )
 
     def _asset_bucket(self, assets: dict) -> aws.s3.Bucket:
         """Build assets (packed folders of the repository), one object per content, read by build instances."""
-        bucket = aws.s3.Bucket(
-            f"{self.prefix}-build-assets",
-            force_destroy=True,  # every object is re-uploaded from the repository on the next deploy
-            tags=self.tags,
-            region=self.region,
-            opts=self._opts(),
-        )
+        # force_destroy: every object is uploaded again from the repository on the next deploy.
+        bucket = self._private_bucket(f"{self.prefix}-build-assets", force_destroy=True)
         name = bucket.bucket
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self.prefix}-build-assets", bucket=name,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            region=self.region, opts=self._opts())
-        aws.s3.BucketPublicAccessBlock(
-            f"{self.prefix}-build-assets", bucket=name, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, region=self.region, opts=self._opts())
-        aws.s3.BucketOwnershipControls(
-            f"{self.prefix}-build-assets", bucket=name, rule={"object_ownership": "BucketOwnerEnforced"},
-            region=self.region, opts=self._opts())
-        aws.s3.BucketPolicy(
-            f"{self.prefix}-build-assets", bucket=name,
-            # TLS only, as for the log bucket.
-            policy=bucket.arn.apply(lambda arn: json.dumps(render.log_bucket_policy(arn))),
-            region=self.region, opts=self._opts())
         self.asset_objects = [
             aws.s3.BucketObjectv2(
                 f"{self.prefix}-asset-{key.rsplit('/', 1)[-1][:16]}",

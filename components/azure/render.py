@@ -402,9 +402,7 @@ def _source_uri(download: Any, asset_store: Any) -> Any:
         return download.url
     if asset_store is None:
         raise ValueError(f"{download.pin}: build assets need the stack's asset container")
-    if isinstance(asset_store, str):
-        return f"{asset_store}/{download.asset_key}"
-    return asset_store.apply(lambda base: f"{base}/{download.asset_key}")
+    return _derived(asset_store, lambda base: f"{base}/{download.asset_key}")
 
 
 def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict]:
@@ -682,10 +680,13 @@ def render_source(flavour: Flavour, base_image_id: Any = None) -> dict:
     }
 
 
+def _derived(value: Any, derive) -> Any:
+    """derive(value) for a string (tests, hashes); the same applied to an Output (the component)."""
+    return derive(value) if isinstance(value, str) else value.apply(derive)
+
+
 def _versions_latest(image_id: Any) -> Any:
-    if isinstance(image_id, str):
-        return f"{image_id}/versions/latest"
-    return image_id.apply(lambda value: f"{value}/versions/latest")
+    return _derived(image_id, lambda value: f"{value}/versions/latest")
 
 
 def render_distribution(flavour: Flavour, settings: StackSettings, gallery_image_id: Any) -> list[dict]:
@@ -832,11 +833,6 @@ def render_schedule_workflow(schedule: Schedule, *, run_uri: Any, identity_id: A
         },
         "outputs": {},
     }
-
-
-def flavour_schedule(settings: StackSettings, flavour: Flavour) -> Schedule:
-    """The stack's schedule; a layered flavour's runs layer_delay_hours later per layer."""
-    return settings.schedule.for_layer(len(flavour.chain) - 1)
 
 
 def describe_schedule(schedule: Schedule) -> str:

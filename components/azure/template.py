@@ -14,7 +14,6 @@ from ..model.steps import Catalogue
 from .render import (
     TemplateRefs,
     describe_schedule,
-    flavour_schedule,
     image_tags,
     render_image_definition,
     render_schedule_workflow,
@@ -138,7 +137,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             )
 
         # A layered flavour rebuilds after its base (layer_delay_hours later), on the newest base image.
-        schedule = flavour_schedule(settings, flavour)
+        schedule = settings.schedule_for(flavour)
         workflow_name = names.workflow(flavour)
         self.schedule = logic.Workflow(
             f"{name}-schedule",

@@ -286,6 +286,11 @@ class Flavour(StrictModel):
         return chain
 
     @property
+    def depth(self) -> int:
+        """Layers between this flavour and the marketplace image under it (0: built on that image)."""
+        return len(self.chain) - 1
+
+    @property
     def root(self) -> "Flavour":
         """The flavour of the chain built on a marketplace image: its base image is every layer's origin."""
         return self.chain[0]

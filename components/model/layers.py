@@ -240,16 +240,12 @@ def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:
     return ordered, []
 
 
-def depth(flavour: Flavour) -> int:
-    return len(flavour.chain) - 1
-
-
 def schedule_problems(selected: list, schedule: Any, settings_source: str) -> list[Problem]:
     """Every layer's shifted schedule exists (a monthly one must not move past day 28)."""
     problems = []
     for item in selected:
         try:
-            schedule.for_layer(depth(item.flavour))
+            schedule.for_layer(item.flavour.depth)
         except ValueError as err:
             problems.append(Problem(settings_source, "golden-images:schedule", f"{item.flavour.name}: {err}"))
     return problems

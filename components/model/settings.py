@@ -384,6 +384,10 @@ class StackSettings(_Strict):
             raise ValueError("clouds lists a cloud twice")
         return self
 
+    def schedule_for(self, flavour: Any) -> Schedule:
+        """When a flavour rebuilds: the stack's schedule, layer_delay_hours later per layer."""
+        return self.schedule.for_layer(flavour.depth)
+
 
 def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:
     """Build settings from config keys (with or without the namespace prefix); raise all problems."""
