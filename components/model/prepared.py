@@ -130,8 +130,9 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         os=os,
         params=params,
         environment=environment,
-        script=with_prologue(os, script, environment, step.libraries.get(os, "")) if script is not None else None,
-        check=with_prologue(os, step.checks[os], environment),
+        script=(with_prologue(os, script, environment, step.libraries.get(os, "") + step.includes.get(os, ""))
+                if script is not None else None),
+        check=with_prologue(os, step.checks[os], environment, step.includes.get(os, "")),
         downloads=tuple(downloads),
         reboot_after=reboot,
         run_elevated=use.options.run_elevated,

@@ -116,6 +116,11 @@ class StepSpec(_Strict):
         default_factory=list,
         description="Shared helpers from components/steps/lib/<name>.sh|.ps1, inserted into the install script",
     )
+    includes: list[str] = Field(
+        default_factory=list,
+        description="Files of the step's own folder (.ps1 for Windows, .sh for Linux) inserted into both its "
+        "install and its check script: what the two share, such as the settings a baseline applies and proves",
+    )
     image_test: bool = Field(
         default=True,
         description="The check also holds on a fresh instance of the finished image (AWS test phase)",
@@ -153,6 +158,7 @@ class Step:
     checks: dict  # os -> check text
     folder: Path
     libraries: dict = field(default_factory=dict)  # os -> helper text the install script needs
+    includes: dict = field(default_factory=dict)  # os -> text both the install and the check script start with
 
     @property
     def name(self) -> str:
@@ -230,7 +236,16 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                 problems.append(Problem(source, "libraries", f"no library '{name}' in components/steps/lib/"))
             for os in found:
                 libraries[os] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").read_text())
-        steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries)
+        includes = {os: "" for os in checks}
+        for name in spec.includes:
+            os = next((os for os, suffix in LIBRARY_SUFFIXES.items() if name.endswith(suffix)), None)
+            path = meta.parent / name
+            if os is None or "/" in name or not path.is_file():
+                problems.append(Problem(source, "includes", f"'{name}' is not a .ps1 or .sh file in {meta.parent.name}/"))
+            elif os in includes:
+                includes[os] += _without_shebang(path.read_text())
+        steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries,
+                                includes=includes)
     if problems:
         raise ValidationFailed(problems)
     return Catalogue(steps=steps, pins=pins)

@@ -50,6 +50,7 @@ def test_scripts_match_the_os_families_declared(catalogue, name):
             assert script.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in script, f"{name}: bash must fail loudly"
     shipped = {p.name for p in step.folder.iterdir() if p.suffix in (".ps1", ".sh")}
     used = {v for v in [*step.spec.scripts.model_dump().values(), *step.spec.checks.model_dump().values()] if v}
+    used |= set(step.spec.includes)
     assert shipped == used, f"{name}: scripts in the folder {sorted(shipped)} != scripts step.yaml uses {sorted(used)}"
 
 
@@ -136,7 +137,9 @@ def _ids(pattern: str, text: str) -> list[str]:
 
 def test_windows_baseline_tables_agree_with_the_readme(catalogue):
     step = catalogue.steps["windows-baseline"]
-    install, check = step.scripts["windows"], step.checks["windows"]
+    # What the build runs: the scripts with settings.ps1 inserted into both.
+    prepared = prepare_step(sample_use(step), step, "windows", catalogue)
+    install, check = prepared.script, prepared.check
     readme = (step.folder / "README.md").read_text()
     table = readme.split("## Settings", 1)[1].split("## Left out", 1)[0]
     documented = _ids(r"^\| (\d+(?:\.\d+)+) \|", table)
@@ -149,6 +152,20 @@ def test_windows_baseline_tables_agree_with_the_readme(catalogue):
     )
     tables = lambda text: text.split("\n$firewall = @(", 1)[0].split("$systemAccess = @(", 1)[1]  # noqa: E731
     assert tables(install) == tables(check), "the setting tables differ between install.ps1 and check.ps1"
+    # One copy in the repository: the scripts themselves hold no table.
+    assert "$systemAccess = @(" not in step.scripts["windows"] + step.checks["windows"]
+
+
+def test_includes_must_be_files_of_the_step(tmp_path):
+    steps = _copy_steps(tmp_path)
+    meta = steps / "windows-baseline" / "step.yaml"
+    meta.write_text(meta.read_text().replace("includes: [settings.ps1]", "includes: [settings.ps1, ../lib/retry.sh, gone.ps1]"))
+    with pytest.raises(ValidationFailed) as caught:
+        load_catalogue(steps)
+    assert [str(p) for p in caught.value.problems] == [
+        "components/steps/windows-baseline/step.yaml: includes: '../lib/retry.sh' is not a .ps1 or .sh file in windows-baseline/",
+        "components/steps/windows-baseline/step.yaml: includes: 'gone.ps1' is not a .ps1 or .sh file in windows-baseline/",
+    ]
 
 
 def test_linux_baseline_items_are_applied_and_checked(catalogue):
