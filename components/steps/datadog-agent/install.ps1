@@ -25,19 +25,9 @@ if ((Get-AgentVersion) -match "Agent $([regex]::Escape($version)) ") {
     if (-not (Test-Path -LiteralPath $msi -PathType Leaf)) {
         throw "datadog-agent: installer $msi is missing"
     }
-    $signature = Get-AuthenticodeSignature -FilePath $msi
-    if ($signature.Status -ne 'Valid' -or $signature.SignerCertificate.Subject -notmatch 'Datadog') {
-        throw "datadog-agent: $msi is not validly signed by Datadog ($($signature.Status))"
-    }
-    $logs = 'C:\golden-images\logs'
-    New-Item -ItemType Directory -Path $logs -Force | Out-Null
-    $log = Join-Path $logs "datadog-agent-$version.log"
+    Assert-Signed -Path $msi -Subject 'Datadog' -Signer 'Datadog' -Step 'datadog-agent'
     # No APIKEY property: the key is configuration, written at boot by configuration management.
-    $process = Start-Process -FilePath 'msiexec.exe' -ArgumentList "/i `"$msi`" /qn /norestart /l*v `"$log`"" -Wait -PassThru
-    if ($process.ExitCode -notin @(0, 3010)) {
-        if (Test-Path -LiteralPath $log) { Get-Content -LiteralPath $log -Tail 40 | Write-Output }
-        throw "datadog-agent: msiexec exited with $($process.ExitCode)"
-    }
+    Install-Msi -Path $msi -Log (New-InstallLog "datadog-agent-$version") -Step 'datadog-agent'
     if ((Get-AgentVersion) -notmatch "Agent $([regex]::Escape($version)) ") {
         throw "datadog-agent: installed Agent does not report version $version"
     }

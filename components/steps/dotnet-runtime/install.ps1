@@ -31,15 +31,9 @@ if ($missing.Count -eq 0 -and -not $needsModule) {
     exit 0
 }
 
-# Defence in depth after the sha256 check: the installer carries Microsoft's valid signature.
-$signature = Get-AuthenticodeSignature -FilePath $installer
-if ($signature.Status -ne 'Valid' -or $signature.SignerCertificate.Subject -notmatch '(^|, )CN=Microsoft Corporation(,|$)') {
-    throw "dotnet-runtime: $installer is not validly signed by Microsoft Corporation ($($signature.Status))"
-}
+Assert-Signed -Path $installer -Subject '(^|, )CN=Microsoft Corporation(,|$)' -Signer 'Microsoft Corporation' -Step 'dotnet-runtime'
 
-$logs = 'C:\golden-images\logs'
-New-Item -ItemType Directory -Path $logs -Force | Out-Null
-$log = Join-Path $logs "dotnet-$kind-$version.log"
+$log = New-InstallLog "dotnet-$kind-$version"
 $action = if ($missing.Count -eq 0) { '/repair' } else { '/install' }
 $process = Start-Process -FilePath $installer -ArgumentList @($action, '/quiet', '/norestart', '/log', "`"$log`"") -Wait -PassThru
 switch ($process.ExitCode) {

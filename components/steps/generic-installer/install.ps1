@@ -44,9 +44,7 @@ if ($actual -ne $expected) {
 }
 Write-Output "generic-installer: $file verified (sha256 $actual)"
 
-$logs = 'C:\golden-images\logs'
-New-Item -ItemType Directory -Path $logs -Force | Out-Null
-$log = Join-Path $logs "generic-installer-$name.log"
+$log = New-InstallLog "generic-installer-$name"
 if ($type -eq 'msi') {
     $process = Start-Process -FilePath 'msiexec.exe' -ArgumentList "/i `"$file`" /qn /norestart /l*v `"$log`" $arguments" -Wait -PassThru
 } else {

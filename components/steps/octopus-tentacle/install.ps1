@@ -22,18 +22,8 @@ if ((Get-TentacleVersion).StartsWith($version)) {
 if (-not (Test-Path -LiteralPath $msi -PathType Leaf)) {
     throw "octopus-tentacle: installer $msi is missing"
 }
-$signature = Get-AuthenticodeSignature -FilePath $msi
-if ($signature.Status -ne 'Valid' -or $signature.SignerCertificate.Subject -notmatch 'Octopus Deploy') {
-    throw "octopus-tentacle: $msi is not validly signed by Octopus Deploy ($($signature.Status))"
-}
-$logs = 'C:\golden-images\logs'
-New-Item -ItemType Directory -Path $logs -Force | Out-Null
-$log = Join-Path $logs "octopus-tentacle-$version.log"
-$process = Start-Process -FilePath 'msiexec.exe' -ArgumentList "/i `"$msi`" /qn /norestart /l*v `"$log`"" -Wait -PassThru
-if ($process.ExitCode -notin @(0, 3010)) {
-    if (Test-Path -LiteralPath $log) { Get-Content -LiteralPath $log -Tail 40 | Write-Output }
-    throw "octopus-tentacle: msiexec exited with $($process.ExitCode)"
-}
+Assert-Signed -Path $msi -Subject 'Octopus Deploy' -Signer 'Octopus Deploy' -Step 'octopus-tentacle'
+Install-Msi -Path $msi -Log (New-InstallLog "octopus-tentacle-$version") -Step 'octopus-tentacle'
 $installed = Get-TentacleVersion
 if (-not $installed.StartsWith($version)) {
     throw "octopus-tentacle: Tentacle.exe reports '$installed', expected $version"
