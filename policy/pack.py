@@ -156,13 +156,20 @@ def _resource_policy(rule: Rule, context_for: ContextFor) -> ResourceValidationP
             report_violation(message, None)
 
     return ResourceValidationPolicy(
-        name=rule.id,
-        description=f"{rule.title}. {rule.rationale}",
-        display_name=rule.title,
-        enforcement_level=LEVELS[rule.enforcement],
-        config_schema=CONFIG_SCHEMAS.get(rule.id),
+        **_metadata(rule),
         validate=validate,
     )
+
+
+def _metadata(rule: Rule) -> dict:
+    """What every policy of the pack says about its rule."""
+    return {
+        "name": rule.id,
+        "description": f"{rule.title}. {rule.rationale}",
+        "display_name": rule.title,
+        "enforcement_level": LEVELS[rule.enforcement],
+        "config_schema": CONFIG_SCHEMAS.get(rule.id),
+    }
 
 
 def _stack_policy(rule: Rule, context_for: ContextFor) -> StackValidationPolicy:
@@ -173,11 +180,7 @@ def _stack_policy(rule: Rule, context_for: ContextFor) -> StackValidationPolicy:
             report_violation(f"{violation.name}: {violation.message}", violation.urn or None)
 
     return StackValidationPolicy(
-        name=rule.id,
-        description=f"{rule.title}. {rule.rationale}",
-        display_name=rule.title,
-        enforcement_level=LEVELS[rule.enforcement],
-        config_schema=CONFIG_SCHEMAS.get(rule.id),
+        **_metadata(rule),
         validate=validate,
     )
 
