@@ -144,7 +144,6 @@ def _run_program(stack: str, config: dict, root: Path, preview: bool, env: Optio
     import os
 
     import pulumi
-    from pulumi.runtime import mocks as pmocks
     from pulumi.runtime import settings as psettings
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await

@@ -8,7 +8,6 @@ import pulumi_aws as aws
 import pulumi_command as command
 
 from ..model.flavour import Flavour
-from ..model.prepared import prepare_flavour
 from ..model.settings import StackSettings
 from ..model.steps import Catalogue
 from . import render
@@ -37,14 +36,12 @@ class AwsImagePipeline(pulumi.ComponentResource):
         tags = render.flavour_tags(settings, flavour, source_commit)
         child = pulumi.ResourceOptions(parent=self)
 
-        entries = render.recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region,
-                                        key=shared.kms_key)
+        # A layered flavour starts from its base flavour's newest Image Builder image.
+        entries, parent = render.flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=shared.kms_key,
+                                                account_id=shared.account_id)
         arns = [entry.managed_arn or shared.component(entry.component) for entry in entries]
         # The name carries the content hash: a changed recipe is created next to the old one,
         # the pipeline is switched to it, and only then is the old one deleted.
-        # A layered flavour starts from its base flavour's newest Image Builder image.
-        parent = render.parent_image(flavour, catalogue, prefix=prefix, region=region, key=shared.kms_key,
-                                     account_id=shared.account_id)
         recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
                                          tags=tags, parent=parent,
                                          asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)

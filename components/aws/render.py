@@ -500,12 +500,18 @@ def parent_image(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, 
     return ParentImage(f"flavour:{base_recipe}", value)
 
 
-def flavour_recipe_name(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey) -> str:
-    """The content-derived recipe name of a flavour (and, through its parent, of its whole chain)."""
+def flavour_recipe(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey,
+                   account_id: Any = None) -> tuple:
+    """(recipe entries, parent image) of a flavour's AWS recipe: what its name and request are made of."""
     from ..model.prepared import prepare_flavour
 
     entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
-    parent = parent_image(flavour, catalogue, prefix=prefix, region=region, key=key)
+    return entries, parent_image(flavour, catalogue, prefix=prefix, region=region, key=key, account_id=account_id)
+
+
+def flavour_recipe_name(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey) -> str:
+    """The content-derived recipe name of a flavour (and, through its parent, of its whole chain)."""
+    entries, parent = flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=key)
     return recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent)
 
 
@@ -895,9 +901,6 @@ def aws_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: 
 
 
 def _render_recipe(flavour: Flavour, catalogue: Any, prefix: str, region: str, key: KmsKey) -> dict:
-    from ..model.prepared import prepare_flavour
-
-    entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
-    parent = parent_image(flavour, catalogue, prefix=prefix, region=region, key=key)
+    entries, parent = flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=key)
     return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={},
                        parent=parent, asset_bucket="bucket")

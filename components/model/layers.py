@@ -26,14 +26,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any, Optional
+from typing import Any
 
+from .capabilities import ALL_CLOUDS
 from .errors import Problem
 from .flavour import Flavour, StepUse
 from .steps import Catalogue
 
 MAX_LAYERS = 3  # layers above the marketplace-based flavour; each one rebuilds layer_delay_hours later
-ALL_CLOUDS = ("aws", "azure")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class LayerNote:
         return f"{self.step}: runs again first (as in {self.base}), updates since the base was built"
 
 
-def check_graph(loaded: list, catalogue: Optional[Catalogue] = None) -> list[Problem]:
+def check_graph(loaded: list) -> list[Problem]:
     """Bases exist, share the OS, form no cycle and are at most MAX_LAYERS deep."""
     by_name = {item.flavour.name: item for item in loaded}
     problems: list[Problem] = []

@@ -272,7 +272,7 @@ def pin_alias(template: str) -> str:
 def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
     """Every pin a step names exists, for every value its placeholders may take."""
     problems, aliases = [], {}
-    for field, refs in (("pins", spec.pins), ("downloads", spec.downloads)):
+    for kind, refs in (("pins", spec.pins), ("downloads", spec.downloads)):
         for ref in refs:
             names = PLACEHOLDER.findall(ref)
             choices = {}
@@ -280,7 +280,7 @@ def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
                 param = spec.parameters.get(name)
                 if param is None or param.type != "string" or not param.allowed:
                     problems.append(
-                        Problem(source, field, f"'{ref}': placeholder {{{name}}} must name a string parameter with 'allowed' values")
+                        Problem(source, kind, f"'{ref}': placeholder {{{name}}} must name a string parameter with 'allowed' values")
                     )
                 else:
                     choices[name] = [str(v) for v in param.allowed]
@@ -291,12 +291,12 @@ def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
                 expanded = [e.replace("{" + name + "}", v) for e in expanded for v in values]
             for resolved in expanded:
                 if resolved not in pins:
-                    problems.append(Problem(source, field, f"unknown pin '{resolved}' (see versions.yaml)"))
+                    problems.append(Problem(source, kind, f"unknown pin '{resolved}' (see versions.yaml)"))
             alias = pin_alias(ref)
             if not alias:
-                problems.append(Problem(source, field, f"'{ref}' needs a fixed part to name its environment variables"))
+                problems.append(Problem(source, kind, f"'{ref}' needs a fixed part to name its environment variables"))
             elif aliases.setdefault(alias, ref) != ref:
-                problems.append(Problem(source, field, f"'{ref}' and '{aliases[alias]}' both export as '{alias}'"))
+                problems.append(Problem(source, kind, f"'{ref}' and '{aliases[alias]}' both export as '{alias}'"))
     return problems
 
 

@@ -811,7 +811,7 @@ def test_reference_check_catches_dangling_and_cross_region_arns():
     recipe_inputs["components"] = [
         {"componentArn": f"arn:aws:imagebuilder:{REGION}:{ACCOUNT_ID}:component/os-updates-linux-3f2a9c1d/1.2.0/1"},
         {"componentArn": f"arn:aws:imagebuilder:{REGION}:{ACCOUNT_ID}:component/not-in-plan/1.0.0/1"},
-        {"componentArn": f"arn:aws:imagebuilder:us-east-1:aws:component/update-linux/x.x.x"},
+        {"componentArn": "arn:aws:imagebuilder:us-east-1:aws:component/update-linux/x.x.x"},
     ]
     recipe = Registration(urn="u2", type=RECIPE, name="ubuntu", parent="", custom=True, inputs=recipe_inputs,
                           options={"provider": ""})

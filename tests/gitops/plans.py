@@ -153,8 +153,8 @@ def stable_factory(*, install: str = INSTALL_V1, component_hash: str = "209b713c
     component = f"golden-images-dev-os-updates-linux-{component_hash}"
     component_res = b.add("aws:imagebuilder/component:Component", component, shared,
                           inputs={"name": component, "version": "1.0.0", "platform": "Linux",
-                                  "data": f"name: os-updates\nphases:\n- name: build\n  steps:\n  - name: Install\n"
-                                          f"    action: ExecuteBash\n    inputs:\n      commands:\n      - |\n"
+                                  "data": "name: os-updates\nphases:\n- name: build\n  steps:\n  - name: Install\n"
+                                          "    action: ExecuteBash\n    inputs:\n      commands:\n      - |\n"
                                           + "".join(f"        {line}\n" for line in install.splitlines())})
     image = b.add("golden-images:index:GoldenImage", "ubuntu-2404", custom=False)
     pipeline = b.add("golden-images:aws:ImagePipeline", "ubuntu-2404", image, custom=False)

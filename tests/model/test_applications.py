@@ -17,7 +17,7 @@ from components.model.applications import (
 from components.model.capabilities import check_catalogue, expand, flavour_capabilities, providers
 from components.model.errors import ValidationFailed
 from components.model.flavour import Flavour
-from components.model.loader import load_flavour_files, load_inputs, load_resolved_flavours
+from components.model.loader import load_inputs, load_resolved_flavours
 from components.model.steps import Catalogue, Parameter, PerOs, Step, StepSpec, load_catalogue
 from components.plan import ROOT, UserError, stack_config
 

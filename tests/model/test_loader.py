@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from components.model.errors import ValidationFailed
-from components.model.loader import check_steps, load_flavour_files, load_inputs, LoadedFlavour
+from components.model.loader import check_steps, load_inputs, LoadedFlavour
 from components.model.flavour import Flavour
 from components.model.steps import Catalogue, Step, StepSpec, load_catalogue
 from tests.model.test_settings import settings
