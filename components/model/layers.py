@@ -19,7 +19,7 @@ What a layered flavour's build runs is decided here, once for both clouds:
   `false` does not.
 
 Errors name every file involved: a missing base, a cycle, an OS mismatch, a
-base this stack does not build, or on fewer clouds than the layer.
+base this stack does not build, or on other clouds than the layer.
 """
 from __future__ import annotations
 
@@ -117,12 +117,12 @@ def check_stack(selected: list, all_loaded: list, stack_clouds: list, settings_s
                                         f"'{item.flavour.name}' ({item.source}) is built on '{base_name}' ({base.source}), "
                                         f"which this stack does not build; add '{base_name}'"))
             continue
-        missing = [c for c in item.flavour.enabled_clouds(stack_clouds) if c not in base.flavour.enabled_clouds(stack_clouds)]
-        if missing:
+        mine, theirs = item.flavour.enabled_clouds(stack_clouds), base.flavour.enabled_clouds(stack_clouds)
+        if mine != theirs:
             problems.append(Problem(item.source, "base_image.flavour",
-                                    f"'{base_name}' ({base.source}) is not built on {', '.join(missing)} in this stack, "
-                                    f"but this flavour is; a layer is built on the clouds its base is built on "
-                                    f"(set clouds here, or in {base.source})"))
+                                    f"'{base_name}' ({base.source}) is built on {', '.join(theirs) or 'no cloud'} in this "
+                                    f"stack, this flavour on {', '.join(mine) or 'no cloud'}; a layer and its base are "
+                                    f"built on the same clouds (set clouds here, or in {base.source})"))
     return problems
 
 
