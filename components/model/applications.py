@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -30,15 +29,13 @@ from .capabilities import capability_error, catalogue_patterns, check_catalogue,
 from .errors import Problem, problems_from_pydantic
 from .flavour import OsFamily
 from .steps import Catalogue
+from .vocabulary import StrictModel, did_you_mean
 
 APPLICATIONS_FILE = "applications.yaml"
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$"
 
 
-class _Strict(BaseModel):
-    """Unknown fields are errors: a typo must never be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+_Strict = StrictModel
 
 
 def _capability_list(value: list[str], what: str) -> list[str]:
@@ -218,9 +215,7 @@ def unknown_needs(apps: ApplicationsFile, catalogue: Catalogue) -> list[tuple[in
     for i, app in enumerate(apps.applications):
         for j, cap in enumerate(app.needs):
             if not any(fnmatchcase(cap, p) for p in patterns):
-                close = get_close_matches(cap, literal, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                found.append((i, j, cap, hint))
+                found.append((i, j, cap, did_you_mean(cap, literal)))
     return found
 
 

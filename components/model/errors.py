@@ -70,13 +70,13 @@ def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> 
 
 def _suggest(model, loc: list) -> str:
     """Name the allowed fields next to an unknown one, closest match first."""
-    from difflib import get_close_matches
+    from .vocabulary import closest
 
     fields = _fields_at(model, loc[:-1]) if model is not None else []
     if not fields:
         return ""
-    close = get_close_matches(str(loc[-1]), fields, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    close = closest(str(loc[-1]), fields)
+    hint = f"did you mean '{close}'? " if close else ""
     return f" ({hint}allowed: {', '.join(sorted(fields))})"
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from .vocabulary import StrictModel
 
 Cloud = Literal["aws", "azure"]
 OsFamily = Literal["windows", "linux"]
@@ -37,10 +39,6 @@ def check_tags(value: dict) -> dict:
     return value
 
 
-class StrictModel(BaseModel):
-    """Unknown fields are errors: a typo must never be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class AzureImageRef(StrictModel):

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import Any
 
 from .capabilities import ALL_CLOUDS
 from .errors import Problem
 from .flavour import Flavour, StepUse
 from .steps import Catalogue
+from .vocabulary import did_you_mean
 
 MAX_LAYERS = 3  # layers above the marketplace-based flavour; each one rebuilds layer_delay_hours later
 
@@ -63,8 +63,7 @@ def check_graph(loaded: list) -> list[Problem]:
         if base == item.flavour.name:
             problems.append(Problem(item.source, "base_image.flavour", "a flavour cannot be built on itself"))
         elif base not in by_name:
-            match = get_close_matches(base, list(by_name), n=1)
-            hint = f" (did you mean '{match[0]}'?)" if match else ""
+            hint = did_you_mean(base, by_name)
             problems.append(Problem(item.source, "base_image.flavour",
                                     f"no flavour named '{base}'{hint} (flavours: {', '.join(sorted(by_name))})"))
         elif by_name[base].flavour.os != item.flavour.os:

@@ -17,6 +17,7 @@ from .flavour import Flavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
+from .vocabulary import did_you_mean
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue, parse_yaml
 
 # Files in image_flavours/ that are not flavours.
@@ -406,11 +407,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
                   warnings=warnings + apps.warnings)
 
 
-def _close(value: str, known: list[str]) -> str:
-    from difflib import get_close_matches
-
-    match = get_close_matches(value, known, n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+_close = did_you_mean
 
 
 def _rel(path: Path, root: Path) -> str:

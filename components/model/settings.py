@@ -10,8 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
+from .vocabulary import NAMESPACE, StrictModel, did_you_mean  # noqa: F401  (NAMESPACE re-exported)
 
-NAMESPACE = "golden-images"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Azure public-cloud regions that host Compute Gallery replicas (`az account list-locations`).
@@ -70,11 +70,7 @@ def aws_partition(region: str) -> str:
     raise ValueError(f"no AWS partition has region '{region}'")
 
 
-def _closest(value: str, known) -> str:
-    from difflib import get_close_matches
-
-    match = get_close_matches(value, sorted(known), n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+_closest = did_you_mean
 
 
 def check_aws_region(value: str) -> str:
@@ -96,8 +92,7 @@ AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
 AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class Schedule(_Strict):

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
+from .vocabulary import StrictModel
 
 STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
@@ -53,8 +54,7 @@ SECRET_REFERENCE_PATTERNS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class Parameter(_Strict):
