@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pulumi
 
-from components.golden_image import GoldenImage, cloud_problems, create_shared
+from components.builds import resolve_stack
+from components.golden_image import GoldenImage, create_shared
 from components.model.errors import ValidationFailed
-from components.model.loader import load_inputs
 from components.stack import read_config, settings_source, source_commit
 
 ROOT = Path(__file__).resolve().parent
@@ -13,28 +13,18 @@ ROOT = Path(__file__).resolve().parent
 # Validate everything before creating anything: a user's mistake stops the run
 # with every problem listed and no resource registered.
 try:
-    inputs = load_inputs(read_config(), settings_source(), ROOT / "image_flavours", ROOT)
-    problems = cloud_problems(inputs, settings_source(), pulumi.get_stack())
-    if problems:
-        raise ValidationFailed(problems)
+    stack = resolve_stack(read_config(), settings_source(), pulumi.get_stack(), ROOT, source_commit())
 except ValidationFailed as failed:
     raise pulumi.RunError(failed.report()) from None
 
-shared = create_shared(inputs.settings, [item.flavour for item in inputs.flavours], ROOT)
-# Bases come before the flavours layered on them (load_inputs orders them so).
+shared = create_shared(stack, ROOT)
+# Bases come before the flavours layered on them (the loader orders them so).
 images: dict = {}
-for item in inputs.flavours:
-    base = item.flavour.base
-    images[item.flavour.name] = GoldenImage(
-        item.flavour,
-        catalogue=inputs.catalogue,
-        settings=inputs.settings,
-        shared=shared,
-        base=images[base.name] if base is not None else None,
-        source_commit=source_commit(),
-    )
+for build in stack.builds:
+    images[build.name] = GoldenImage(build, stack=stack, shared=shared,
+                                     base=images[build.base.name] if build.base is not None else None)
 
 pulumi.export("flavours", {name: image.summary for name, image in images.items()})
-for warning in inputs.warnings:
+for warning in stack.warnings:
     pulumi.log.warn(str(warning))
-pulumi.export("applications", inputs.applications)
+pulumi.export("applications", stack.applications)

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import pulumi
 
+from .builds import StackBuild
 from .model.assets import assets_on, write_asset
-from .model.flavour import Flavour
+from .model.build import FlavourBuild
+from .model.vocabulary import GOLDEN_IMAGE_TYPE
 
 ASSET_FOLDER = Path("build") / "assets"
-from .model.settings import StackSettings
-from .model.steps import Catalogue
 
 
 @dataclass(frozen=True)
@@ -23,24 +23,7 @@ class SharedInfrastructure:
     azure: Optional[Any] = None
 
 
-def cloud_problems(inputs, settings_source: str, stack: str) -> list:
-    """Each enabled cloud's own limits, checked on valid inputs before anything is created."""
-    settings = inputs.settings
-    pairs = [(item.flavour, item.source) for item in inputs.flavours]
-    problems = []
-    if "aws" in settings.clouds:
-        from .aws.render import aws_problems
-
-        problems.extend(aws_problems(settings, pairs, inputs.catalogue, settings_source, stack))
-    if "azure" in settings.clouds:
-        from .azure.render import azure_problems
-
-        problems.extend(azure_problems(settings, pairs, inputs.catalogue, settings_source))
-    return problems
-
-
-def create_shared(settings: StackSettings, flavours: Sequence[Flavour] = (),
-                  root: Optional[Path] = None) -> SharedInfrastructure:
+def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfrastructure:
     """IAM, buckets, keys, galleries and identities: once per stack, not once per flavour.
 
     Build assets the flavours' steps fetch are written to build/assets/ under the
@@ -48,82 +31,82 @@ def create_shared(settings: StackSettings, flavours: Sequence[Flavour] = (),
     relative to the project, where Pulumi runs the program.
     """
     aws = azure = None
+    settings = stack.settings
 
     def files(cloud: str) -> dict:
-        found = assets_on(flavours, cloud, settings.clouds)
+        found = assets_on(stack.builds, cloud)
         if found and root is None:
             raise ValueError("build assets need the project root to be written under")
         return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
                 for key, asset in found.items()}
 
-    if "aws" in settings.clouds:
+    if stack.aws is not None and stack.aws_plan is not None:
         from .aws import AwsSharedInfrastructure
 
-        aws = AwsSharedInfrastructure("aws", settings=settings, assets=files("aws"))
-    if "azure" in settings.clouds:
+        aws = AwsSharedInfrastructure("aws", settings=stack.aws, tags=settings.tags, protect=settings.protect,
+                                      prefix=stack.aws_plan.prefix, assets=files("aws"))
+    if stack.azure is not None and stack.azure_plan is not None:
         from .azure import AzureSharedInfrastructure
 
-        azure = AzureSharedInfrastructure("azure", settings=settings, assets=files("azure"))
+        azure = AzureSharedInfrastructure("azure", settings=stack.azure, tags=settings.tags,
+                                          protect=settings.protect, names=stack.azure_plan.names,
+                                          assets=files("azure"))
     return SharedInfrastructure(aws=aws, azure=azure)
 
 
 class GoldenImage(pulumi.ComponentResource):
-    """Every resource one flavour needs, on every cloud the stack enables for it."""
+    """Every resource one flavour needs, on every cloud the stack builds it on."""
 
     def __init__(
         self,
-        flavour: Flavour,
+        build: FlavourBuild,
         *,
-        catalogue: Catalogue,
-        settings: StackSettings,
+        stack: StackBuild,
         shared: SharedInfrastructure,
         base: Optional["GoldenImage"] = None,
-        source_commit: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        super().__init__("golden-images:index:GoldenImage", flavour.name, None, opts)
-        self.clouds = flavour.enabled_clouds(settings.clouds)
+        super().__init__(GOLDEN_IMAGE_TYPE, build.name, None, opts)
+        self.clouds = list(build.clouds)
         self.aws = self.azure = None
         child = pulumi.ResourceOptions(parent=self)
-        if "aws" in self.clouds:
+        if build.builds_on("aws") and stack.aws is not None and stack.aws_plan is not None:
             from .aws import AwsImagePipeline
 
             self.aws = AwsImagePipeline(
-                flavour.name,
-                flavour=flavour,
-                catalogue=catalogue,
-                settings=settings,
+                build.name,
+                build=build,
+                settings=stack.aws,
+                recipe=stack.aws_plan.recipes[build.name],
                 shared=shared.aws,
-                source_commit=source_commit,
                 base=base.aws if base is not None else None,
                 opts=child,
             )
-        if "azure" in self.clouds:
+        if build.builds_on("azure") and stack.azure is not None and stack.azure_plan is not None:
             from .azure import AzureImageTemplate
 
             self.azure = AzureImageTemplate(
-                flavour.name,
-                flavour=flavour,
-                catalogue=catalogue,
-                settings=settings,
+                build.name,
+                build=build,
+                settings=stack.azure,
+                template_name=stack.azure_plan.templates[build.name],
                 shared=shared.azure,
                 base=base.azure if base is not None else None,
                 opts=child,
             )
         self.summary = {
-            "version": flavour.version,
-            "os": flavour.os,
-            "description": flavour.description,
+            "version": build.version,
+            "os": build.os,
+            "description": build.description,
             "clouds": self.clouds,
-            "schedule": settings.schedule_for(flavour).describe()
-            + (f", after {flavour.base.name}" if flavour.base is not None else ""),
-            "steps": [use.name for use in flavour.steps],
-            **({"built_on": flavour.base.name,
-                "layer_notes": [str(n) for n in flavour.layer_notes],
+            "schedule": build.schedule.describe() + (f", after {build.base.name}" if build.base is not None else ""),
+            "steps": [use.name for use in build.build_steps],
+            **({"built_on": build.base.name,
+                "layer_notes": [str(n) for n in build.layer_notes],
                 # What the image holds: its base chain's steps and its own.
                 "image_steps": list(dict.fromkeys(
-                    use.name for layer in flavour.chain for use in [*layer.declared_steps, *layer.steps])),
-                } if flavour.base is not None else {}),
+                    use.name for layer in build.chain for use in [*layer.declared_steps, *layer.build_steps])),
+                } if build.base is not None else {}),
             **{cloud: getattr(self, cloud).summary for cloud in self.clouds},
         }
         self.register_outputs({"summary": self.summary})

@@ -90,7 +90,7 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
 
     source = f"Pulumi.{stack}.yaml"
     path = root / source
-    from .model.loader import YamlLoader
+    from .model.yaml_files import YamlLoader
 
     if not path.is_file():
         raise UserError(f"{source}: no such stack file (stacks: {', '.join(_stacks(root))})")

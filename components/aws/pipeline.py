@@ -7,9 +7,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_command as command
 
-from ..model.flavour import Flavour
-from ..model.settings import StackSettings
-from ..model.steps import Catalogue
+from ..model.build import FlavourBuild
+from ..model.settings import AwsSettings
+from ..model.vocabulary import AWS_PIPELINE_TYPE
 from . import render
 from .shared import AwsSharedInfrastructure
 
@@ -21,29 +21,29 @@ class AwsImagePipeline(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        flavour: Flavour,
-        catalogue: Catalogue,
-        settings: StackSettings,
+        build: FlavourBuild,
+        settings: AwsSettings,
+        recipe: render.RecipePlan,
         shared: AwsSharedInfrastructure,
-        source_commit: Optional[str] = None,
         base: Optional["AwsImagePipeline"] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        super().__init__("golden-images:aws:ImagePipeline", name, None, opts)
-        aws_settings = settings.aws
+        super().__init__(AWS_PIPELINE_TYPE, name, None, opts)
+        aws_settings = settings
         region = aws_settings.region
         prefix = shared.prefix
-        tags = render.flavour_tags(settings, flavour, source_commit)
+        tags = render.flavour_tags(build)
         child = pulumi.ResourceOptions(parent=self)
 
-        # A layered flavour starts from its base flavour's newest Image Builder image.
-        entries, parent = render.flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=shared.kms_key,
-                                                account_id=shared.account_id)
-        arns = [entry.managed_arn or shared.component(entry.component) for entry in entries]
+        # A layered flavour starts from its base flavour's newest Image Builder image, whose
+        # ARN holds the account id: known only once deployed.
+        parent = (recipe.parent.value if build.base is None else
+                  shared.account_id.apply(lambda account: render.image_arn(region, account, recipe.base_recipe)))
+        arns = [entry.managed_arn or shared.component(entry.component) for entry in recipe.entries]
         # The name carries the content hash: a changed recipe is created next to the old one,
         # the pipeline is switched to it, and only then is the old one deleted.
-        recipe_args = render.recipe_args(flavour, entries, arns, prefix=prefix, region=region, key=shared.kms_key,
-                                         tags=tags, parent=parent,
+        recipe_args = render.recipe_args(build, recipe, arns, region=region, key=shared.kms_key, tags=tags,
+                                         parent_value=parent,
                                          asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)
         # A layer's parent is named, not referenced: order it after its base's recipe explicitly.
         self.recipe = aws.imagebuilder.ImageRecipe(
@@ -51,34 +51,34 @@ class AwsImagePipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[base.recipe] if base is not None else None))
         infrastructure = aws.imagebuilder.InfrastructureConfiguration(
             f"{name}-infrastructure",
-            **render.infrastructure_args(flavour, aws_settings, prefix=prefix,
+            **render.infrastructure_args(build, aws_settings, prefix=prefix,
                                          instance_profile_name=shared.instance_profile.name,
                                          log_bucket=shared.log_bucket.bucket, topic_arn=shared.topic.arn, tags=tags),
             opts=child,
         )
         distribution = aws.imagebuilder.DistributionConfiguration(
             f"{name}-distribution",
-            **render.distribution_args(flavour, aws_settings, prefix=prefix, key=shared.kms_key,
+            **render.distribution_args(build, aws_settings, prefix=prefix, key=shared.kms_key,
                                        account_id=shared.account_id, tags=tags),
             opts=child,
         )
         self.pipeline = aws.imagebuilder.ImagePipeline(
             f"{name}-pipeline",
-            **render.pipeline_args(flavour, settings, prefix=prefix, recipe_arn=self.recipe.arn,
+            **render.pipeline_args(build, aws_settings, prefix=prefix, recipe_arn=self.recipe.arn,
                                    infrastructure_arn=infrastructure.arn, distribution_arn=distribution.arn,
                                    tags=tags),
             opts=child,
         )
         aws.imagebuilder.LifecyclePolicy(
             f"{name}-lifecycle",
-            **render.lifecycle_policy_args(flavour, aws_settings, prefix=prefix, recipe=recipe_args["name"],
+            **render.lifecycle_policy_args(build, aws_settings, prefix=prefix, recipe=recipe_args["name"],
                                            execution_role_arn=shared.lifecycle_role.arn, tags=tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=shared.build_prerequisites),
         )
         start = self.pipeline.arn.apply(lambda arn: render.start_build_command(arn, region))
         # A layer's first build needs an image of its base, which a deploy-time build of the base
         # has only produced hours later; layers therefore build on their (later) schedule.
-        if aws_settings.build_on_deploy and flavour.base is None:
+        if aws_settings.build_on_deploy and build.base is None:
             command.local.Command(
                 f"{name}-build-on-deploy",
                 create=start,
@@ -90,11 +90,11 @@ class AwsImagePipeline(pulumi.ComponentResource):
             "pipeline_arn": self.pipeline.arn,
             "recipe_arn": self.recipe.arn,
             "regions": list(aws_settings.regions),
-            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, flavour) for r in aws_settings.regions},
-            "parent_image": parent.value,
-            "schedule": render.schedule_expression(settings.schedule_for(flavour)),
-            "timezone": settings.schedule.timezone,
+            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, build) for r in aws_settings.regions},
+            "parent_image": parent,
+            "schedule": render.schedule_expression(build.schedule),
+            "timezone": build.schedule.timezone,
             "start_build_command": start,
-            "build_on_deploy": aws_settings.build_on_deploy and flavour.base is None,
+            "build_on_deploy": aws_settings.build_on_deploy and build.base is None,
         }
         self.register_outputs({"summary": self.summary})

@@ -10,8 +10,6 @@ knows them.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
@@ -19,9 +17,10 @@ from typing import Any, Mapping, Optional, Sequence
 import yaml
 
 from ..model.assets import ASSET_PREFIX
-from ..model.flavour import Flavour
+from ..model.build import FlavourBuild
+from ..model.vocabulary import content_hash
 from ..model.prepared import PreparedStep
-from ..model.settings import AwsSettings, Schedule, StackSettings, aws_partition
+from ..model.settings import AwsSettings, Schedule, aws_partition
 
 TAG_NAMESPACE = "golden-images"
 NAME_LIMIT = 128  # Image Builder ResourceName: ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$
@@ -61,8 +60,6 @@ def name_prefix(stack: str) -> str:
     return f"{TAG_NAMESPACE}-{slug or 'stack'}"
 
 
-def content_hash(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def _hashed_name(readable: str, digest: str) -> str:
@@ -90,18 +87,14 @@ def image_builder_service_role_arn(account_id: str, region: str) -> str:
             "imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder")
 
 
-def flavour_tags(settings: StackSettings, flavour: Flavour, source_commit: Optional[str] = None) -> dict:
+def flavour_tags(build: FlavourBuild) -> dict:
     """Tags on every resource of one flavour and on its AMIs."""
-    tags = {**settings.tags, **flavour.tags,
-            f"{TAG_NAMESPACE}:flavour": flavour.name, f"{TAG_NAMESPACE}:version": flavour.version}
-    if source_commit:
-        tags[f"{TAG_NAMESPACE}:source-commit"] = source_commit
-    return checked_tags(tags, TAG_LIMIT, f"flavour '{flavour.name}'")
+    return checked_tags(dict(build.tags), TAG_LIMIT, f"flavour '{build.name}'")
 
 
-def component_tags(settings: StackSettings, step_name: str) -> dict:
+def component_tags(stack_tags: Mapping[str, str], step_name: str) -> dict:
     """Components are shared between flavours, so they carry the stack's tags and their step."""
-    return checked_tags({**settings.tags, f"{TAG_NAMESPACE}:step": step_name}, TAG_LIMIT, f"step '{step_name}'")
+    return checked_tags({**stack_tags, f"{TAG_NAMESPACE}:step": step_name}, TAG_LIMIT, f"step '{step_name}'")
 
 
 def checked_tags(tags: dict, limit: int, owner: str) -> dict:
@@ -357,7 +350,27 @@ class RecipeEntry:
         return self.managed_arn or f"{self.component.name}/{self.component.version}"
 
 
-def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
+class DocumentCache:
+    """Rendered components per step content, name prefix and key, for one run.
+
+    A step used by ten flavours is one component: its AWSTOE documents (most of
+    this renderer's cost) are dumped once and the frozen specs shared. The key is
+    the step's repr (every field, in order, so nothing a document reads is left
+    out), the prefix and the key identity, the only other inputs.
+    """
+
+    def __init__(self) -> None:
+        self._specs: dict[tuple, tuple] = {}
+
+    def specs(self, step: PreparedStep, prefix: str, key: KmsKey) -> tuple:
+        cache_key = (repr(step), prefix, key.identity)
+        found = self._specs.get(cache_key)
+        if found is None:
+            found = self._specs[cache_key] = tuple(_render_specs(step, prefix=prefix, key=key))
+        return found
+
+
+def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey, cache: Optional[DocumentCache] = None) -> list:
     """The components of one step use: one, unless its document exceeds the inline limit.
 
     Image Builder runs the components' build and validate phases on the build
@@ -366,21 +379,7 @@ def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
     large step is split by phase rather than refused; only a single phase over
     the limit is an error.
     """
-    # Every flavour using a step renders it again, and so does aws_problems before the
-    # pipelines; dumping AWSTOE documents is most of this renderer's cost, so the result is
-    # kept per step content (its repr: every field, in order, so nothing the documents read is
-    # left out), name prefix and key identity, the only other inputs. Specs are frozen.
-    cache_key = (repr(step), prefix, key.identity)
-    specs = _SPECS.get(cache_key)
-    if specs is None:
-        if len(_SPECS) >= _SPECS_KEPT:
-            _SPECS.clear()
-        specs = _SPECS[cache_key] = tuple(_render_specs(step, prefix=prefix, key=key))
-    return list(specs)
-
-
-_SPECS: dict = {}
-_SPECS_KEPT = 1024
+    return list((cache or DocumentCache()).specs(step, prefix, key))
 
 
 def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
@@ -441,13 +440,15 @@ def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: st
                          parameters=(ASSET_BUCKET_PARAMETER,) if _needs_asset_bucket(phases) else ())
 
 
-def recipe_entries(steps: list, *, prefix: str, region: str, key: KmsKey) -> list:
+def recipe_entries(steps: Sequence[PreparedStep], *, prefix: str, region: str, key: KmsKey,
+                   cache: Optional[DocumentCache] = None) -> list:
     """The recipe's components in the flavour's order; an AWS-managed step adds its check after it."""
+    cache = cache or DocumentCache()
     entries = []
     for step in steps:
         if step.aws_managed_component:
             entries.append(RecipeEntry(managed_arn=managed_component_arn(step.aws_managed_component, region)))
-        entries.extend(RecipeEntry(component=spec) for spec in component_specs(step, prefix=prefix, key=key))
+        entries.extend(RecipeEntry(component=spec) for spec in component_specs(step, prefix=prefix, key=key, cache=cache))
     return entries
 
 
@@ -457,9 +458,9 @@ _ROOT_DEVICES = (("amazon-linux", "/dev/xvda"), ("al2023", "/dev/xvda"), ("amzn"
                  ("debian", "/dev/xvda"))
 
 
-def root_device_name(flavour: Flavour) -> str:
+def root_device_name(build: FlavourBuild) -> str:
     """A layered flavour's images boot from the root device of the marketplace image under its chain."""
-    parent = (flavour.root.base_image.aws or "").lower()
+    parent = (build.root.base_image.aws or "").lower()
     return next((device for marker, device in _ROOT_DEVICES if marker in parent), "/dev/sda1")
 
 
@@ -483,39 +484,42 @@ def image_arn(region: str, account_id: str, recipe: str) -> str:
     return f"arn:{partition(region)}:imagebuilder:{region}:{account_id}:image/{recipe.lower()}/x.x.x"
 
 
-def parent_image(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey,
-                 account_id: Any = None) -> ParentImage:
+@dataclass(frozen=True)
+class RecipePlan:
+    """A flavour's AWS recipe as far as it is known before deployment: its entries and its name."""
+
+    entries: tuple  # RecipeEntry, in build order
+    parent: ParentImage  # value: the marketplace image, or the base's image ARN with a placeholder account
+    name: str  # content-derived: hashes the whole chain through the parent's identity
+    base_recipe: Optional[str] = None  # a layer's base recipe name
+
+
+def parent_image(build: FlavourBuild, base_recipe: Optional[str], *, region: str,
+                 account_id: Optional[str] = None) -> ParentImage:
     """Where the flavour's recipe starts: its marketplace image, or its base flavour's image.
 
-    account_id may be a string, an Output (the component) or None when only the
-    identity matters (names and checks).
+    Without account_id (unknown before deployment) a layer's value holds a
+    placeholder account; the component puts in the real one.
     """
-    if flavour.base is None:
-        return _marketplace_parent(flavour)
-    base_recipe = flavour_recipe_name(flavour.base, catalogue, prefix=prefix, region=region, key=key)
-    if account_id is None or isinstance(account_id, str):
-        value = image_arn(region, account_id or "000000000000", base_recipe)
-    else:
-        value = account_id.apply(lambda account: image_arn(region, account, base_recipe))
-    return ParentImage(f"flavour:{base_recipe}", value)
+    if build.base is None:
+        return _marketplace_parent(build)
+    if base_recipe is None:
+        raise RenderError(f"flavour '{build.name}' is layered on '{build.base.name}': its parent needs that "
+                          "flavour's recipe name")
+    return ParentImage(f"flavour:{base_recipe}", image_arn(region, account_id or "000000000000", base_recipe))
 
 
-def flavour_recipe(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey,
-                   account_id: Any = None) -> tuple:
-    """(recipe entries, parent image) of a flavour's AWS recipe: what its name and request are made of."""
-    from ..model.prepared import prepare_flavour
-
-    entries = recipe_entries(prepare_flavour(flavour, catalogue, "aws"), prefix=prefix, region=region, key=key)
-    return entries, parent_image(flavour, catalogue, prefix=prefix, region=region, key=key, account_id=account_id)
-
-
-def flavour_recipe_name(flavour: Flavour, catalogue: Any, *, prefix: str, region: str, key: KmsKey) -> str:
-    """The content-derived recipe name of a flavour (and, through its parent, of its whole chain)."""
-    entries, parent = flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=key)
-    return recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent)
+def recipe_plan(build: FlavourBuild, *, prefix: str, region: str, key: KmsKey,
+                base: Optional[RecipePlan] = None, cache: Optional[DocumentCache] = None) -> RecipePlan:
+    """What a flavour's AWS recipe is made of, rendered once; a layer names its base's recipe (`base`)."""
+    entries = tuple(recipe_entries(build.steps_on("aws"), prefix=prefix, region=region, key=key, cache=cache))
+    base_recipe = base.name if base is not None else None
+    parent = parent_image(build, base_recipe, region=region)
+    return RecipePlan(entries=entries, parent=parent, base_recipe=base_recipe,
+                      name=recipe_name(build, list(entries), prefix=prefix, key=key, parent=parent))
 
 
-def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey,
+def recipe_name(build: FlavourBuild, entries: list, *, prefix: str, key: KmsKey,
                 parent: Optional[ParentImage] = None) -> str:
     """Hash of everything CreateImageRecipe receives except tags and the version.
 
@@ -524,17 +528,17 @@ def recipe_name(flavour: Flavour, entries: list, *, prefix: str, key: KmsKey,
     they stand for, so a field added to the body later changes the name too: a
     recipe can never meet a different body under the same name and version.
     """
-    parent = parent or _marketplace_parent(flavour)
+    parent = parent or _marketplace_parent(build)
     components = _recipe_components(entries, [f"component:{e.identity}" for e in entries], "stack-asset-bucket")
-    body = _recipe_body(flavour, components, f"kms:{key.identity}", parent.identity)
-    return _hashed_name(f"{prefix}-{flavour.name}", content_hash(body))
+    body = _recipe_body(build, components, f"kms:{key.identity}", parent.identity)
+    return _hashed_name(f"{prefix}-{build.name}", content_hash(body))
 
 
-def _marketplace_parent(flavour: Flavour) -> ParentImage:
-    if flavour.base is not None:
-        raise RenderError(f"flavour '{flavour.name}' is layered on '{flavour.base.name}': its parent image is "
+def _marketplace_parent(build: FlavourBuild) -> ParentImage:
+    if build.base is not None:
+        raise RenderError(f"flavour '{build.name}' is layered on '{build.base.name}': its parent image is "
                           "the base's Image Builder image (see parent_image)")
-    return ParentImage(flavour.base_image.aws, flavour.base_image.aws)
+    return ParentImage(build.base_image.aws, build.base_image.aws)
 
 
 def _recipe_components(entries: list, component_arns: list, asset_bucket: Any) -> list:
@@ -552,45 +556,49 @@ def _recipe_components(entries: list, component_arns: list, asset_bucket: Any) -
     return components
 
 
-def _recipe_body(flavour: Flavour, components: list, kms_key_id: Any, parent: Any) -> dict:
+def _recipe_body(build: FlavourBuild, components: list, kms_key_id: Any, parent: Any) -> dict:
     """The recipe's immutable content (CreateImageRecipe minus name, version and tags)."""
     return {
-        "description": flavour.description,
+        "description": build.description,
         "parent_image": parent,
         "components": components,
         "block_device_mappings": [{
-            "device_name": root_device_name(flavour),
+            "device_name": root_device_name(build),
             "ebs": {
                 # pulumi-aws types these as Terraform's nullable-bool strings.
                 "encrypted": "true",
                 "delete_on_termination": "true",
                 "volume_type": "gp3",
-                "volume_size": flavour.build.disk_size(flavour.os),
+                "volume_size": build.machine.disk_size(build.os),
                 "kms_key_id": kms_key_id,
             },
         }],
-        "working_directory": WORKING_DIRECTORIES[flavour.os],
+        "working_directory": WORKING_DIRECTORIES[build.os],
     }
 
 
-def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix: str, region: str,
-                key: KmsKey, tags: dict, parent: Optional[ParentImage] = None, asset_bucket: Any = None) -> dict:
-    """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume."""
+def recipe_args(build: FlavourBuild, plan: RecipePlan, component_arns: list, *, region: str, key: KmsKey,
+                tags: dict, parent_value: Any = None, asset_bucket: Any = None) -> dict:
+    """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume.
+
+    parent_value: the parent as the API receives it when it differs from the plan's
+    (a layer's base image ARN holds the account id, an Output in the component).
+    """
+    entries = plan.entries
     if len(component_arns) != len(entries):
         raise RenderError("one component ARN per recipe entry is needed")
     if not entries:
-        raise RenderError(f"flavour '{flavour.name}': no step runs on AWS, and a recipe needs at least one component")
+        raise RenderError(f"flavour '{build.name}': no step runs on AWS, and a recipe needs at least one component")
     if len(entries) > RECIPE_COMPONENT_LIMIT:
         raise RenderError(
-            f"flavour '{flavour.name}': its steps need {len(entries)} Image Builder components, a recipe takes at "
+            f"flavour '{build.name}': its steps need {len(entries)} Image Builder components, a recipe takes at "
             f"most {RECIPE_COMPONENT_LIMIT}; use fewer steps (AWS-managed steps count twice, steps too large "
             "for one document count once per phase)")
-    parent = parent or _marketplace_parent(flavour)
     return {
-        "name": recipe_name(flavour, entries, prefix=prefix, key=key, parent=parent),
-        "version": flavour.version,
-        **_recipe_body(flavour, _recipe_components(entries, component_arns, asset_bucket), key.arn(region),
-                       parent.value),
+        "name": plan.name,
+        "version": build.version,
+        **_recipe_body(build, _recipe_components(list(entries), component_arns, asset_bucket), key.arn(region),
+                       plan.parent.value if parent_value is None else parent_value),
         "tags": tags,
         "region": region,
     }
@@ -599,27 +607,27 @@ def recipe_args(flavour: Flavour, entries: list, component_arns: list, *, prefix
 # ---------------------------------------------------------------------------
 # Infrastructure, distribution, pipeline, lifecycle
 # ---------------------------------------------------------------------------
-def flavour_resource_name(prefix: str, flavour: Flavour) -> str:
-    return f"{prefix}-{flavour.name}"
+def flavour_resource_name(prefix: str, build: FlavourBuild) -> str:
+    return f"{prefix}-{build.name}"
 
 
-def instance_types(flavour: Flavour, aws: AwsSettings) -> list:
-    return list(flavour.build.aws_instance_types or getattr(aws.instance_types, flavour.os))
+def instance_types(build: FlavourBuild, aws: AwsSettings) -> list:
+    return list(build.machine.aws_instance_types or getattr(aws.instance_types, build.os))
 
 
-def infrastructure_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, instance_profile_name: Any,
+def infrastructure_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, instance_profile_name: Any,
                         log_bucket: Any, topic_arn: Any, tags: dict) -> dict:
     """CreateInfrastructureConfiguration: where and how the build and test instances run."""
     args = {
-        "name": flavour_resource_name(prefix, flavour),
-        "description": f"Build and test instances of {flavour.name}",
-        "instance_types": instance_types(flavour, aws),
+        "name": flavour_resource_name(prefix, build),
+        "description": f"Build and test instances of {build.name}",
+        "instance_types": instance_types(build, aws),
         "instance_profile_name": instance_profile_name,
         "instance_metadata_options": {"http_tokens": "required"},
         "terminate_instance_on_failure": True,
-        "logging": {"s3_logs": {"s3_bucket_name": log_bucket, "s3_key_prefix": f"{LOG_PREFIX}/{flavour.name}"}},
+        "logging": {"s3_logs": {"s3_bucket_name": log_bucket, "s3_key_prefix": f"{LOG_PREFIX}/{build.name}"}},
         "sns_topic_arn": topic_arn,
-        "resource_tags": checked_tags(dict(tags), RESOURCE_TAG_LIMIT, f"flavour '{flavour.name}' build instances"),
+        "resource_tags": checked_tags(dict(tags), RESOURCE_TAG_LIMIT, f"flavour '{build.name}' build instances"),
         "tags": tags,
         "region": aws.region,
     }
@@ -630,19 +638,19 @@ def infrastructure_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, inst
     return args
 
 
-def ami_name(prefix: str, flavour: Flavour) -> str:
-    name = f"{prefix}-{flavour.name}-{flavour.version}-{{{{ imagebuilder:buildDate }}}}"
+def ami_name(prefix: str, build: FlavourBuild) -> str:
+    name = f"{prefix}-{build.name}-{build.version}-{{{{ imagebuilder:buildDate }}}}"
     if len(name) > AMI_NAME_LIMIT:
-        raise RenderError(f"flavour '{flavour.name}': AMI name '{name}' is longer than {AMI_NAME_LIMIT} "
+        raise RenderError(f"flavour '{build.name}': AMI name '{name}' is longer than {AMI_NAME_LIMIT} "
                           "characters; use a shorter flavour name, version or stack name")
     return name
 
 
-def ssm_parameter_name(aws: AwsSettings, flavour: Flavour) -> str:
-    return f"{aws.ssm_parameter_prefix}/{flavour.name}/latest"
+def ssm_parameter_name(aws: AwsSettings, build: FlavourBuild) -> str:
+    return f"{aws.ssm_parameter_prefix}/{build.name}/latest"
 
 
-def distribution_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, key: KmsKey, account_id: Any,
+def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key: KmsKey, account_id: Any,
                       tags: dict) -> dict:
     """CreateDistributionConfiguration: one entry per region, encrypted, shared privately, findable."""
     sharing = aws.launch_permissions
@@ -652,10 +660,10 @@ def distribution_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, key: K
     distributions = []
     for region in aws.regions:
         ami = {
-            "name": ami_name(prefix, flavour),
+            "name": ami_name(prefix, build),
             # EC2 (CreateImage, RegisterImage) takes AMI descriptions of up to 255 characters;
             # Image Builder would accept 1024 and fail at distribution.
-            "description": flavour.description[:AMI_DESCRIPTION_LIMIT],
+            "description": build.description[:AMI_DESCRIPTION_LIMIT],
             "ami_tags": tags,
             "kms_key_id": key.arn(region),
         }
@@ -667,10 +675,10 @@ def distribution_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, key: K
             "region": region,
             "ami_distribution_configuration": ami,
             "ssm_parameter_configurations": [
-                {"parameter_name": ssm_parameter_name(aws, flavour), "data_type": "aws:ec2:image"},
+                {"parameter_name": ssm_parameter_name(aws, build), "data_type": "aws:ec2:image"},
             ],
         }
-        if flavour.os == "windows" and aws.fast_launch:
+        if build.os == "windows" and aws.fast_launch:
             entry["fast_launch_configurations"] = [{
                 "enabled": True,
                 "account_id": account_id,
@@ -679,8 +687,8 @@ def distribution_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, key: K
             }]
         distributions.append(entry)
     return {
-        "name": flavour_resource_name(prefix, flavour),
-        "description": f"Distribution of {flavour.name} to {', '.join(aws.regions)}",
+        "name": flavour_resource_name(prefix, build),
+        "description": f"Distribution of {build.name} to {', '.join(aws.regions)}",
         "distributions": distributions,
         "tags": tags,
         "region": aws.region,
@@ -698,7 +706,7 @@ def schedule_expression(schedule: Schedule) -> str:
     return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
 
 
-def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, recipe_arn: Any,
+def pipeline_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe_arn: Any,
                   infrastructure_arn: Any, distribution_arn: Any, tags: dict) -> dict:
     """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata.
 
@@ -706,11 +714,11 @@ def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, rec
     always (not only when its base produced a new image): it re-runs updates
     itself, so a late or failed base build never leaves it unpatched.
     """
-    schedule = settings.schedule_for(flavour)
-    after = f", after {flavour.base.name}" if flavour.base else ""
+    schedule = build.schedule
+    after = f", after {build.base.name}" if build.base else ""
     return {
-        "name": flavour_resource_name(prefix, flavour),
-        "description": f"{flavour.name}: {schedule.describe()}{after}",
+        "name": flavour_resource_name(prefix, build),
+        "description": f"{build.name}: {schedule.describe()}{after}",
         "image_recipe_arn": recipe_arn,
         "infrastructure_configuration_arn": infrastructure_arn,
         "distribution_configuration_arn": distribution_arn,
@@ -723,17 +731,17 @@ def pipeline_args(flavour: Flavour, settings: StackSettings, *, prefix: str, rec
         },
         "image_tests_configuration": {
             "image_tests_enabled": True,
-            "timeout_minutes": min(flavour.tests.timeout_minutes, flavour.build.timeout_minutes),
+            "timeout_minutes": min(build.tests.timeout_minutes, build.machine.timeout_minutes),
         },
         "image_scanning_configuration": {"image_scanning_enabled": True},
         "enhanced_image_metadata_enabled": True,
         "status": "ENABLED",
         "tags": tags,
-        "region": settings.aws.region,
+        "region": aws.region,
     }
 
 
-def lifecycle_policy_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, recipe: str,
+def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe: str,
                           execution_role_arn: Any, tags: dict) -> dict:
     """CreateLifecyclePolicy: deprecate old AMIs, then delete them with their snapshots.
 
@@ -750,8 +758,8 @@ def lifecycle_policy_args(flavour: Flavour, aws: AwsSettings, *, prefix: str, re
     details.append({"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
                     "filter": {"type": "COUNT", "value": keep}})
     return {
-        "name": flavour_resource_name(prefix, flavour),
-        "description": f"Keep the newest {keep} images of {flavour.name}",
+        "name": flavour_resource_name(prefix, build),
+        "description": f"Keep the newest {keep} images of {build.name}",
         "execution_role": execution_role_arn,
         "resource_type": "AMI_IMAGE",
         "status": "ENABLED",
@@ -864,16 +872,24 @@ def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict:
 # ---------------------------------------------------------------------------
 # Up-front checks: reported with the other problems, before anything is created
 # ---------------------------------------------------------------------------
-def aws_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: Any, settings_source: str,
-                 stack: str) -> list:
-    """AWS limits a valid model can still exceed: key regions, tag counts, recipe size, AMI names.
+@dataclass(frozen=True)
+class AwsPlan:
+    """Everything about the stack's AWS factory that is rendered before deployment, once."""
 
-    flavours: (flavour, source file) pairs. Renders everything the components will
-    render, with placeholder ARNs, and turns each RenderError into a Problem.
+    prefix: str
+    key: KmsKey  # placeholder ARNs when the stack creates the key
+    recipes: Mapping[str, RecipePlan]  # flavour -> its recipe plan
+
+
+def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str, settings_source: str) -> tuple:
+    """(AwsPlan, problems): every AWS limit a valid model can still exceed, found by rendering once.
+
+    Key regions, tag counts, recipe size, AMI names. The recipes rendered here are
+    the ones the components create: nothing is rendered again.
     """
+    from ..model.build import SOURCE_COMMIT_TAG
     from ..model.errors import Problem
 
-    aws = settings.aws
     problems = []
     key = KmsKey(identity="stack-key", arns={region: f"arn:aws:kms:{region}:000000000000:key/check"
                                               for region in aws.regions})
@@ -883,24 +899,29 @@ def aws_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: 
         except RenderError as err:
             problems.append(Problem(settings_source, "golden-images:aws.kms_key_arn", str(err)))
     prefix = name_prefix(stack)
-    for flavour, source in flavours:
-        if "aws" not in flavour.enabled_clouds(settings.clouds):
+    cache = DocumentCache()
+    recipes: dict = {}
+    for build in builds:
+        if not build.builds_on("aws"):
             continue
+
+        def render_recipe(build: FlavourBuild = build) -> None:
+            plan = recipe_plan(build, prefix=prefix, region=aws.region, key=key,
+                               base=recipes.get(build.base.name) if build.base else None, cache=cache)
+            recipe_args(build, plan, ["arn"] * len(plan.entries), region=aws.region, key=key, tags={},
+                        asset_bucket="bucket")
+            recipes[build.name] = plan
+
         checks = (
-            ("tags", lambda: checked_tags(flavour_tags(settings, flavour, "0" * 40), RESOURCE_TAG_LIMIT,
-                                          f"flavour '{flavour.name}' build instances")),
-            ("steps", lambda: _render_recipe(flavour, catalogue, prefix, aws.region, key)),
-            ("name", lambda: ami_name(prefix, flavour)),
+            # The commit is known only in CI: count its tag whether or not this run has one.
+            ("tags", lambda build=build: checked_tags({**build.tags, SOURCE_COMMIT_TAG: "0" * 40}, RESOURCE_TAG_LIMIT,
+                                                      f"flavour '{build.name}' build instances")),
+            ("steps", render_recipe),
+            ("name", lambda build=build: ami_name(prefix, build)),
         )
         for path, check in checks:
             try:
                 check()
             except RenderError as err:
-                problems.append(Problem(source, path, str(err)))
-    return problems
-
-
-def _render_recipe(flavour: Flavour, catalogue: Any, prefix: str, region: str, key: KmsKey) -> dict:
-    entries, parent = flavour_recipe(flavour, catalogue, prefix=prefix, region=region, key=key)
-    return recipe_args(flavour, entries, ["arn"] * len(entries), prefix=prefix, region=region, key=key, tags={},
-                       parent=parent, asset_bucket="bucket")
+                problems.append(Problem(build.source, path, str(err)))
+    return AwsPlan(prefix=prefix, key=key, recipes=recipes), problems

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from ..model.settings import StackSettings
+from ..model.settings import AwsSettings
+from ..model.vocabulary import AWS_SHARED_TYPE
 from . import render
 
 
@@ -16,16 +17,17 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
     """Build instance profile, log bucket, notification topic, KMS key, lifecycle role and
     the Image Builder components, once per stack."""
 
-    def __init__(self, name: str, *, settings: StackSettings, assets: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, *, settings: AwsSettings, tags: Mapping[str, str], protect: bool, prefix: str,
+                 assets: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None):
         """assets: object key -> file path of each build asset the stack's steps fetch on AWS."""
-        super().__init__("golden-images:aws:SharedInfrastructure", name, None, opts)
-        self.settings = settings
-        self.region = settings.aws.region
+        super().__init__(AWS_SHARED_TYPE, name, None, opts)
+        self.aws_settings = settings
+        self.protect = protect
+        self.region = settings.region
         # Autonamed children take their logical name as physical prefix: with the stack in
         # it, two stacks sharing an account stay recognisable.
-        self.prefix = render.name_prefix(pulumi.get_stack())
-        self.tags = dict(settings.tags)
+        self.prefix = prefix
+        self.tags = dict(tags)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self._components: dict = {}
 
@@ -43,10 +45,10 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
 
     def _opts(self, keep: bool = False) -> pulumi.ResourceOptions:
         """Children of this component; `keep` marks what holds data and is protected in protected stacks."""
-        return pulumi.ResourceOptions(parent=self, protect=keep and self.settings.protect)
+        return pulumi.ResourceOptions(parent=self, protect=keep and self.protect)
 
     def _kms_key(self) -> render.KmsKey:
-        aws_settings = self.settings.aws
+        aws_settings = self.aws_settings
         if aws_settings.kms_key_arn:
             return render.configured_key(aws_settings.kms_key_arn, aws_settings.regions)
         policy = self.account_id.apply(lambda account: json.dumps(render.kms_key_policy(aws_settings, account_id=account)))
@@ -106,12 +108,12 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
         return bucket
 
     def _log_bucket(self) -> None:
-        self.log_bucket = self._private_bucket(f"{self.prefix}-build-logs", force_destroy=not self.settings.protect,
+        self.log_bucket = self._private_bucket(f"{self.prefix}-build-logs", force_destroy=not self.protect,
                                                keep=True)
         aws.s3.BucketLifecycleConfiguration(
             f"{self.prefix}-build-logs",
             bucket=self.log_bucket.bucket,
-            rules=render.log_lifecycle_rules(self.settings.aws.log_retention_days),
+            rules=render.log_lifecycle_rules(self.aws_settings.log_retention_days),
             region=self.region,
             opts=self._opts(),
         )
@@ -145,7 +147,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
             region=self.region,
             opts=self._opts(),
         )
-        for email in self.settings.aws.notification_emails:
+        for email in self.aws_settings.notification_emails:
             slug = re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
             aws.sns.TopicSubscription(
                 f"{self.prefix}-build-results-{slug}",
@@ -223,7 +225,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
                 description=spec.description,
                 data=spec.data,
                 kms_key_id=self.kms_key.arn(self.region),
-                tags=render.component_tags(self.settings, spec.step),
+                tags=render.component_tags(self.tags, spec.step),
                 region=self.region,
                 opts=self._opts(),
             )

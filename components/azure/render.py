@@ -14,12 +14,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from ..model.errors import Problem
-from ..model.flavour import Flavour
+from ..model.build import FlavourBuild
 from ..model.prepared import DOWNLOAD_DIRS, PreparedStep
-from ..model.settings import NAMESPACE, AzureSettings, Schedule, StackSettings
+from ..model.settings import NAMESPACE, AzureSettings, Schedule
+from ..model.vocabulary import content_hash
 
 API_VERSION = "2024-02-01"
 ARM_ENDPOINT = "https://management.azure.com"
@@ -191,7 +192,7 @@ class FactoryNames:
             scheduler_identity=f"golden-images-{slug}-scheduler"[:128],
         )
 
-    def workflow(self, flavour: Flavour) -> str:
+    def workflow(self, flavour: FlavourBuild) -> str:
         return f"golden-images-{self.stack}-{flavour.name}"[:80]
 
     def builder_role(self, subscription_id: str) -> str:
@@ -212,7 +213,7 @@ def gallery_name_for(stack: str) -> str:
     return name[:80].rstrip("_.") or "golden_images"
 
 
-def template_name(flavour: Flavour, digest: str) -> str:
+def template_name(flavour: FlavourBuild, digest: str) -> str:
     """`^[A-Za-z0-9-_.]{1,64}$`: flavour names are at most 40 characters, digests 10."""
     return f"{flavour.name}-{digest}"
 
@@ -264,20 +265,16 @@ def run_uri(template_id: str) -> str:
 # Tags ------------------------------------------------------------------------------
 
 
-def image_tags(settings: StackSettings, flavour: Flavour) -> dict[str, str]:
-    """Stack tags, then flavour tags, then the flavour's identity (which always wins)."""
-    return {
-        **settings.tags,
-        **flavour.tags,
-        f"{NAMESPACE}:flavour": flavour.name,
-        f"{NAMESPACE}:version": flavour.version,
-    }
+def template_tags(build: FlavourBuild) -> dict[str, str]:
+    """The build's tags without the source commit: a template is replaced by any change, so a
+    tag that changes with every commit would rebuild it (and its name) on every deploy."""
+    return build.tags_without_commit
 
 
 # Gallery image definition ---------------------------------------------------------
 
 
-def render_image_definition(flavour: Flavour, settings: StackSettings, names: FactoryNames) -> dict:
+def render_image_definition(flavour: FlavourBuild, azure: AzureSettings, names: FactoryNames) -> dict:
     """The gallery image definition (wire names). Consumers use its latest version."""
     # A layer's images boot like the marketplace image under its chain.
     source = flavour.root.base_image.azure
@@ -287,7 +284,7 @@ def render_image_definition(flavour: Flavour, settings: StackSettings, names: Fa
         "location": names.location,
         "description": flavour.description,
         "identifier": {
-            "publisher": settings.azure.image_publisher,
+            "publisher": azure.image_publisher,
             "offer": flavour.name,
             "sku": names.stack,
         },
@@ -295,7 +292,7 @@ def render_image_definition(flavour: Flavour, settings: StackSettings, names: Fa
         "osState": "Generalized",
         "hyperVGeneration": generation,
         "architecture": "Arm64" if "arm64" in source.sku.lower() else "x64",
-        "tags": image_tags(settings, flavour),
+        "tags": dict(flavour.tags),
     }
     if generation == "V2":
         # Gen2 marketplace sources boot with Secure Boot and vTPM; 'Supported' lets
@@ -648,7 +645,7 @@ ASSET_CONTAINER = "build-assets"
 BLOB_READ_DATA_ACTION = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 
 
-def symbolic_refs(names: FactoryNames, flavour: Flavour) -> TemplateRefs:
+def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
     """Ids spelled from names, for hashing: the staging group is derived from the hash."""
     group = group_id("{subscriptionId}", names.resource_group)
     images = f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images"
@@ -662,7 +659,7 @@ def symbolic_refs(names: FactoryNames, flavour: Flavour) -> TemplateRefs:
     )
 
 
-def render_source(flavour: Flavour, base_image_id: Any = None) -> dict:
+def render_source(flavour: FlavourBuild, base_image_id: Any = None) -> dict:
     """The marketplace image, or for a layered flavour the newest version of its base's gallery image
     ('latest' is resolved when the build starts, so the template never changes with the base)."""
     if flavour.base is not None:
@@ -689,7 +686,7 @@ def _versions_latest(image_id: Any) -> Any:
     return _derived(image_id, lambda value: f"{value}/versions/latest")
 
 
-def render_distribution(flavour: Flavour, settings: StackSettings, gallery_image_id: Any) -> list[dict]:
+def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_image_id: Any) -> list[dict]:
     """One gallery distribution, replicated per stack settings.
 
     Gallery versions are generated by Image Builder under the flavour's major version
@@ -701,14 +698,14 @@ def render_distribution(flavour: Flavour, settings: StackSettings, gallery_image
             "type": "SharedImage",
             "galleryImageId": gallery_image_id,
             "runOutputName": flavour.name,
-            "artifactTags": image_tags(settings, flavour),
+            "artifactTags": template_tags(flavour),
             "targetRegions": [
                 {
                     "name": replica.region,
                     "replicaCount": replica.replica_count,
                     "storageAccountType": replica.storage_account_type,
                 }
-                for replica in settings.azure.replicas
+                for replica in azure.replicas
             ],
             "versioning": {"scheme": "Latest", "major": int(flavour.version.split(".")[0])},
             "excludeFromLatest": False,
@@ -716,10 +713,10 @@ def render_distribution(flavour: Flavour, settings: StackSettings, gallery_image
     ]
 
 
-def render_vm_profile(flavour: Flavour, azure: AzureSettings) -> dict:
+def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings) -> dict:
     profile = {
-        "vmSize": flavour.build.azure_vm_size or getattr(azure.vm_size, flavour.os),
-        "osDiskSizeGB": flavour.build.disk_size(flavour.os),
+        "vmSize": flavour.machine.azure_vm_size or getattr(azure.vm_size, flavour.os),
+        "osDiskSizeGB": flavour.machine.disk_size(flavour.os),
     }
     if azure.subnet_id:
         vnet = {"subnetId": azure.subnet_id}
@@ -735,12 +732,12 @@ def render_error_handling(azure: AzureSettings) -> dict:
     return {"onCustomizerError": action, "onValidationError": action}
 
 
-def render_template(flavour: Flavour, steps: Sequence[PreparedStep], settings: StackSettings,
-                    refs: TemplateRefs) -> dict:
+def render_template(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs) -> dict:
     """The complete image template request: location, tags, identity and properties."""
-    tags = image_tags(settings, flavour)
+    tags = template_tags(flavour)
+    steps = flavour.steps_on("azure")
     return {
-        "location": settings.azure.location,
+        "location": azure.location,
         "tags": tags,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
         "properties": {
@@ -751,11 +748,11 @@ def render_template(flavour: Flavour, steps: Sequence[PreparedStep], settings: S
                 "sourceValidationOnly": False,
                 "inVMValidations": render_validations(steps),
             },
-            "distribute": render_distribution(flavour, settings, refs.gallery_image_id),
-            "vmProfile": render_vm_profile(flavour, settings.azure),
-            "buildTimeoutInMinutes": flavour.build.timeout_minutes,
+            "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
+            "vmProfile": render_vm_profile(flavour, azure),
+            "buildTimeoutInMinutes": flavour.machine.timeout_minutes,
             "optimize": {"vmBoot": {"state": "Enabled"}},
-            "errorHandling": render_error_handling(settings.azure),
+            "errorHandling": render_error_handling(azure),
             "stagingResourceGroup": refs.staging_resource_group_id,
             "managedResourceTags": tags,
         },
@@ -764,8 +761,7 @@ def render_template(flavour: Flavour, steps: Sequence[PreparedStep], settings: S
 
 def template_digest(body: dict) -> str:
     """Short hash of a template rendered with symbolic refs: any input change renames it."""
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()[:10]
+    return content_hash(body, compact=True)
 
 
 # Schedule --------------------------------------------------------------------------
@@ -842,63 +838,60 @@ def describe_schedule(schedule: Schedule) -> str:
 # Checks before anything is created --------------------------------------------------
 
 
-def settings_problems(settings: StackSettings, settings_source: str) -> list[Problem]:
-    """Stack settings Azure would reject although the model accepts them."""
-    azure = settings.azure
-    if azure is None or "azure" not in settings.clouds:
-        return []
+@dataclass(frozen=True)
+class AzurePlan:
+    """What the stack's Azure factory is named before deployment, decided once."""
+
+    names: FactoryNames
+    templates: Mapping[str, str]  # flavour -> content-named template
+
+
+def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: Schedule, *, stack: str,
+               settings_source: str) -> tuple:
+    """(AzurePlan, problems): what Azure would reject although the model accepts it, and the
+    template names, each template rendered with ids spelled from names (see symbolic_refs)."""
     problems: list[Problem] = []
-    if settings.schedule.timezone not in WINDOWS_TIME_ZONES:
-        problems.append(
-            Problem(
-                settings_source,
-                f"{NAMESPACE}:schedule.timezone",
-                f"'{settings.schedule.timezone}' has no known Windows time zone name, which Azure Logic Apps "
-                "schedules need; use a zone such as UTC, Europe/Amsterdam or America/New_York "
-                f"(supported: {', '.join(sorted(WINDOWS_TIME_ZONES))})",
-            )
-        )
+    if schedule.timezone not in WINDOWS_TIME_ZONES:
+        problems.append(Problem(
+            settings_source, f"{NAMESPACE}:schedule.timezone",
+            f"'{schedule.timezone}' has no known Windows time zone name, which Azure Logic Apps "
+            "schedules need; use a zone such as UTC, Europe/Amsterdam or America/New_York "
+            f"(supported: {', '.join(sorted(WINDOWS_TIME_ZONES))})"))
     if azure.location not in [r.region for r in azure.replicas]:
-        problems.append(
-            Problem(
-                settings_source,
-                f"{NAMESPACE}:azure.replication",
-                f"must include the factory's location '{azure.location}' (the gallery keeps a replica there)",
-            )
-        )
-    return problems
+        problems.append(Problem(
+            settings_source, f"{NAMESPACE}:azure.replication",
+            f"must include the factory's location '{azure.location}' (the gallery keeps a replica there)"))
+    names = FactoryNames.for_stack(stack, azure)
+    templates = {}
+    for build in builds:
+        if not build.builds_on("azure"):
+            continue
+        found = _build_problems(build, azure)
+        problems.extend(found)
+        if not found:
+            body = render_template(build, azure, symbolic_refs(names, build))
+            templates[build.name] = template_name(build, template_digest(body))
+    return AzurePlan(names=names, templates=templates), problems
 
 
-def flavour_problems(settings: StackSettings, flavour: Flavour, source: str, catalogue: Any) -> list[Problem]:
-    """A flavour's values Azure would reject; nothing when it is not built on Azure here."""
-    azure = settings.azure
-    if azure is None or "azure" not in flavour.enabled_clouds(settings.clouds):
-        return []
+def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
+    """A flavour's values Azure would reject."""
     problems: list[Problem] = []
-    if azure.source_image_trigger and flavour.base_image.azure and flavour.base_image.azure.version != "latest":
-        problems.append(
-            Problem(
-                source,
-                "base_image.azure.version",
-                "must be 'latest' while the stack's azure.source_image_trigger is on "
-                "(Image Builder only watches 'latest' for new source images)",
-            )
-        )
-    for index, use in enumerate(flavour.declared_steps):  # as the file lists them: the paths name its entries
-        step = catalogue.get(use.name)
-        if step is None or not use.runs_on("azure") or flavour.os != "windows" or not step.spec.azure.windows_update:
+    image = build.base_image.azure
+    if azure.source_image_trigger and image and image.version != "latest":
+        problems.append(Problem(
+            build.source, "base_image.azure.version",
+            "must be 'latest' while the stack's azure.source_image_trigger is on "
+            "(Image Builder only watches 'latest' for new source images)"))
+    # Paths name the file's entries: the first use of each updates step.
+    declared = {}
+    for index, use in enumerate(build.declared_steps):
+        declared.setdefault(use.name, index)
+    for step in build.steps_on("azure"):
+        if not step.azure_windows_update:
             continue
         try:
-            windows_update_exclusions(step.resolve_params(use.params).get("exclude"))
+            windows_update_exclusions(step.params.get("exclude"))
         except ValueError as err:
-            problems.append(Problem(source, f"steps[{index}].{use.name}.exclude", str(err)))
-    return problems
-
-
-def azure_problems(settings: StackSettings, flavours: Sequence[tuple], catalogue: Any,
-                   settings_source: str) -> list[Problem]:
-    """Every Azure-specific problem of a stack: settings, then each (flavour, source) pair."""
-    problems = settings_problems(settings, settings_source)
-    for flavour, source in flavours:
-        problems.extend(flavour_problems(settings, flavour, source, catalogue))
+            problems.append(Problem(build.source, f"steps[{declared.get(step.name, 0)}].{step.name}.exclude", str(err)))
     return problems

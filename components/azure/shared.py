@@ -1,13 +1,14 @@
 """Per-stack Azure infrastructure shared by every flavour's template."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import authorization, compute, managedidentity, resources, storage
 from pulumi_command import local
 
-from ..model.settings import StackSettings
+from ..model.settings import AzureSettings
+from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
     RUNNER_ACTIONS,
@@ -28,15 +29,15 @@ ROLE_PROPAGATION_SECONDS = 300
 class AzureSharedInfrastructure(pulumi.ComponentResource):
     """Resource group, gallery, identities and least-privilege roles, once per stack."""
 
-    def __init__(self, name: str, *, settings: StackSettings, assets: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, *, settings: AzureSettings, tags: Mapping[str, str], protect: bool,
+                 names: FactoryNames, assets: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None):
         """assets: blob name -> file path of each build asset the stack's steps fetch on Azure."""
-        super().__init__("golden-images:azure:SharedInfrastructure", name, None, opts)
-        azure = settings.azure
-        self.names = names = FactoryNames.for_stack(pulumi.get_stack(), azure)
-        tags = dict(settings.tags)
+        super().__init__(AZURE_SHARED_TYPE, name, None, opts)
+        azure = settings
+        self.names = names
+        tags = dict(tags)
         child = pulumi.ResourceOptions(parent=self)
-        kept = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        kept = pulumi.ResourceOptions(parent=self, protect=protect)
 
         self.subscription_id = authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(parent=self)

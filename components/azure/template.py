@@ -7,23 +7,18 @@ import pulumi
 from pulumi_azure_native import compute, logic, virtualmachineimages
 from pulumi_command import local
 
-from ..model.flavour import Flavour
-from ..model.prepared import prepare_flavour
-from ..model.settings import StackSettings
-from ..model.steps import Catalogue
+from ..model.build import FlavourBuild
+from ..model.settings import AzureSettings
+from ..model.vocabulary import AZURE_TEMPLATE_TYPE
 from .render import (
     TemplateRefs,
     describe_schedule,
-    image_tags,
     render_image_definition,
     render_schedule_workflow,
     render_template,
     run_command,
     run_uri,
     staging_group_name,
-    symbolic_refs,
-    template_digest,
-    template_name,
 )
 from .shared import AzureSharedInfrastructure
 
@@ -50,21 +45,21 @@ class AzureImageTemplate(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        flavour: Flavour,
-        catalogue: Catalogue,
-        settings: StackSettings,
+        build: FlavourBuild,
+        settings: AzureSettings,
+        template_name: str,
         shared: AzureSharedInfrastructure,
         base: Optional["AzureImageTemplate"] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        super().__init__("golden-images:azure:ImageTemplate", name, None, opts)
-        azure = settings.azure
+        super().__init__(AZURE_TEMPLATE_TYPE, name, None, opts)
+        azure = settings
+        flavour = build
         names = shared.names
-        steps = prepare_flavour(flavour, catalogue, "azure")
-        tags = image_tags(settings, flavour)
+        tags = dict(build.tags)
         child = pulumi.ResourceOptions(parent=self)
 
-        definition = render_image_definition(flavour, settings, names)
+        definition = render_image_definition(build, azure, names)
         # Removing a flavour must not fail the apply: Azure refuses to delete a definition
         # that still holds versions, and VMs may still be built from them.
         self.image = compute.GalleryImage(
@@ -85,11 +80,9 @@ class AzureImageTemplate(pulumi.ComponentResource):
         )
 
         # Templates cannot be updated in place, so the name carries a hash of everything
-        # the template is made of (rendered with ids spelled from names). A change is a
-        # new template in a new, empty staging group, created before the old one goes.
-        self.template_name = template_name(
-            flavour, template_digest(render_template(flavour, steps, settings, symbolic_refs(names, flavour)))
-        )
+        # the template is made of (azure.render.plan_azure). A change is a new template
+        # in a new, empty staging group, created before the old one goes.
+        self.template_name = template_name
         self.staging_group = staging_group_name(names, self.template_name)
         refs = TemplateRefs(
             identity_id=shared.builder_identity.id,
@@ -100,7 +93,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             base_image_id=base.image.id if base is not None else None,
             asset_store=shared.asset_store,
         )
-        body = render_template(flavour, steps, settings, refs)
+        body = render_template(build, azure, refs)
         properties = body["properties"]
         unmapped = set(properties) - set(TEMPLATE_ARGUMENTS)
         if unmapped:
@@ -137,7 +130,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             )
 
         # A layered flavour rebuilds after its base (layer_delay_hours later), on the newest base image.
-        schedule = settings.schedule_for(flavour)
+        schedule = build.schedule
         workflow_name = names.workflow(flavour)
         self.schedule = logic.Workflow(
             f"{name}-schedule",

@@ -30,6 +30,7 @@ from .errors import Problem, problems_from_pydantic
 from .flavour import OsFamily
 from .steps import Catalogue
 from .vocabulary import StrictModel, did_you_mean
+from .yaml_files import read_yaml
 
 APPLICATIONS_FILE = "applications.yaml"
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$"
@@ -202,7 +203,7 @@ def offerings_of(flavours: Iterable, catalogue: Catalogue, stack_clouds: Optiona
         clouds = flavour.enabled_clouds(stack_clouds) if stack_clouds is not None else None
         if clouds == []:
             continue
-        caps = frozenset(flavour_capabilities(flavour, catalogue, clouds))
+        caps = frozenset(flavour_capabilities(item, catalogue, clouds))
         out.append(Offering(flavour.name, flavour.os, caps, item.source))
     return out
 
@@ -296,7 +297,6 @@ class Report:
 
 def load_file(path: Path, source: str) -> tuple[Optional[ApplicationsFile], list[Problem]]:
     """Parse and model-check applications.yaml; every mistake as a Problem."""
-    from .loader import read_yaml
 
     data, problems = read_yaml(path, source)
     if problems:

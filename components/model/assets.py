@@ -103,15 +103,12 @@ def text_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def assets_on(flavours, cloud: str, stack_clouds: list) -> dict:
-    """key -> Asset for every build asset a step running on `cloud` fetches in this stack."""
+def assets_on(builds, cloud: str) -> dict:
+    """key -> Asset for every build asset a step of these builds fetches on `cloud`."""
     found: dict = {}
-    for flavour in flavours:
-        if cloud not in flavour.enabled_clouds(stack_clouds):
-            continue
-        for use in flavour.steps:
-            if use.runs_on(cloud):
-                found.update((value.key, value) for value in use.params.values() if isinstance(value, Asset))
+    for build in builds:
+        for step in build.steps_on(cloud):
+            found.update((value.key, value) for value in step.params.values() if isinstance(value, Asset))
     return dict(sorted(found.items()))
 
 

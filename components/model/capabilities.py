@@ -18,10 +18,10 @@ from __future__ import annotations
 import itertools
 import re
 from fnmatch import fnmatchcase
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 from .errors import Problem
-from .flavour import Flavour
+from .flavour import Flavour, LoadedFlavour
 from .steps import Catalogue, Step
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
@@ -92,7 +92,8 @@ def os_capability(os: str) -> str:
     return f"os:{os}"
 
 
-def flavour_capabilities(flavour: Flavour, catalogue: Catalogue, clouds: Optional[Iterable[str]] = None) -> set[str]:
+def flavour_capabilities(flavour: Union[Flavour, LoadedFlavour], catalogue: Catalogue,
+                         clouds: Optional[Iterable[str]] = None) -> set[str]:
     """Every capability the flavour's images have on every one of `clouds`.
 
     `clouds` defaults to the clouds the flavour names (all clouds when it names
@@ -101,10 +102,12 @@ def flavour_capabilities(flavour: Flavour, catalogue: Catalogue, clouds: Optiona
     on whichever cloud's image it starts from. Steps missing from the
     catalogue are ignored; the loader reports them.
     """
+    # A layered flavour's image holds everything its base chain built, and what it adds.
+    chain = [layer.flavour for layer in flavour.chain] if isinstance(flavour, LoadedFlavour) else [flavour]
+    flavour = chain[-1]
     clouds = list(flavour.clouds or ALL_CLOUDS) if clouds is None else list(clouds)
     found = {os_capability(flavour.os)}
-    # A layered flavour's image holds everything its base chain built, and what it adds.
-    for use in [use for layer in flavour.chain for use in layer.declared_steps]:
+    for use in [use for layer in chain for use in layer.steps]:
         step = catalogue.get(use.name)
         if step is None or not step.supports(flavour.os):
             continue

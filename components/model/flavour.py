@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .vocabulary import StrictModel
 
@@ -212,10 +213,6 @@ class Flavour(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource and image")
     build: BuildSettings = Field(default_factory=BuildSettings)
     tests: TestSettings = Field(default_factory=TestSettings)
-    # Set by the loader for a layered flavour: the validated flavour it builds on.
-    _base: Optional["Flavour"] = PrivateAttr(default=None)
-    _declared: tuple = PrivateAttr(default=())  # a layer's steps as its file lists them
-    _notes: tuple = PrivateAttr(default=())  # how a layer treats its base's steps (layers.LayerNote)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -252,32 +249,39 @@ class Flavour(StrictModel):
         """The clouds this flavour is built on in a stack, in the stack's order."""
         return [c for c in stack_clouds if self.clouds is None or c in self.clouds]
 
-    @property
-    def base(self) -> Optional["Flavour"]:
-        """The flavour this one is layered on (None for a flavour built on a marketplace image)."""
-        return self._base
 
-    def with_base(self, base: "Flavour", steps: list, notes: tuple = ()) -> "Flavour":
-        """This flavour layered on `base`, its own build running only `steps` (see layers.py)."""
-        layered = self.model_copy(update={"steps": steps})
-        layered._base = base
-        layered._declared = tuple(self.steps)
-        layered._notes = tuple(notes)
-        return layered
 
-    @property
-    def declared_steps(self) -> tuple:
-        """The steps the flavour file lists; for a layer, `steps` holds those its own build runs."""
-        return self._declared or tuple(self.steps)
+@dataclass(frozen=True)
+class Layer:
+    """How a layered flavour sits on its base (decided once, in layers.py)."""
 
-    @property
-    def layer_notes(self) -> tuple:
-        return self._notes
+    base: "LoadedFlavour"  # the base, itself resolved
+    steps: tuple  # StepUse: what the layer's own build runs
+    notes: tuple  # layers.LayerNote: what it skips, repeats or adds
+
+
+@dataclass(frozen=True)
+class LoadedFlavour:
+    """A validated flavour, the file it came from, and the base it is layered on."""
+
+    flavour: Flavour
+    source: str
+    layer: Optional[Layer] = None
 
     @property
-    def chain(self) -> list["Flavour"]:
+    def base(self) -> Optional["LoadedFlavour"]:
+        return self.layer.base if self.layer is not None else None
+
+    @property
+    def build_steps(self) -> tuple:
+        """The steps this flavour's own build runs: a layer leaves out what its base built."""
+        return self.layer.steps if self.layer is not None else tuple(self.flavour.steps)
+
+    @property
+    def chain(self) -> list["LoadedFlavour"]:
         """The flavours whose builds make this image, the marketplace-based one first."""
-        chain, current = [], self
+        chain: list[LoadedFlavour] = []
+        current: Optional[LoadedFlavour] = self
         while current is not None:
             chain.insert(0, current)
             current = current.base
@@ -285,14 +289,8 @@ class Flavour(StrictModel):
 
     @property
     def depth(self) -> int:
-        """Layers between this flavour and the marketplace image under it (0: built on that image)."""
+        """Layers between this flavour and the marketplace image under it."""
         return len(self.chain) - 1
-
-    @property
-    def root(self) -> "Flavour":
-        """The flavour of the chain built on a marketplace image: its base image is every layer's origin."""
-        return self.chain[0]
-
 
 
 def _slug(value: str) -> str:

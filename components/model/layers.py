@@ -29,7 +29,7 @@ from typing import Any
 
 from .capabilities import ALL_CLOUDS
 from .errors import Problem
-from .flavour import Flavour, StepUse
+from .flavour import Layer, LoadedFlavour, StepUse
 from .steps import Catalogue
 from .vocabulary import did_you_mean
 
@@ -156,19 +156,20 @@ def _clouds(use: StepUse) -> set:
     return {use.options.only_on} if use.options.only_on else set(ALL_CLOUDS)
 
 
-def build_layer(flavour: Flavour, base: Flavour, catalogue: Catalogue) -> Flavour:
+def build_layer(item: LoadedFlavour, base: LoadedFlavour, catalogue: Catalogue) -> LoadedFlavour:
     """The flavour layered on `base` (itself already resolved): the steps its own build runs."""
+    flavour = item.flavour
     # What the base's image already has: every step every flavour of the chain lists, by the
     # clouds it ran on. A step a lower layer skipped is in the image all the same.
     built: dict[str, tuple[set, str]] = {}
     always: list[tuple[StepUse, str]] = []
     for layer in base.chain:
-        for use in layer.declared_steps:
-            clouds, _ = built.get(_key(use, catalogue), (set(), layer.name))
-            built[_key(use, catalogue)] = (clouds | _clouds(use), layer.name)
+        for use in layer.flavour.steps:
+            clouds, _ = built.get(_key(use, catalogue), (set(), layer.flavour.name))
+            built[_key(use, catalogue)] = (clouds | _clouds(use), layer.flavour.name)
             step = catalogue.get(use.name)
             if step is not None and step.spec.layers == "always" and all(u.name != use.name for u, _ in always):
-                always.append((use, layer.name))
+                always.append((use, layer.flavour.name))
     steps: list[StepUse] = []
     notes: list[LayerNote] = []
     listed = {use.name for use in flavour.steps}
@@ -192,11 +193,12 @@ def build_layer(flavour: Flavour, base: Flavour, catalogue: Catalogue) -> Flavou
         steps.append(use)
     # Build machine and disk: what the layer does not set, it takes from its base. Its build boots
     # the base's image, so it needs at least the base's disk and an instance type that boots it.
-    inherited = {name: getattr(base.build, name) for name in type(base.build).model_fields
+    base_build = base.flavour.build
+    inherited = {name: getattr(base_build, name) for name in type(base_build).model_fields
                  if name not in flavour.build.model_fields_set}
     if inherited:
         flavour = flavour.model_copy(update={"build": flavour.build.model_copy(update=inherited)})
-    return flavour.with_base(base, steps, tuple(notes))
+    return LoadedFlavour(flavour, item.source, Layer(base=base, steps=tuple(steps), notes=tuple(notes)))
 
 
 def build_problems(selected: list, schedule: Any) -> tuple[list[Problem], list[Problem]]:
@@ -204,9 +206,9 @@ def build_problems(selected: list, schedule: Any) -> tuple[list[Problem], list[P
     sources = {item.flavour.name: item.source for item in selected}
     errors, warnings = [], []
     for item in selected:
-        flavour, base = item.flavour, item.flavour.base
-        if base is None:
+        if item.base is None:
             continue
+        flavour, base = item.flavour, item.base.flavour
         base_source = sources.get(base.name, f"flavour {base.name}")
         if flavour.build.disk_size(flavour.os) < base.build.disk_size(base.os):
             errors.append(Problem(item.source, "build.disk_size_gb",
@@ -233,8 +235,8 @@ def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:
     for item in base_first(loaded):
         base = resolved.get(item.flavour.base_image.flavour)
         if base is not None:
-            item = type(item)(build_layer(item.flavour, base, catalogue), item.source)
-        resolved[item.flavour.name] = item.flavour
+            item = build_layer(item, base, catalogue)
+        resolved[item.flavour.name] = item
         ordered.append(item)
     return ordered, []
 
@@ -244,7 +246,7 @@ def schedule_problems(selected: list, schedule: Any, settings_source: str) -> li
     problems = []
     for item in selected:
         try:
-            schedule.for_layer(item.flavour.depth)
+            schedule.for_layer(item.depth)
         except ValueError as err:
             problems.append(Problem(settings_source, "golden-images:schedule", f"{item.flavour.name}: {err}"))
     return problems

@@ -7,29 +7,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from .applications import check_applications
 from .assets import AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Flavour
+from .flavour import Flavour, LoadedFlavour
+from .yaml_files import read_yaml
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
 from .vocabulary import did_you_mean
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue, parse_yaml
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
 
 # Files in image_flavours/ that are not flavours.
 NON_FLAVOUR_FILES = {"applications.yaml"}
-
-
-@dataclass(frozen=True)
-class LoadedFlavour:
-    """A validated flavour and the file it came from."""
-
-    flavour: Flavour
-    source: str
 
 
 @dataclass(frozen=True)
@@ -41,54 +33,6 @@ class Inputs:
     catalogue: Catalogue
     applications: dict = field(default_factory=dict)  # application -> owner, os, needs, served_by (a stack output)
     warnings: list = field(default_factory=list)  # Problem: reported, never fatal
-
-
-class _UniqueKeys:
-    """Duplicate keys refused instead of silently keeping the last one."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first on line {seen[key] + 1})", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
-
-class YamlLoader(_UniqueKeys, yaml.SafeLoader):
-    """YAML 1.2 booleans (only true/false, as the Pulumi CLI reads them: `on:` stays a
-    string), and duplicate keys refused instead of silently keeping the last one."""
-
-
-YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-class _FastYamlLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """YamlLoader on libyaml's parser (see parse_yaml)."""
-
-    yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers
-
-
-def read_yaml(path: Path, source: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file; syntax errors become a Problem with the line and column."""
-    try:
-        return parse_yaml(path.read_text(encoding="utf-8"), YamlLoader, _FastYamlLoader), []
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(err, "problem", None) or str(err)
-        return None, [Problem(source, where, f"YAML syntax error: {reason}")]
-    except UnicodeDecodeError:
-        return None, [Problem(source, "", "file is not UTF-8 text")]
 
 
 def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
@@ -123,12 +67,26 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
     return loaded, problems
 
 
-def load_resolved_flavours(folder: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem]]:
-    """Every flavour file, model-checked, with layered flavours built on their bases (bases first)."""
-    loaded, problems = load_flavour_files(folder, root)
-    if problems:
-        return loaded, problems
-    return resolve(loaded, catalogue)
+def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem], bool]:
+    """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
+
+    What holds in every stack; load_inputs adds the stack's own checks. Returns
+    (flavours, problems, whether the layer graph itself is sound).
+    """
+    problems: list[Problem] = []
+    loaded, file_problems = load_flavour_files(flavours_dir, root)
+    problems.extend(file_problems)
+    embedded = []
+    for item in loaded:
+        step_problems = check_steps(item, catalogue)
+        problems.extend(step_problems)
+        if not step_problems:
+            item, found = embed_files(item, catalogue, flavours_dir)
+            problems.extend(found)
+        embedded.append(item)
+    resolved, graph_problems = resolve(embedded, catalogue)
+    problems.extend(graph_problems)
+    return resolved, problems, not (file_problems or graph_problems)
 
 
 def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
@@ -341,7 +299,7 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
-    for index, use in enumerate(item.flavour.declared_steps):
+    for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
         missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
         if missing and use.options.only_on is None:
@@ -366,34 +324,22 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems = load_flavour_files(flavours_dir, root)
+    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue)
     problems.extend(flavour_problems)
-    embedded = []
-    for item in loaded:
-        step_problems = check_steps(item, catalogue)
-        problems.extend(step_problems)
-        if not step_problems:
-            item, file_problems = embed_files(item, catalogue, flavours_dir)
-            problems.extend(file_problems)
-        embedded.append(item)
-    loaded = embedded
-    # Layered flavours: bases first, each layer resolved against its (resolved) base.
-    loaded, graph_problems = resolve(loaded, catalogue)
-    problems.extend(graph_problems)
     selected = loaded
     warnings: list = []
     if settings is not None:
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
             for index, name in enumerate(settings.flavours):
-                if name not in names and not flavour_problems:
+                if name not in names and graph_sound:
                     problems.append(
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue))
-        if not graph_problems:
+        if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))
             build_errors, warnings = build_problems(selected, settings.schedule)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 from .assets import Asset
-from .flavour import Flavour, StepUse
+from .flavour import StepUse
 from .steps import Catalogue, Step, pin_alias, substitute
 
 DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
@@ -148,9 +148,10 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
     )
 
 
-def prepare_flavour(flavour: Flavour, catalogue: Catalogue, cloud: Optional[str] = None) -> list[PreparedStep]:
-    """The flavour's steps in order, limited to one cloud when given (validated input assumed)."""
-    prepared = [prepare_step(use, catalogue.steps[use.name], flavour.os, catalogue) for use in flavour.steps]
+def prepare_flavour(os: str, steps: Sequence[StepUse], catalogue: Catalogue,
+                    cloud: Optional[str] = None) -> list[PreparedStep]:
+    """Step uses in order, limited to one cloud when given (validated input assumed)."""
+    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue) for use in steps]
     if cloud is None:
         return prepared
     return [p for p in prepared if p.runs_on(cloud) and cloud in catalogue.steps[p.name].spec.clouds]

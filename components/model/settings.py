@@ -379,9 +379,6 @@ class StackSettings(_Strict):
             raise ValueError("clouds lists a cloud twice")
         return self
 
-    def schedule_for(self, flavour: Any) -> Schedule:
-        """When a flavour rebuilds: the stack's schedule, layer_delay_hours later per layer."""
-        return self.schedule.for_layer(flavour.depth)
 
 
 def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:

@@ -401,7 +401,7 @@ def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[l
 
 
 def main(argv: Optional[list] = None) -> int:
-    from .loader import load_resolved_flavours
+    from .loader import load_flavours
     from .steps import load_catalogue
     from .errors import ValidationFailed
 
@@ -428,7 +428,7 @@ def main(argv: Optional[list] = None) -> int:
     except ValidationFailed as failed:
         problems.extend(failed.problems)
     if catalogue is not None:
-        loaded, flavour_problems = load_resolved_flavours(folder, root, catalogue)
+        loaded, flavour_problems, _ = load_flavours(folder, root, catalogue)
         problems.extend(flavour_problems)
         if not flavour_problems:
             offerings = offerings_of(loaded, catalogue)

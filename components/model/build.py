@@ -1,0 +1,135 @@
+"""The resolved build: one flavour in one stack, decided once, after every check.
+
+Everything downstream (renderers, components, plan, the tools beside the
+program) reads a FlavourBuild and the stack's narrowed cloud settings; none of
+them goes back to the flavour files, the catalogue or the whole settings. A
+build is immutable: what it says is what every cloud builds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, StepUse, TestSettings
+from .prepared import PreparedStep, prepare_flavour
+from .settings import Schedule, StackSettings
+from .steps import Catalogue
+from .vocabulary import NAMESPACE
+
+SOURCE_COMMIT_TAG = f"{NAMESPACE}:source-commit"
+
+
+@dataclass(frozen=True)
+class FlavourBuild:
+    """One flavour as a stack builds it."""
+
+    flavour: Flavour  # as validated, file parameters embedded, build settings inherited by layers
+    source: str  # the flavour file, for messages
+    clouds: tuple[str, ...]  # the clouds this stack builds it on, in the stack's order
+    declared_steps: tuple[StepUse, ...]  # as the file lists them (paths in messages index these)
+    build_steps: tuple[StepUse, ...]  # what this flavour's own build runs (a layer skips what its base built)
+    prepared: Mapping[str, tuple[PreparedStep, ...]]  # cloud -> the build steps ready to render there
+    schedule: Schedule  # when it rebuilds: the stack's, later per layer
+    tags: Mapping[str, str]  # stack tags, flavour tags, identity and source commit
+    base: Optional["FlavourBuild"] = None  # the build of the flavour it is layered on
+    layer_notes: tuple = ()  # layers.LayerNote: what a layer skips, repeats or adds
+
+    @property
+    def name(self) -> str:
+        return self.flavour.name
+
+    @property
+    def os(self) -> str:
+        return self.flavour.os
+
+    @property
+    def version(self) -> str:
+        return self.flavour.version
+
+    @property
+    def description(self) -> str:
+        return self.flavour.description
+
+    @property
+    def base_image(self) -> BaseImage:
+        return self.flavour.base_image
+
+    @property
+    def machine(self) -> BuildSettings:
+        """Build machine, disk and timeout."""
+        return self.flavour.build
+
+    @property
+    def tests(self) -> TestSettings:
+        return self.flavour.tests
+
+    @property
+    def chain(self) -> list["FlavourBuild"]:
+        """The builds that make this image, the marketplace-based one first."""
+        chain: list[FlavourBuild] = []
+        current: Optional[FlavourBuild] = self
+        while current is not None:
+            chain.insert(0, current)
+            current = current.base
+        return chain
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain) - 1
+
+    @property
+    def root(self) -> "FlavourBuild":
+        """The build on a marketplace image at the bottom of the chain: every layer boots like it."""
+        return self.chain[0]
+
+    def builds_on(self, cloud: str) -> bool:
+        return cloud in self.clouds
+
+    def steps_on(self, cloud: str) -> tuple[PreparedStep, ...]:
+        return self.prepared.get(cloud, ())
+
+    @property
+    def tags_without_commit(self) -> dict[str, str]:
+        """The tags of objects a changed tag would replace (content-named Azure templates)."""
+        return {key: value for key, value in self.tags.items() if key != SOURCE_COMMIT_TAG}
+
+
+def build_tags(settings: StackSettings, flavour: Flavour, source_commit: Optional[str]) -> dict[str, str]:
+    """Stack tags, then the flavour's, then its identity, which always wins."""
+    tags = {**settings.tags, **flavour.tags,
+            f"{NAMESPACE}:flavour": flavour.name, f"{NAMESPACE}:version": flavour.version}
+    if source_commit:
+        tags[SOURCE_COMMIT_TAG] = source_commit
+    return tags
+
+
+def make_build(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
+               base: Optional[FlavourBuild], source_commit: Optional[str] = None) -> FlavourBuild:
+    """The build of one validated flavour (its base's build made first)."""
+    flavour = item.flavour
+    clouds = tuple(flavour.enabled_clouds(settings.clouds))
+    steps = item.build_steps
+    prepared = {cloud: tuple(prepare_flavour(flavour.os, steps, catalogue, cloud)) for cloud in clouds}
+    return FlavourBuild(
+        flavour=flavour,
+        source=item.source,
+        clouds=clouds,
+        declared_steps=tuple(flavour.steps),
+        build_steps=tuple(steps),
+        prepared=MappingProxyType(prepared),
+        schedule=settings.schedule.for_layer(item.depth),
+        tags=MappingProxyType(build_tags(settings, flavour, source_commit)),
+        base=base,
+        layer_notes=item.layer.notes if item.layer is not None else (),
+    )
+
+
+def make_builds(flavours: list[LoadedFlavour], settings: StackSettings, catalogue: Catalogue,
+                source_commit: Optional[str] = None) -> list[FlavourBuild]:
+    """Every selected flavour's build, bases before the layers on them (as the loader orders them)."""
+    builds: dict[str, FlavourBuild] = {}
+    for item in flavours:
+        base = builds[item.base.flavour.name] if item.base is not None else None
+        builds[item.flavour.name] = make_build(item, settings, catalogue, base, source_commit)
+    return list(builds.values())
