@@ -18,6 +18,7 @@ import yaml
 
 from ..model.assets import ASSET_PREFIX
 from ..model.build import FlavourBuild
+from ..model.errors import RenderError
 from ..model.vocabulary import content_hash
 from ..model.prepared import PreparedStep
 from ..model.settings import AwsSettings, Schedule, aws_partition
@@ -43,10 +44,6 @@ WORKING_DIRECTORIES = {"windows": "C:\\Windows\\Temp", "linux": "/var/tmp"}
 FAST_LAUNCH_PARALLEL_LAUNCHES = 6
 START_CONDITION = "EXPRESSION_MATCH_ONLY"
 ASSET_BUCKET_PARAMETER = "AssetBucket"  # AWSTOE document parameter: the stack's build asset bucket
-
-
-class RenderError(ValueError):
-    """Input the renderer cannot turn into a valid Image Builder request."""
 
 
 # ---------------------------------------------------------------------------

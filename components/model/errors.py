@@ -30,6 +30,14 @@ class ValidationFailed(Exception):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
+class RenderError(ValueError):
+    """Valid model input that a cloud's API would still refuse (its limits, its names).
+
+    Renderers raise it; the up-front pass (components/builds.py) turns each into a
+    Problem naming the flavour file and field, before anything is created.
+    """
+
+
 def format_location(loc: tuple) -> str:
     """Render a pydantic error location as a field path like steps[2].version."""
     out = ""
