@@ -28,3 +28,10 @@ def _loaded(build: FlavourBuild) -> LoadedFlavour:
 
         item = LoadedFlavour(build.flavour, build.source, Layer(_loaded(build.base), build.build_steps, build.layer_notes))
     return item
+
+
+def builds_of(inputs, source_commit: Optional[str] = None) -> dict[str, FlavourBuild]:
+    """name -> build of every flavour that load_inputs selected."""
+    from components.model.build import make_builds
+
+    return {build.name: build for build in make_builds(inputs.flavours, inputs.settings, inputs.catalogue, source_commit)}

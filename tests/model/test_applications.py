@@ -16,8 +16,8 @@ from components.model.applications import (
 )
 from components.model.capabilities import check_catalogue, expand, flavour_capabilities, providers
 from components.model.errors import ValidationFailed
-from components.model.flavour import Flavour
-from components.model.loader import load_inputs, load_resolved_flavours
+from components.model.flavour import Flavour, LoadedFlavour
+from components.model.loader import load_flavours, load_inputs
 from components.model.steps import Catalogue, Parameter, PerOs, Step, StepSpec, load_catalogue
 from components.plan import ROOT, UserError, stack_config
 
@@ -25,11 +25,11 @@ APPS = "image_flavours/applications.yaml"
 SEED = {"financial-app", "company-site", "financial-data-processing", "jump-host"}
 
 
-def shipped_flavour(name: str) -> Flavour:
+def shipped_flavour(name: str) -> LoadedFlavour:
     """A shipped flavour as the program sees it: a layered one built on its base."""
-    loaded, problems = load_resolved_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
+    loaded, problems, _ = load_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
     assert problems == []
-    return next(item.flavour for item in loaded if item.flavour.name == name)
+    return next(item for item in loaded if item.flavour.name == name)
 
 
 def step(name, capabilities, parameters=None, os=("windows", "linux"), clouds=("aws", "azure")) -> Step:
@@ -230,7 +230,7 @@ def test_an_unserved_application_stops_the_plan_naming_what_it_misses(project):
 
 
 def test_validation_fails_before_anything_is_registered(tmp_path):
-    """The check is part of load_inputs, which __main__.py calls before creating any resource."""
+    """The check is part of load_inputs, which resolve_stack runs before __main__.py creates any resource."""
     folder = tmp_path / "image_flavours"
     shutil.copytree(ROOT / "image_flavours", folder)
     (folder / "applications.yaml").write_text(UNSERVED)
@@ -238,7 +238,8 @@ def test_validation_fails_before_anything_is_registered(tmp_path):
         inputs(folder=folder, root=tmp_path)
     assert [p.path for p in caught.value.problems] == ["applications[1]", "applications[2]"]
     main = (ROOT / "__main__.py").read_text()
-    assert main.index("load_inputs(") < main.index("create_shared(") < main.index("GoldenImage(")
+    assert main.index("resolve_stack(") < main.index("create_shared(") < main.index("GoldenImage(")
+    assert "load_inputs(" in (ROOT / "components" / "builds.py").read_text()
 
 
 def test_only_flavours_built_in_the_stack_count(project):
@@ -382,7 +383,7 @@ def test_capabilities_compare_lower_case():
         {"applications": [{"name": "site", "owner": "web", "os": "windows", "needs": ["Windows-Feature:Web-Server"]}]}
     )
     assert apps.applications[0].needs == ["windows-feature:web-server"]
-    loaded, problems = load_resolved_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
+    loaded, problems, _ = load_flavours(ROOT / "image_flavours", ROOT, load_catalogue())
     assert problems == []
     from components.model.applications import offerings_of
 

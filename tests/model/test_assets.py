@@ -11,7 +11,7 @@ import pytest
 from components.model.assets import Asset, AssetError, assets_on, pack_directory, write_asset
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
-from components.model.prepared import prepare_flavour
+from tests.builds import build_of
 from tests.model.test_settings import settings
 from tests.samples import ubuntu_flavour
 
@@ -82,6 +82,11 @@ def test_written_once_per_content(tmp_path):
 # The loader ----------------------------------------------------------------------------------
 
 
+def on_clouds(inputs, *clouds):
+    """The build of the loaded flavour in a stack that enables `clouds`."""
+    return build_of(inputs.flavours[0].flavour, inputs.settings.model_copy(update={"clouds": list(clouds)}), inputs.catalogue)
+
+
 def test_a_directory_parameter_becomes_a_checked_asset_the_build_downloads(tmp_path):
     step = ("  - ansible-playbook:\n      directory: ansible/web\n      playbook: site.yml\n      tags: [banner]\n"
             "      variables: {journald_max_use: 500M, ports: [80, 443]}\n")
@@ -90,9 +95,9 @@ def test_a_directory_parameter_becomes_a_checked_asset_the_build_downloads(tmp_p
     asset = flavour.steps[1].params["directory"]
     assert isinstance(asset, Asset) and asset.path == "ansible/web"
     assert asset.sha256 == pack_directory(tmp_path / "image_flavours" / "ansible" / "web", "ansible/web").sha256
-    assert assets_on([flavour], "aws", ["aws", "azure"]) == {asset.key: asset}
-    assert assets_on([flavour], "aws", ["azure"]) == {}
-    (prepared,) = [p for p in prepare_flavour(flavour, inputs.catalogue, "aws") if p.name == "ansible-playbook"]
+    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {asset.key: asset}
+    assert assets_on([on_clouds(inputs, "azure")], "aws") == {}
+    (prepared,) = [p for p in on_clouds(inputs, "aws").steps_on("aws") if p.name == "ansible-playbook"]
     (download,) = prepared.downloads
     assert (download.asset_key, download.sha256, download.destination) == (
         asset.key, asset.sha256, f"/var/tmp/golden-images/assets/{asset.sha256}.tar.gz")
@@ -188,9 +193,9 @@ def test_a_git_source_downloads_nothing_and_tells_the_script_where_to_clone(tmp_
             "      skip_tags: [motd]\n")
     inputs = load(tmp_path, step)
     flavour = inputs.flavours[0].flavour
-    assert assets_on([flavour], "aws", ["aws", "azure"]) == {}
+    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {}
     for cloud in ("aws", "azure"):
-        (prepared,) = [p for p in prepare_flavour(flavour, inputs.catalogue, cloud) if p.name == "ansible-playbook"]
+        (prepared,) = [p for p in on_clouds(inputs, "aws", "azure").steps_on(cloud) if p.name == "ansible-playbook"]
         assert prepared.downloads == ()
         env = prepared.environment
         assert (env["GI_PARAM_GIT_URL"], env["GI_PARAM_GIT_COMMIT"], env["GI_PARAM_SKIP_TAGS"]) == (

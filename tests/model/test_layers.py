@@ -7,6 +7,7 @@ from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from components.model.settings import Schedule
 from tests.model.test_settings import settings
+from tests.builds import builds_of
 from tests.samples import ubuntu_flavour
 
 BASE = ubuntu_flavour("base", "The base image") + """\
@@ -33,8 +34,7 @@ def write(tmp_path: Path, files: dict) -> Path:
 
 
 def loaded(tmp_path: Path, files: dict, config=None) -> dict:
-    inputs = load_inputs(config or settings(), "Pulumi.dev.yaml", write(tmp_path, files), tmp_path)
-    return {item.flavour.name: item.flavour for item in inputs.flavours}
+    return builds_of(load_inputs(config or settings(), "Pulumi.dev.yaml", write(tmp_path, files), tmp_path))
 
 
 def problems(tmp_path: Path, files: dict, config=None) -> list[str]:
@@ -43,8 +43,8 @@ def problems(tmp_path: Path, files: dict, config=None) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-def names(flavour) -> list[str]:
-    return [use.name for use in flavour.steps]
+def names(build) -> list[str]:
+    return [use.name for use in build.build_steps]
 
 
 # What a layer's build runs -------------------------------------------------------------------
@@ -56,7 +56,7 @@ def test_a_layer_builds_only_what_it_adds_with_updates_first(tmp_path):
     assert web.base is flavours["base"] and web.root is flavours["base"]
     # os-updates is `layers: always`: time passes between the builds, so it runs first unasked.
     assert names(web) == ["os-updates", "linux-packages"]
-    assert web.steps[0] == flavours["base"].steps[0]
+    assert web.build_steps[0] == flavours["base"].declared_steps[0]
     assert [str(n) for n in web.layer_notes] == [
         "os-updates: runs again first (as in base), updates since the base was built"]
     # Bases come first, whatever the file order.
@@ -72,7 +72,7 @@ def test_steps_the_base_already_ran_are_skipped_unless_asked(tmp_path):
              "  - cleanup\n")                                    # `layers: again`: runs whenever listed
     web = loaded(tmp_path, {"base.yaml": BASE, "web.yaml": layer(steps=steps)})["web"]
     assert names(web) == ["os-updates", "linux-packages", "linux-baseline", "cleanup"]
-    assert web.steps[1].params == {"packages": ["nginx"]}
+    assert web.build_steps[1].params == {"packages": ["nginx"]}
     assert [str(n) for n in web.layer_notes] == [
         "os-updates: runs again, although base already ran it",
         "linux-packages: skipped, already built into base",
@@ -108,7 +108,7 @@ def test_three_layers_chain_and_inherit_everything_below(tmp_path):
     shop = flavours["shop"]
     assert [f.name for f in shop.chain] == ["base", "web", "shop"]
     # nginx came from web, updates re-run from the root.
-    assert names(shop) == ["os-updates", "linux-packages"] and shop.steps[1].params == {"packages": ["redis"]}
+    assert names(shop) == ["os-updates", "linux-packages"] and shop.build_steps[1].params == {"packages": ["redis"]}
 
 
 # Mistakes, each naming the files involved ----------------------------------------------------
@@ -206,7 +206,7 @@ def test_layers_rebuild_after_their_base(rule, depth, expected):
 def test_a_layer_takes_its_bases_build_machine_and_disk_unless_it_sets_its_own(tmp_path):
     base = BASE + "build: {disk_size_gb: 64, aws_instance_types: [m7g.large], timeout_minutes: 120}\n"
     flavours = loaded(tmp_path, {"base.yaml": base, "web.yaml": layer(extra="build: {timeout_minutes: 90}\n")})
-    build = flavours["web"].build
+    build = flavours["web"].machine
     assert (build.disk_size_gb, build.aws_instance_types, build.timeout_minutes) == (64, ["m7g.large"], 90)
 
 

@@ -10,6 +10,7 @@ from components.model.flavour import Flavour
 from components.model.loader import LoadedFlavour, check_steps, load_inputs
 from components.model.steps import Catalogue, Parameter, Step, StepSpec
 from components.plan import stack_config
+from tests.builds import builds_of
 from tests.samples import ubuntu_flavour
 from tests.steps.conftest import FLAVOURS_DIR, ROOT
 
@@ -18,7 +19,7 @@ LINUX = ubuntu_flavour()
 
 def shipped():
     config, source = stack_config("dev")
-    return {item.flavour.name: item.flavour for item in load_inputs(config, source, FLAVOURS_DIR, ROOT).flavours}
+    return builds_of(load_inputs(config, source, FLAVOURS_DIR, ROOT))
 
 
 def load_problems(tmp_path: Path, steps: str, files: dict | None = None) -> list[str]:
@@ -46,7 +47,7 @@ def test_the_three_flavours_use_every_kind_of_step():
         # What the image holds: a layer's base chain and its own build.
         held = [use.name for layer in flavour.chain for use in layer.declared_steps]
         assert {"updates", "software", "agent", "hardening", "cleanup"} <= {catalogue.steps[s].spec.category for s in held}, name
-        categories = [catalogue.steps[use.name].spec.category for use in flavour.steps]  # this build
+        categories = [catalogue.steps[use.name].spec.category for use in flavour.build_steps]  # this build
         assert categories[0] == "updates", f"{name}: updates come first"
         assert categories[-1] == "cleanup", f"{name}: cleanup comes last"
 
@@ -57,11 +58,11 @@ def test_the_windows_flavours_carry_what_the_article_asks():
         uses = {use.name: use for layer in flavours[name].chain for use in layer.declared_steps}
         assert {"dotnet-runtime", "dotnet-framework-48", "datadog-agent", "octopus-tentacle", "windows-baseline"} <= set(uses)
         assert uses["dotnet-runtime"].params["version"] == "10.0"
-    iis = [use.name for use in flavours["windows-2022-core-dotnet-iis"].steps]
+    iis = [use.name for use in flavours["windows-2022-core-dotnet-iis"].build_steps]
     assert iis.index("windows-feature") < iis.index("dotnet-runtime"), "IIS must be in place before the Hosting Bundle"
-    features = next(u for u in flavours["windows-2022-core-dotnet-iis"].steps if u.name == "windows-feature").params["features"]
+    features = next(u for u in flavours["windows-2022-core-dotnet-iis"].build_steps if u.name == "windows-feature").params["features"]
     assert "Web-Server" in features
-    assert "windows-feature" not in [use.name for use in flavours["windows-2022-core-dotnet"].steps]
+    assert "windows-feature" not in [use.name for use in flavours["windows-2022-core-dotnet"].build_steps]
     # The IIS flavour is layered on the plain one: it adds IIS and repairs the Hosting Bundle (so the
     # ASP.NET Core Module reaches IIS) instead of repeating runtimes, agents and hardening.
     assert flavours["windows-2022-core-dotnet-iis"].base is flavours["windows-2022-core-dotnet"]

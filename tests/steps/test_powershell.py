@@ -115,7 +115,7 @@ def test_prepared_windows_scripts_of_every_shipped_flavour_stay_well_formed(cata
     assert len(windows) >= 2
     problems = []
     for flavour in windows:
-        for prepared in prepare_flavour(flavour, catalogue):
+        for prepared in prepare_flavour(flavour.os, flavour.steps, catalogue):
             for kind, text in (("script", prepared.script), ("check", prepared.check)):
                 if text is not None:
                     problems += [f"{flavour.name} {prepared.name} {kind}: {p}" for p in lint(text) + _parse_errors(text)]

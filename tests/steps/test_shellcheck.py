@@ -67,7 +67,7 @@ def test_prepared_linux_scripts_of_every_shipped_flavour_pass_shellcheck(catalog
     assert linux, "no Linux flavour is shipped"
     findings = []
     for flavour in linux:
-        for prepared in prepare_flavour(flavour, catalogue):
+        for prepared in prepare_flavour(flavour.os, flavour.steps, catalogue):
             for kind, text in (("script", prepared.script), ("check", prepared.check)):
                 if text is not None:
                     findings.append(shellcheck(text, f"{flavour.name} {prepared.name} {kind}", PROLOGUE_EXPECTED))
