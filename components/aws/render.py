@@ -19,9 +19,9 @@ import yaml
 from ..model.assets import ASSET_PREFIX
 from ..model.build import FlavourBuild
 from ..model.errors import RenderError
-from ..model.vocabulary import content_hash
 from ..model.prepared import PreparedStep
 from ..model.settings import AwsSettings, Schedule, aws_partition
+from ..model.vocabulary import content_hash
 
 TAG_NAMESPACE = "golden-images"
 NAME_LIMIT = 128  # Image Builder ResourceName: ^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from ..model.errors import Problem
 from ..model.build import FlavourBuild
+from ..model.errors import Problem
 from ..model.prepared import DOWNLOAD_DIRS, PreparedStep
 from ..model.settings import NAMESPACE, AzureSettings, Schedule
 from ..model.vocabulary import content_hash

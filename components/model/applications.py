@@ -23,7 +23,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .capabilities import capability_error, catalogue_patterns, check_catalogue, flavour_capabilities, normalise, os_capability
 from .errors import Problem, problems_from_pydantic

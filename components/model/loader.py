@@ -13,12 +13,12 @@ from .applications import check_applications
 from .assets import AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour, LoadedFlavour
-from .yaml_files import read_yaml
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
-from .vocabulary import did_you_mean
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .vocabulary import did_you_mean
+from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
 NON_FLAVOUR_FILES = {"applications.yaml"}

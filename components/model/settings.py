@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags

@@ -401,9 +401,9 @@ def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[l
 
 
 def main(argv: Optional[list] = None) -> int:
+    from .errors import ValidationFailed
     from .loader import load_flavours
     from .steps import load_catalogue
-    from .errors import ValidationFailed
 
     root = Path(__file__).resolve().parent.parent.parent
     parser = argparse.ArgumentParser(prog="make suggest-flavours", description=__doc__.splitlines()[0])

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.model.assets import Asset
-
 from components.aws import render
+from components.model.assets import Asset
+from components.model.build import FlavourBuild
 from components.model.flavour import Flavour, StepUse
 from components.model.prepared import DOWNLOAD_DIRS, Download, PreparedStep, prepare_flavour, prepare_step
 from components.model.settings import StackSettings
 from components.model.steps import STEPS_DIR, Catalogue, Pin, Step, StepSpec, load_catalogue
+from tests.builds import build_of
 
+FULL_CATALOGUE = load_catalogue()
 PREFIX = "golden-images-dev"
 KEY = render.KmsKey(identity="stack-key", arns={
     "eu-west-1": "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef",
@@ -52,7 +54,7 @@ def catalogue(tmp_path_factory) -> Catalogue:
     return load_catalogue(folder)
 
 
-def make_flavour(**fields) -> Flavour:
+def make_flavour(source_commit=None, settings=None, **fields) -> FlavourBuild:
     data = {
         "name": "ubuntu-2404",
         "description": "Ubuntu Server 24.04 LTS",
@@ -63,7 +65,7 @@ def make_flavour(**fields) -> Flavour:
         "tags": {"team": "platform"},
     }
     data.update(fields)
-    return Flavour.model_validate(data)
+    return build_of(Flavour.model_validate(data), settings or make_settings(), FULL_CATALOGUE, source_commit=source_commit)
 
 
 def make_settings(**aws) -> StackSettings:
@@ -75,8 +77,15 @@ def make_settings(**aws) -> StackSettings:
     })
 
 
-def prepared(flavour: Flavour, catalogue: Catalogue) -> list:
-    return prepare_flavour(flavour, catalogue, "aws")
+def prepared(flavour: FlavourBuild, catalogue: Catalogue) -> list:
+    return prepare_flavour(flavour.os, flavour.declared_steps, catalogue, "aws")
+
+
+def plan_of(flavour: FlavourBuild, entries: list, key: render.KmsKey = KEY) -> render.RecipePlan:
+    """A recipe plan with these entries, as plan_aws would make it."""
+    parent = render.parent_image(flavour, None, region="eu-west-1")
+    return render.RecipePlan(entries=tuple(entries), parent=parent,
+                             name=render.recipe_name(flavour, entries, prefix=PREFIX, key=key, parent=parent))
 
 
 def single(step: PreparedStep, key: render.KmsKey = KEY) -> render.ComponentSpec:
@@ -330,7 +339,7 @@ class TestRecipe:
     def test_recipe_request(self, catalogue):
         flavour = make_flavour()
         entries = render.recipe_entries(prepared(flavour, catalogue), prefix=PREFIX, region="eu-west-1", key=KEY)
-        args = render.recipe_args(flavour, entries, ["arn:component"], prefix=PREFIX, region="eu-west-1", key=KEY,
+        args = render.recipe_args(flavour, plan_of(flavour, entries), ["arn:component"], region="eu-west-1", key=KEY,
                                   tags={"a": "b"})
         assert args["version"] == "1.2.3"
         assert args["parent_image"] == UBUNTU_SSM
@@ -343,16 +352,17 @@ class TestRecipe:
     def test_at_most_twenty_components(self):
         entries = [render.RecipeEntry(managed_arn=f"arn:{i}") for i in range(21)]
         with pytest.raises(render.RenderError, match="21 Image Builder components, a recipe takes at most 20"):
-            render.recipe_args(make_flavour(), entries, [e.managed_arn for e in entries], prefix=PREFIX,
+            flavour = make_flavour()
+            render.recipe_args(flavour, plan_of(flavour, entries), [e.managed_arn for e in entries],
                                region="eu-west-1", key=KEY, tags={})
 
     def test_root_volume_size_and_device_follow_the_flavour(self):
         windows = make_flavour(os="windows", base_image={"aws": WINDOWS_SSM})
-        assert windows.build.disk_size("windows") == 128
+        assert windows.machine.disk_size("windows") == 128
         assert render.root_device_name(windows) == "/dev/sda1"
         amazon = make_flavour(base_image={"aws": "ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"},
                               build={"disk_size_gb": 50})
-        args = render.recipe_args(amazon, [render.RecipeEntry(managed_arn="arn:m")], ["arn:m"], prefix=PREFIX,
+        args = render.recipe_args(amazon, plan_of(amazon, [render.RecipeEntry(managed_arn="arn:m")]), ["arn:m"],
                                   region="eu-west-1", key=KEY, tags={})
         assert args["block_device_mappings"][0]["device_name"] == "/dev/xvda"
         assert args["block_device_mappings"][0]["ebs"]["volume_size"] == 50
@@ -376,7 +386,7 @@ class TestSchedule:
     def test_pipeline_runs_on_schedule_with_tests_and_scanning(self):
         settings = make_settings()
         flavour = make_flavour(tests={"timeout_minutes": 120}, build={"timeout_minutes": 90})
-        args = render.pipeline_args(flavour, settings, prefix=PREFIX, recipe_arn="r", infrastructure_arn="i",
+        args = render.pipeline_args(flavour, settings.aws, prefix=PREFIX, recipe_arn="r", infrastructure_arn="i",
                                     distribution_arn="d", tags={})
         assert args["schedule"] == {"schedule_expression": "cron(0 2 ? * SUN *)", "timezone": "Europe/Amsterdam",
                                     "pipeline_execution_start_condition": "EXPRESSION_MATCH_ONLY"}
@@ -549,16 +559,15 @@ class TestPolicies:
 
 class TestTags:
     def test_flavour_tags(self):
-        settings, flavour = make_settings(), make_flavour()
-        assert render.flavour_tags(settings, flavour) == {
+        assert render.flavour_tags(make_flavour()) == {
             "environment": "dev", "team": "platform", "golden-images:flavour": "ubuntu-2404",
             "golden-images:version": "1.2.3"}
-        assert render.flavour_tags(settings, flavour, "abc123")["golden-images:source-commit"] == "abc123"
+        assert render.flavour_tags(make_flavour(source_commit="abc123"))["golden-images:source-commit"] == "abc123"
 
     def test_tag_limit(self):
         flavour = make_flavour(tags={f"k{i}": "v" for i in range(48)})
         with pytest.raises(render.RenderError, match="51 tags, AWS takes at most 50"):
-            render.flavour_tags(make_settings(), flavour)
+            render.flavour_tags(flavour)
 
 
 def test_renderer_imports_no_pulumi():

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 
 from components.azure import render
+from components.model.build import FlavourBuild
 from components.model.flavour import Flavour
-from components.model.prepared import Download, PreparedStep, prepare_flavour, prepare_step
+from components.model.prepared import Download, PreparedStep, prepare_step
 from components.model.settings import StackSettings
 from components.model.steps import load_catalogue
+from tests.builds import build_of
+
+CATALOGUE = load_catalogue()
 
 CHECKSUM = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 NAME = re.compile(r"^[A-Za-z0-9-_.]{1,64}$")
@@ -31,7 +35,7 @@ def settings(**azure) -> StackSettings:
     )
 
 
-def flavour(os: str = "linux", **changes) -> Flavour:
+def flavour(os: str = "linux", source: str = "image_flavours/test.yaml", **changes) -> FlavourBuild:
     image = (
         {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
         if os == "linux"
@@ -47,7 +51,7 @@ def flavour(os: str = "linux", **changes) -> Flavour:
         "tags": {"team": "platform"},
         **changes,
     }
-    return Flavour.model_validate(data)
+    return build_of(Flavour.model_validate(data), settings(), CATALOGUE, source=source)
 
 
 def step(os: str = "linux", **changes) -> PreparedStep:
@@ -336,10 +340,13 @@ class TestNames:
         assert render.run_command("t-1", "g") == "az image builder run -n t-1 -g g --no-wait"
 
 
-def body(f: Flavour, s: StackSettings, catalogue=None) -> dict:
-    catalogue = catalogue or load_catalogue()
+def body(f: FlavourBuild, s: StackSettings) -> dict:
     names = render.FactoryNames.for_stack("dev", s.azure)
-    return render.render_template(f, prepare_flavour(f, catalogue, "azure"), s, render.symbolic_refs(names, f))
+    return render.render_template(f, s.azure, render.symbolic_refs(names, f))
+
+
+def problems_of(s: StackSettings, *builds: FlavourBuild) -> list:
+    return render.plan_azure(builds, s.azure, s.schedule, stack="dev", settings_source="Pulumi.dev.yaml")[1]
 
 
 class TestDigest:
@@ -384,7 +391,7 @@ class TestTemplate:
             {"region": "westeurope", "replica_count": 2, "storage_account_type": "Standard_ZRS"},
             {"region": "eastus"},
         ])
-        [dist] = render.render_distribution(flavour(), s, "IMAGE-ID")
+        [dist] = render.render_distribution(flavour(), s.azure, "IMAGE-ID")
         assert dist["type"] == "SharedImage" and dist["galleryImageId"] == "IMAGE-ID"
         assert dist["targetRegions"] == [
             {"name": "westeurope", "replicaCount": 2, "storageAccountType": "Standard_ZRS"},
@@ -396,7 +403,7 @@ class TestTemplate:
         assert NAME.match(dist["runOutputName"])
 
     def test_distribution_defaults_to_the_location(self):
-        [dist] = render.render_distribution(flavour(), settings(), "IMAGE-ID")
+        [dist] = render.render_distribution(flavour(), settings().azure, "IMAGE-ID")
         assert [r["name"] for r in dist["targetRegions"]] == ["westeurope"]
 
     def test_vm_profile_by_os_with_flavour_override(self):
@@ -445,7 +452,7 @@ class TestImageDefinition:
     def test_gen2_source_is_trusted_launch_supported(self):
         s = settings()
         names = render.FactoryNames.for_stack("dev", s.azure)
-        definition = render.render_image_definition(flavour("windows"), s, names)
+        definition = render.render_image_definition(flavour("windows"), s.azure, names)
         assert definition["hyperVGeneration"] == "V2"
         assert definition["features"] == [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]
         assert definition["osType"] == "Windows" and definition["osState"] == "Generalized"
@@ -455,7 +462,7 @@ class TestImageDefinition:
         s = settings()
         gen1 = flavour("windows", base_image={"azure": {
             "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-core"}})
-        definition = render.render_image_definition(gen1, s, render.FactoryNames.for_stack("dev", s.azure))
+        definition = render.render_image_definition(gen1, s.azure, render.FactoryNames.for_stack("dev", s.azure))
         assert definition["hyperVGeneration"] == "V1" and "features" not in definition
 
 
@@ -509,35 +516,33 @@ class TestSchedule:
 # ---------------------------------------------------------------------------
 class TestProblems:
     def test_valid_settings(self):
-        assert render.settings_problems(settings(), "Pulumi.dev.yaml") == []
+        assert problems_of(settings()) == []
 
     def test_unmapped_time_zone(self):
         s = settings()
         s = s.model_copy(update={"schedule": s.schedule.model_copy(update={"timezone": "Asia/Kathmandu"})})
-        [problem] = render.settings_problems(s, "Pulumi.dev.yaml")
+        [problem] = problems_of(s)
         assert (problem.source, problem.path) == ("Pulumi.dev.yaml", "golden-images:schedule.timezone")
 
     def test_replication_without_the_location(self):
-        [problem] = render.settings_problems(settings(replication=[{"region": "eastus"}]), "Pulumi.dev.yaml")
+        [problem] = problems_of(settings(replication=[{"region": "eastus"}]))
         assert problem.path == "golden-images:azure.replication" and "westeurope" in problem.message
 
     def test_source_trigger_needs_latest(self):
         pinned = flavour(base_image={"azure": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts",
-                                               "sku": "server", "version": "1.2.3"}})
-        catalogue = load_catalogue()
-        [problem] = render.flavour_problems(settings(source_image_trigger=True), pinned, "f.yaml", catalogue)
+                                               "sku": "server", "version": "1.2.3"}}, source="f.yaml")
+        [problem] = problems_of(settings(source_image_trigger=True), pinned)
         assert problem.path == "base_image.azure.version"
-        assert render.flavour_problems(settings(), pinned, "f.yaml", catalogue) == []
+        assert problems_of(settings(), pinned) == []
 
     def test_windows_update_exclusions_must_be_kb_ids(self):
-        bad = flavour("windows", steps=[{"os-updates": {"exclude": ["linux-image-generic"]}}])
-        [problem] = render.flavour_problems(settings(), bad, "f.yaml", load_catalogue())
+        bad = flavour("windows", steps=[{"os-updates": {"exclude": ["linux-image-generic"]}}], source="f.yaml")
+        [problem] = problems_of(settings(), bad)
         assert (problem.source, problem.path) == ("f.yaml", "steps[0].os-updates.exclude")
 
     def test_azure_problems_combines_both(self):
-        bad = flavour("windows", steps=[{"os-updates": {"exclude": ["nope"]}}])
-        problems = render.azure_problems(settings(replication=[{"region": "eastus"}]), [(bad, "f.yaml")],
-                                         load_catalogue(), "Pulumi.dev.yaml")
+        bad = flavour("windows", steps=[{"os-updates": {"exclude": ["nope"]}}], source="f.yaml")
+        problems = problems_of(settings(replication=[{"region": "eastus"}]), bad)
         assert {p.source for p in problems} == {"f.yaml", "Pulumi.dev.yaml"}
 
 

@@ -8,8 +8,8 @@ import pytest
 from components.azure import render
 from components.mocks import SUBSCRIPTION_ID
 from components.model.loader import load_inputs
-from components.model.prepared import prepare_flavour
 from components.plan import ROOT, Plan, UserError, stack_config
+from tests.builds import builds_of
 
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
 GALLERY_IMAGE = "azure-native:compute:GalleryImage"
@@ -37,7 +37,7 @@ def inputs_of(stack: str, root=ROOT, config=None):
 
 def azure_flavours(stack: str):
     loaded = inputs_of(stack)
-    return [i.flavour for i in loaded.flavours if "azure" in i.flavour.enabled_clouds(loaded.settings.clouds)], loaded
+    return [b for b in builds_of(loaded).values() if b.builds_on("azure")], loaded
 
 
 def one(resources: list, what: str):
@@ -80,9 +80,8 @@ class TestTemplateInputs:
         for flavour in flavours:
             template = one(under(plans[stack], flavour.name, TEMPLATE), "template")
             image = one(under(plans[stack], flavour.name, GALLERY_IMAGE), "image definition")
-            steps = prepare_flavour(flavour, loaded.catalogue, "azure")
             expected_name = render.template_name(flavour, render.template_digest(
-                render.render_template(flavour, steps, loaded.settings, render.symbolic_refs(names, flavour))))
+                render.render_template(flavour, loaded.settings.azure, render.symbolic_refs(names, flavour))))
             group = f"{SUB}/resourceGroups/{names.resource_group}"
             images = f"{group}/providers/Microsoft.Compute/galleries/{names.gallery}/images"
             refs = render.TemplateRefs(
@@ -92,7 +91,7 @@ class TestTemplateInputs:
                 base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
                 asset_store=asset_store(plans[stack]),
             )
-            body = numbers_as_floats(render.render_template(flavour, steps, loaded.settings, refs))
+            body = numbers_as_floats(render.render_template(flavour, loaded.settings.azure, refs))
             assert template.inputs == {
                 "imageTemplateName": expected_name,
                 "resourceGroupName": names.resource_group,

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from components.model.errors import ValidationFailed
-from components.model.loader import check_steps, load_inputs, LoadedFlavour
 from components.model.flavour import Flavour
+from components.model.loader import LoadedFlavour, check_steps, load_inputs
 from components.model.steps import Catalogue, Step, StepSpec, load_catalogue
 from tests.model.test_settings import settings
 from tests.samples import ubuntu_flavour
@@ -72,7 +72,7 @@ def test_invalid_name_and_version(tmp_path):
 
 
 def test_unquoted_number_version(tmp_path):
-    found = load(tmp_path, {"web.yaml": GOOD.replace("version: 1.2.3", "version: 1.2")}) 
+    found = load(tmp_path, {"web.yaml": GOOD.replace("version: 1.2.3", "version: 1.2")})
     assert found == ['image_flavours/web.yaml: version: version must be a quoted string x.y.z (got 1.2); write "1.2.0"']
 
 
