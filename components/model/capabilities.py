@@ -69,7 +69,7 @@ def expand(template: str, params: dict) -> list[str]:
     out = []
     for combination in itertools.product(*choices):
         it = iter(combination)
-        capability = normalise(PLACEHOLDER.sub(lambda _m: next(it), template))
+        capability = normalise(PLACEHOLDER.sub(lambda _m, it=it: next(it), template))
         out.append(capability)
         # A value pinned as name=version (linux-packages: nginx=1.24.0-2ubuntu7) also gives the
         # unpinned capability: whoever needs package:nginx at any version is served.

@@ -192,7 +192,6 @@ def test_a_git_source_downloads_nothing_and_tells_the_script_where_to_clone(tmp_
             "      git_commit: 0123456789abcdef0123456789abcdef01234567\n      playbook: site.yml\n"
             "      skip_tags: [motd]\n")
     inputs = load(tmp_path, step)
-    flavour = inputs.flavours[0].flavour
     assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {}
     for cloud in ("aws", "azure"):
         (prepared,) = [p for p in on_clouds(inputs, "aws", "azure").steps_on(cloud) if p.name == "ansible-playbook"]
