@@ -51,7 +51,7 @@ def plan_context(plan: Any, config: Mapping[str, Any]) -> Context:
 def check_plan(plan: Any, config: Optional[Mapping[str, Any]] = None, rules=RULES) -> list[Violation]:
     """Every violation in a plan; config is the stack's `config:` mapping (default: read Pulumi.<stack>.yaml)."""
     if config is None:
-        from components.plan import stack_config
+        from components.stack_file import stack_config
 
         config = stack_config(plan.stack)[0]
     return evaluate(plan_resources(plan), plan_context(plan, config), rules)
