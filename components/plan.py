@@ -323,15 +323,16 @@ def _main(argv: Optional[list]) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     out = Path(args.out) if args.out else root / "build" / "plan" / f"{args.stack}.json"
-    scan_cache = root / "build" / "cache" / "secret-scan.json"
+    scan_cache_file = root / "build" / "cache" / "secret-scan.json"
+    scan_cache = None
     try:
-        from policy.offline import load_scan_cache
+        from policy.secret_scan import ScanCache
     except ImportError:
         pass  # no policy pack in this copy: the plan file is still written before the guardrails fail
     else:
         # The secret findings of earlier runs serve the flavour checks too: with nothing new
         # to scan, detect-secrets is not even imported.
-        load_scan_cache(scan_cache)
+        scan_cache = ScanCache.load(scan_cache_file)
     try:
         config, _ = stack_config(args.stack, root)
         plan = run_program(args.stack, config, root=root)
@@ -347,6 +348,7 @@ def _main(argv: Optional[list]) -> int:
     from policy.offline import enforce
 
     errors, warnings = enforce(plan, config, scan_cache=scan_cache)
+    scan_cache.save(scan_cache_file)
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in errors:
