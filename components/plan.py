@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+# Re-exported: callers read a stack's settings and catch its mistakes from here as before.
+from .stack_file import UserError, stack_config  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "golden-images"
 
@@ -74,40 +77,6 @@ class Plan:
                 found.append(res)
                 frontier.append(res.urn)
         return sorted(found, key=lambda r: r.urn)
-
-
-class UserError(Exception):
-    """A mistake in flavour files or stack settings; its message is the full report."""
-
-    def __init__(self, message: str, registered: Optional[list] = None):
-        super().__init__(message)
-        self.registered = registered or []
-
-
-def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
-    """The `config:` mapping of Pulumi.<stack>.yaml and the file's name."""
-    import yaml
-
-    source = f"Pulumi.{stack}.yaml"
-    path = root / source
-    from .model.yaml_files import YamlLoader
-
-    if not path.is_file():
-        raise UserError(f"{source}: no such stack file (stacks: {', '.join(_stacks(root))})")
-    try:
-        data = yaml.load(path.read_text(), Loader=YamlLoader) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f": line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UserError(f"{source}{where}: YAML syntax error: {getattr(err, 'problem', err)}") from None
-    config = data.get("config") if isinstance(data, dict) else None
-    if not isinstance(config, dict):
-        raise UserError(f"{source}: config: must be a mapping of settings")
-    return config, source
-
-
-def _stacks(root: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
 def run_program(
@@ -354,15 +323,16 @@ def _main(argv: Optional[list]) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     out = Path(args.out) if args.out else root / "build" / "plan" / f"{args.stack}.json"
-    scan_cache = root / "build" / "cache" / "secret-scan.json"
+    scan_cache_file = root / "build" / "cache" / "secret-scan.json"
+    scan_cache = None
     try:
-        from policy.offline import load_scan_cache
+        from policy.secret_scan import ScanCache
     except ImportError:
         pass  # no policy pack in this copy: the plan file is still written before the guardrails fail
     else:
         # The secret findings of earlier runs serve the flavour checks too: with nothing new
         # to scan, detect-secrets is not even imported.
-        load_scan_cache(scan_cache)
+        scan_cache = ScanCache.load(scan_cache_file)
     try:
         config, _ = stack_config(args.stack, root)
         plan = run_program(args.stack, config, root=root)
@@ -378,6 +348,7 @@ def _main(argv: Optional[list]) -> int:
     from policy.offline import enforce
 
     errors, warnings = enforce(plan, config, scan_cache=scan_cache)
+    scan_cache.save(scan_cache_file)
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in errors:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .rules import Context
+from .secret_scan import ScanCache
 
 NAMESPACE = "golden-images"
 PROD_NAMES = re.compile(r"^(prod|production)([-_.].*)?$", re.IGNORECASE)
@@ -48,8 +49,12 @@ def context_from_config(
     flavour_steps: Optional[Mapping[str, Any]] = None,
     step_categories: Optional[Mapping[str, str]] = None,
     overrides: Optional[Mapping[str, Any]] = None,
+    scan_cache: Optional[ScanCache] = None,
 ) -> Context:
-    """The rules' view of one stack from its config; `overrides` (policy config) win over the config."""
+    """The rules' view of one stack from its config; `overrides` (policy config) win over the config.
+
+    scan_cache: the secret scan's memory the rules share in this run (see policy/secret_scan.py).
+    """
     aws = _setting(config, "aws")
     aws = aws if isinstance(aws, Mapping) else {}
     sharing = aws.get("launch_permissions") if isinstance(aws.get("launch_permissions"), Mapping) else {}
@@ -70,6 +75,7 @@ def context_from_config(
         target_account_ids=pick("targetAccountIds", _ids(aws.get("target_account_ids"))),
         flavour_steps={name: tuple(steps) for name, steps in (flavour_steps or {}).items()},
         step_categories=dict(step_categories or {}),
+        scan_cache=scan_cache,
     )
 
 

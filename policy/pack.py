@@ -9,6 +9,7 @@ __main__.py only wraps build_policies() in a PolicyPack, whose constructor start
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from pulumi_policy import (
@@ -35,6 +36,7 @@ from pulumi_policy.secret import Secret
 
 from .context import catalogue_categories, context_from_config, flavour_steps_from_summaries
 from .rules import GOLDEN_IMAGE, RULES, UNKNOWN, Context, Resource, Rule
+from .secret_scan import ScanCache
 
 PACK_NAME = "golden-images-guardrails"
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
@@ -185,9 +187,21 @@ def _stack_policy(rule: Rule, context_for: ContextFor) -> StackValidationPolicy:
     )
 
 
-def build_policies(context_for: ContextFor = runtime_context, rules: Sequence[Rule] = RULES) -> list:
-    """One pulumi-policy policy per rule, named by the rule's id."""
+def build_policies(
+    context_for: ContextFor = runtime_context, rules: Sequence[Rule] = RULES, scan_cache: Optional[ScanCache] = None
+) -> list:
+    """One pulumi-policy policy per rule, named by the rule's id.
+
+    The policies share one secret scan memory (scan_cache, else a new one) for the pack's life:
+    a preview asks about every resource, and flavours repeat the same scripts.
+    """
+    cache = scan_cache if scan_cache is not None else ScanCache()
+
+    def with_cache(policy_config: Mapping[str, Any], resources: Optional[Sequence[Resource]]) -> Context:
+        context = context_for(policy_config, resources)
+        return context if context.scan_cache is not None else replace(context, scan_cache=cache)
+
     return [
-        _stack_policy(rule, context_for) if rule.scope == "stack" else _resource_policy(rule, context_for)
+        _stack_policy(rule, with_cache) if rule.scope == "stack" else _resource_policy(rule, with_cache)
         for rule in rules
     ]

@@ -6,7 +6,8 @@ wire inputs (provider names, camelCase); stack rules judge relations between
 resources (a bucket and its public access block, a template and the roles its
 identity holds) and flavour-level facts. Nothing here imports Pulumi: the policy
 pack (pack.py) and the offline plan (offline.py) both adapt their resources to
-`Resource` and call the same functions.
+`Resource` and call the same functions. Resource types and input helpers are in
+inputs.py; what GI-SECRET-001 scans, and how, is in secret_scan.py.
 
 During a preview some values are not known yet (an ARN of a key created in the
 same run). They arrive as UNKNOWN: an unknown value counts as present and is
@@ -14,34 +15,49 @@ never judged, so a rule fails only on what it can see.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Literal, Optional
+
+from . import secret_scan
+from .inputs import (  # noqa: F401 - the resource types are the rules' vocabulary, read from here too
+    AMI_LAUNCH_PERMISSION,
+    BUCKET_ACLS,
+    BUCKET_ENCRYPTION,
+    BUCKETS,
+    COMMANDS,
+    COMPONENT,
+    DISTRIBUTION_CONFIGURATION,
+    GALLERY,
+    GOLDEN_IMAGE,
+    IAM_ATTACHMENTS,
+    IAM_EXCLUSIVE_ATTACHMENTS,
+    IAM_POLICY_DOCUMENTS,
+    IAM_ROLE,
+    IMAGE_PIPELINE,
+    IMAGE_RECIPE,
+    IMAGE_TEMPLATE,
+    IMAGEBUILDER_WORKFLOW,
+    INFRASTRUCTURE_CONFIGURATION,
+    LOGIC_WORKFLOW,
+    PUBLIC_ACCESS_BLOCK,
+    ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
+    SSM_DOCUMENT,
+    TOPIC,
+    UNKNOWN,
+    USER_ASSIGNED_IDENTITY,
+)
+from .inputs import items_of as _items
+from .inputs import strings_of as _strings
+from .inputs import value_at as _get
+from .secret_scan import ScanCache
 
 Enforcement = Literal["mandatory", "advisory"]
 
 
-class _Unknown:
-    """A value the engine cannot know before the resources it depends on exist."""
-
-    _instance: Optional["_Unknown"] = None
-
-    def __new__(cls) -> "_Unknown":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,9 @@ class Context:
     target_account_ids: frozenset = frozenset()
     flavour_steps: Mapping[str, tuple] = field(default_factory=dict)  # flavour -> step names, in order
     step_categories: Mapping[str, str] = field(default_factory=dict)  # catalogue step -> category
+    # Not about the stack: the secret scan's memory for this run, made by whoever runs the rules
+    # (policy/secret_scan.py). None: evaluate() makes one for its run.
+    scan_cache: Optional[ScanCache] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -123,51 +142,6 @@ class Rule:
         return found
 
 
-# Resource types ------------------------------------------------------------------------------
-
-INFRASTRUCTURE_CONFIGURATION = "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration"
-IMAGE_RECIPE = "aws:imagebuilder/imageRecipe:ImageRecipe"
-COMPONENT = "aws:imagebuilder/component:Component"
-DISTRIBUTION_CONFIGURATION = "aws:imagebuilder/distributionConfiguration:DistributionConfiguration"
-IMAGE_PIPELINE = "aws:imagebuilder/imagePipeline:ImagePipeline"
-IMAGEBUILDER_WORKFLOW = "aws:imagebuilder/workflow:Workflow"
-AMI_LAUNCH_PERMISSION = "aws:ec2/amiLaunchPermission:AmiLaunchPermission"
-BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
-BUCKET_ENCRYPTION = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-)
-TOPIC = "aws:sns/topic:Topic"
-SSM_DOCUMENT = "aws:ssm/document:Document"
-IAM_POLICY_DOCUMENTS = (
-    "aws:iam/policy:Policy",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-)
-IAM_ROLE = "aws:iam/role:Role"
-IAM_ATTACHMENTS = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-)
-IAM_EXCLUSIVE_ATTACHMENTS = (
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
-)
-IMAGE_TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
-USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-GALLERY = "azure-native:compute:Gallery"
-LOGIC_WORKFLOW = "azure-native:logic:Workflow"
-COMMANDS = ("command:local:Command", "command:remote:Command")
-GOLDEN_IMAGE = "golden-images:index:GoldenImage"
-
 # Built-in Azure roles that can change anything, or grant themselves that right.
 PRIVILEGED_AZURE_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
@@ -187,31 +161,6 @@ PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicA
 
 
 # Helpers -------------------------------------------------------------------------------------
-
-
-def _get(value: Any, *path: str) -> Any:
-    """value[path[0]][path[1]]...; None when a step is missing, UNKNOWN when a step is unknown."""
-    for key in path:
-        if value is UNKNOWN:
-            return UNKNOWN
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _items(value: Any) -> list:
-    """A list input as a list (absent: empty; unknown: empty, nothing to judge)."""
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return []
-
-
-def _strings(value: Any) -> list:
-    """An IAM-style 'string or list of strings' as a list of the known strings."""
-    if isinstance(value, str):
-        return [value]
-    return [v for v in _items(value) if isinstance(v, str)]
 
 
 def _find(value: Any, key: str) -> list:
@@ -633,257 +582,10 @@ def _check_template_identity_roles(resources: Sequence[Resource], context: Conte
 
 # Secrets -------------------------------------------------------------------------------------
 
-_SHA256 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
-_REFERENCE = re.compile(
-    r"(?:arn:aws[a-z-]*:(?:secretsmanager|ssm):|ssm:/|secretsmanager:|https://[a-z0-9-]{3,24}\.vault\.azure\.net/secrets/)"
-    r"[^\s\"'`,;()\[\]{}]+"
-)
-_COMMIT_KEY = re.compile(r"commit|revision|sha", re.IGNORECASE)
-_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
-
-
-@lru_cache(maxsize=4096)
-def _mask(text: str) -> str:
-    """Checksums are high-entropy by design and references name secrets without holding them."""
-    from components.model.steps import is_secret_reference
-
-    text = _SHA256.sub("sha256-checksum", text)
-    return _REFERENCE.sub(lambda m: "${secret-reference}" if is_secret_reference(m.group(0)) else m.group(0), text)
-
-
-# detect-secrets costs about two milliseconds per line, and a pipeline repeats the same wrapper and
-# step scripts in every flavour and cloud: findings are remembered per line and per value, keyed by
-# a digest so a runner can keep them between runs (see offline.py).
-SCAN_MEMORY: dict = {"lines": {}, "entries": {}}  # digest -> list of detectors
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def _scan_lines(lines: list, suffix: str) -> list:
-    """Detectors that fire on each line, judged line by line; unseen lines are scanned in one batch.
-
-    Indentation never makes a secret, and the same script sits at different depths in an AWSTOE
-    document and an Azure customizer, so lines are judged stripped.
-    """
-    from components.model.secrets import scan_text
-
-    memory = SCAN_MEMORY["lines"]
-    keyed = [(line.strip(), _digest(suffix, line.strip())) for line in lines]
-    unseen = list(dict.fromkeys((line, key) for line, key in keyed if line and key not in memory))
-    if unseen:
-        found: dict = {}
-        for number, kind in scan_text("\n".join(line for line, _ in unseen) + "\n", suffix=suffix):
-            found.setdefault(unseen[number - 1][1], set()).add(kind)
-        for _, key in unseen:
-            memory[key] = sorted(found.get(key, ()))
-    return [tuple(memory[key]) if line else () for line, key in keyed]
-
-
-def _scan_text(text: str) -> list:
-    """(line number, detector) for a script or document, checksums and secret references masked."""
-    lines = _mask(text).splitlines()
-    return [(number, kind) for number, kinds in enumerate(_scan_lines(lines, ".txt"), start=1) for kind in kinds]
-
-
-@lru_cache(maxsize=1024)
-def _document_entries(label: str, text: str) -> list:
-    """A YAML or JSON document's one-line values with their keys, so `password: x` is judged by its key."""
-    import yaml
-
-    try:
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return []
-    entries: list = []
-
-    def walk(value: Any, path: str, key: str) -> None:
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}" if path else str(k), str(k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]", key)
-        elif isinstance(value, str) and value.strip() and "\n" not in value.strip():
-            entries.append((f"{label} {path}", key or "value", value))
-
-    walk(document, "", "")
-    return tuple(entries)
-
-
-def _scan_entries(entries: list) -> dict:
-    """location -> detectors for (location, key, value) entries, each judged on its own."""
-    from components.model.secrets import find_secret_values
-    from components.model.steps import is_secret_reference
-
-    judged = [
-        (loc, key, value)
-        for loc, key, value in entries
-        if not is_secret_reference(value) and not (_COMMIT_KEY.search(key) and _COMMIT.match(value))
-    ]
-    memory = SCAN_MEMORY["entries"]
-    keyed = [(loc, key, value, _digest(key, value)) for loc, key, value in judged]
-    unseen = list(dict.fromkeys((key, value, digest) for _, key, value, digest in keyed if digest not in memory))
-    if unseen:
-        found = find_secret_values([(str(i), key, value) for i, (key, value, _) in enumerate(unseen)])
-        for i, (_, _, digest) in enumerate(unseen):
-            memory[digest] = sorted(set(found.get(str(i), ())))
-    return {loc: tuple(memory[digest]) for loc, _, _, digest in keyed if memory[digest]}
-
-
-def _tag_entries(value: Any, path: str = "") -> list:
-    """(location, key, value) for every tag of every tag map in an input (tags, amiTags, resourceTags...)."""
-    entries = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if (key == "tags" or key.endswith("Tags")) and isinstance(item, Mapping):
-                entries += [(f"{where}.{k}", str(k), v) for k, v in item.items() if isinstance(v, str)]
-                entries += _tag_entries({k: v for k, v in item.items() if not isinstance(v, str)}, where)
-            else:
-                entries += _tag_entries(item, where)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            entries += _tag_entries(item, f"{path}[{i}]")
-    return entries
-
-
-def _parameter_entries(items: Any, path: str) -> list:
-    """Name/value parameter lists (recipe component parameters, pipeline workflow parameters)."""
-    entries = []
-    for i, item in enumerate(_items(items)):
-        values = _get(item, "value")
-        values = _strings(values)
-        name = _get(item, "name") if isinstance(_get(item, "name"), str) else "value"
-        entries += [(f"{path}[{i}] ({name})", name, v) for v in values]
-    return entries
-
-
-def _script_suffix(kind: Any) -> str:
-    return ".ps1" if isinstance(kind, str) and kind.lower() == "powershell" else ".sh"
-
-
-def _texts(resource_type: str, inputs: Mapping) -> list:
-    """(location, text, file suffix) for every document and script a resource carries."""
-    texts = []
-    if resource_type in (COMPONENT, IMAGEBUILDER_WORKFLOW) and isinstance(inputs.get("data"), str):
-        texts.append(("data", inputs["data"], ".yaml"))
-    elif resource_type == IMAGE_RECIPE and isinstance(inputs.get("userDataBase64"), str):
-        try:
-            decoded = base64.b64decode(inputs["userDataBase64"], validate=True).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            decoded = inputs["userDataBase64"]
-        texts.append(("userDataBase64", decoded, ".ps1" if "<powershell>" in decoded.lower() else ".sh"))
-    elif resource_type == SSM_DOCUMENT and isinstance(inputs.get("content"), str):
-        texts.append(("content", inputs["content"], ".json" if inputs.get("documentFormat") in (None, "JSON") else ".yaml"))
-    elif resource_type == IMAGE_TEMPLATE:
-        for section, items in (("customize", inputs.get("customize")),
-                               ("validate.inVMValidations", _get(inputs, "validate", "inVMValidations"))):
-            for i, item in enumerate(_items(items)):
-                inline = _strings(_get(item, "inline"))
-                if inline:
-                    name = _get(item, "name")
-                    label = f"{section}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
-                    texts.append((label, "\n".join(inline), _script_suffix(_get(item, "type"))))
-    elif resource_type == LOGIC_WORKFLOW:
-        for key in ("definition", "parameters"):
-            value = inputs.get(key)
-            if isinstance(value, (Mapping, list)):
-                texts.append((key, json.dumps(value, indent=1, sort_keys=True, default=str), ".json"))
-    elif resource_type in COMMANDS:
-        for key in ("create", "update", "delete"):
-            if isinstance(inputs.get(key), str):
-                texts.append((key, inputs[key], ".sh"))
-    return texts
-
-
-_LINE_BREAKS = str.maketrans("", "", "\r\n\t")
-_BASE64_BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
-
-
-@lru_cache(maxsize=4096)
-def _decoded_text(blob: str) -> Optional[str]:
-    """The text a base64 blob encodes, if it is text (an embedded script); None for anything else."""
-    try:
-        text = base64.b64decode(blob, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    text = text.lstrip("\ufeff")
-    return text if text and text.translate(_LINE_BREAKS).isprintable() else None
-
-
-@lru_cache(maxsize=4096)
-def _unpacked(label: str, text: str, suffix: str) -> list:
-    """A script with the scripts it carries base64-encoded scanned as scripts, not as high-entropy blobs."""
-    embedded = []
-
-    def replace(match: re.Match) -> str:
-        decoded = _decoded_text(match.group(0))
-        if decoded is None:
-            return match.group(0)
-        embedded.append((f"{label} embedded script {len(embedded) + 1}", decoded, suffix))
-        return "embedded-script"
-
-    return ((label, _BASE64_BLOB.sub(replace, text), suffix), *embedded)
-
-
-def _entries(resource_type: str, inputs: Mapping) -> list:
-    """(location, key, value) for every single value that could hold a secret: tags, parameters, URIs."""
-    entries = _tag_entries(inputs)
-    if resource_type == IMAGE_RECIPE:
-        for i, component in enumerate(_items(inputs.get("components"))):
-            entries += _parameter_entries(_get(component, "parameters"), f"components[{i}].parameters")
-    elif resource_type == IMAGE_PIPELINE:
-        for i, workflow in enumerate(_items(inputs.get("workflows"))):
-            entries += _parameter_entries(_get(workflow, "parameters"), f"workflows[{i}].parameters")
-    elif resource_type == IMAGE_TEMPLATE:
-        for section, items in (("customize", inputs.get("customize")),
-                               ("validate.inVMValidations", _get(inputs, "validate", "inVMValidations"))):
-            for i, item in enumerate(_items(items)):
-                for key in ("scriptUri", "sourceUri"):
-                    if isinstance(_get(item, key), str):
-                        entries.append((f"{section}[{i}].{key}", key, item[key]))
-    elif resource_type in COMMANDS:
-        environment = inputs.get("environment")
-        if isinstance(environment, Mapping):
-            entries += [(f"environment.{k}", str(k), v) for k, v in environment.items() if isinstance(v, str)]
-    return entries
-
-
-def _secret_scan_inputs(resource_type: str, inputs: Mapping) -> tuple:
-    """(texts scanned line by line as (label, text), entries judged one by one) of one resource."""
-    texts, entries = [], []
-    for label, text, suffix in _texts(resource_type, inputs):
-        parts = _unpacked(label, text, suffix)
-        texts += [(part, content) for part, content, _ in parts]
-        if suffix in (".yaml", ".json"):
-            entries += _document_entries(label, text)
-    entries += _entries(resource_type, inputs)
-    return texts, [(loc, key, value) for loc, key, value in entries if value]
-
-
-def prime_secret_scan(resources: Sequence[Resource]) -> None:
-    """Scan every line and value of many resources in two batches, so per-resource checks hit the cache."""
-    lines, entries = [], []
-    for res in resources:
-        texts, found = _secret_scan_inputs(res.type, res.inputs)
-        lines += [line for _, text in texts for line in _mask(text).splitlines()]
-        entries += found
-    _scan_lines(lines, ".txt")
-    _scan_entries(entries)
-
 
 def _check_no_secrets(resource_type: str, inputs: Mapping, context: Context) -> list:
-    problems = []
-    advice = "never bake a secret into an image or its pipeline: reference it (ssm:/, Secrets Manager, Key Vault) and read it at boot"
-    texts, entries = _secret_scan_inputs(resource_type, inputs)
-    for label, text in texts:
-        for line, kind in _scan_text(text):
-            problems.append(f"{label} line {line} looks like a secret ({kind}); {advice}")
-    for location, kinds in sorted(_scan_entries(entries).items()):
-        problems.append(f"{location} looks like a secret ({', '.join(kinds)}); {advice}")
-    return problems
+    # Without a cache from the caller, this one check scans afresh (and remembers nothing).
+    return secret_scan.findings(resource_type, inputs, context.scan_cache or ScanCache())
 
 
 # Pipelines -----------------------------------------------------------------------------------
@@ -1148,5 +850,7 @@ def evaluate(resources: Iterable[Resource], context: Context, rules: Sequence[Ru
     """Every violation of every rule, in rule order."""
     resources = list(resources)
     if any(rule.check is _check_no_secrets for rule in rules):
-        prime_secret_scan(resources)
+        if context.scan_cache is None:
+            context = replace(context, scan_cache=ScanCache())
+        secret_scan.prime(resources, context.scan_cache)
     return [violation for rule in rules for violation in rule.evaluate(resources, context)]

@@ -13,8 +13,8 @@ import shlex
 import pytest
 import yaml
 
-from components import plan_diff
 from components.plan import ROOT
+from components.plan_diff.__main__ import parser as plan_diff_parser
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 # Every workflow, by name: a new one must be added here, and so meet the rules below.
@@ -194,7 +194,7 @@ def test_pull_request_posts_the_offline_plan_diff():
     assert '>> "$GITHUB_STEP_SUMMARY"' in script
     # The command line the job runs is one the plan diff accepts.
     command = script.replace("\\\n", " ").split("components.plan_diff", 1)[1].splitlines()[0]
-    args = plan_diff.parser().parse_args(shlex.split(command.replace('"$stack"', "prod")))
+    args = plan_diff_parser().parse_args(shlex.split(command.replace('"$stack"', "prod")))
     assert (args.base, args.stack, args.markdown, args.out) == ("HEAD^1", "prod", True, "build/plan-diff/$stack.md")
     assert args.max_chars * 2 < 65536  # both stacks' reports fit in one PR comment
     [comment] = steps_using(job, "actions/github-script")

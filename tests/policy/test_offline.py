@@ -10,7 +10,8 @@ from components.model.steps import load_catalogue
 from components.plan import Plan, Registration, stack_config
 from policy import rules as r
 from policy.context import catalogue_categories, context_from_config, is_production
-from policy.offline import check_plan, enforce, plan_resources, scanner_version
+from policy.offline import check_plan, enforce, plan_resources
+from policy.secret_scan import ScanCache, scanner_version
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -110,43 +111,47 @@ class TestContext:
         assert catalogue_categories() == {name: step.spec.category for name, step in load_catalogue().steps.items()}
 
 
-@pytest.fixture
-def fresh_scan_memory():
-    """Secret findings start empty and the session's memory is restored afterwards."""
-    saved = {kind: dict(found) for kind, found in r.SCAN_MEMORY.items()}
-    for found in r.SCAN_MEMORY.values():
-        found.clear()
-    yield r.SCAN_MEMORY
-    for kind, found in r.SCAN_MEMORY.items():
-        found.clear()
-        found.update(saved[kind])
-
-
 def _component_plan(command: str) -> Plan:
     data = f"name: agent\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Run\n        action: ExecuteBash\n        inputs:\n          commands:\n            - {command}\n"
     return _plan("dev", _registration(r.COMPONENT, "agent", {"name": "agent", "data": data}))
 
 
 class TestScanCache:
-    def test_findings_are_kept_between_runs_for_the_same_scanner(self, tmp_path, fresh_scan_memory):
+    def test_findings_are_kept_between_runs_for_the_same_scanner(self, tmp_path):
         cache = tmp_path / "secret-scan.json"
-        assert enforce(_component_plan("systemctl enable agent"), {}, scan_cache=cache) == ([], [])
+        first = ScanCache.load(cache)
+        assert enforce(_component_plan("systemctl enable agent"), {}, scan_cache=first) == ([], [])
+        first.save(cache)
         saved = json.loads(cache.read_text())
         assert saved["scanner"] == scanner_version() and saved["lines"]
         # A remembered finding is used as is: mark the clean line as a finding and run again.
-        for found in fresh_scan_memory.values():
-            found.clear()
         saved["lines"] = {key: ["Secret Keyword"] for key in saved["lines"]}
         cache.write_text(json.dumps(saved))
-        errors, _ = enforce(_component_plan("systemctl enable agent"), {}, scan_cache=cache)
+        errors, _ = enforce(_component_plan("systemctl enable agent"), {}, scan_cache=ScanCache.load(cache))
         assert errors and errors[0].startswith("GI-SECRET-001 agent: data line")
 
-    def test_findings_of_another_scanner_are_ignored(self, tmp_path, fresh_scan_memory):
+    def test_findings_of_another_scanner_are_ignored(self, tmp_path):
         cache = tmp_path / "secret-scan.json"
-        enforce(_component_plan("systemctl enable agent"), {}, scan_cache=cache)
+        first = ScanCache.load(cache)
+        enforce(_component_plan("systemctl enable agent"), {}, scan_cache=first)
+        first.save(cache)
         saved = json.loads(cache.read_text())
         saved.update(scanner="detect-secrets 0.0", lines={key: ["Secret Keyword"] for key in saved["lines"]})
         cache.write_text(json.dumps(saved))
-        for found in fresh_scan_memory.values():
-            found.clear()
-        assert enforce(_component_plan("systemctl enable agent"), {}, scan_cache=cache) == ([], [])
+        assert ScanCache.load(cache).lines == {}
+        assert enforce(_component_plan("systemctl enable agent"), {}, scan_cache=ScanCache.load(cache)) == ([], [])
+
+    def test_a_missing_or_broken_file_is_an_empty_cache(self, tmp_path):
+        assert ScanCache.load(tmp_path / "none.json").lines == {}
+        (tmp_path / "broken.json").write_text("{")
+        assert ScanCache.load(tmp_path / "broken.json").entries == {}
+
+    def test_the_rules_remember_findings_only_in_the_cache_they_are_given(self):
+        cache = ScanCache()
+        enforce(_component_plan("systemctl enable agent"), {}, scan_cache=cache)
+        remembered = (dict(cache.lines), dict(cache.entries))
+        assert remembered[0]
+        enforce(_component_plan("systemctl restart agent"), {})
+        assert (cache.lines, cache.entries) == remembered
+        enforce(_component_plan("systemctl restart agent"), {}, scan_cache=cache)
+        assert len(cache.lines) > len(remembered[0])

@@ -1,4 +1,4 @@
-"""Hand-made plans in the shape `make plan` writes, for the plan-diff tests."""
+"""Hand-made plans in the shape `make plan` writes, and reading their diffs: what the plan-diff tests share."""
 from __future__ import annotations
 
 import copy
@@ -178,3 +178,18 @@ def stable_factory(*, install: str = INSTALL_V1, component_hash: str = "209b713c
     b.outputs["flavours"]["ubuntu-2404"] = {"version": "1.0.0", "clouds": ["aws", "azure"],
                                             "aws": {"regions": ["eu-west-1"]}, "azure": {"regions": ["westeurope"]}}
     return b.plan()
+
+
+COMPONENT = "aws:imagebuilder/component:Component"
+RECIPE = "aws:imagebuilder/imageRecipe:ImageRecipe"
+PIPELINE = "aws:imagebuilder/imagePipeline:ImagePipeline"
+DISTRIBUTION = "aws:imagebuilder/distributionConfiguration:DistributionConfiguration"
+SSM = "aws:ssm/parameter:Parameter"
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+
+
+def changes_of(diff, action, typ=None, group=None):
+    return [
+        c for c in diff.changes
+        if c.action == action and (typ is None or c.type == typ) and (group is None or c.group == group)
+    ]
