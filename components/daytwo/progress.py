@@ -40,21 +40,21 @@ class Progress:
 
             if self._live is None:
                 self._live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
-                self._live.start()
+                self._live.start(refresh=True)
             else:
-                self._live.update(self._table())
+                self._live.update(self._table(), refresh=True)
             return
         key = (state, step)
         if self._printed.get(label) != key:
             self._printed[label] = key
             step_text = f" - {step}" if step else ""
-            self.console.print(f"{label}: {state}{step_text} [{_elapsed(elapsed)}]", markup=False)
+            self.console.print(f"{label}: {state}{step_text} [{_elapsed(elapsed)}]", markup=False, soft_wrap=True)
 
     def note(self, text: str) -> None:
         if self._live is not None:
-            self._live.console.print(text, markup=False)
+            self._live.console.print(text, markup=False, soft_wrap=True)
         else:
-            self.console.print(text, markup=False)
+            self.console.print(text, markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._live is not None:
