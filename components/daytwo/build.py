@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .status import DayTwoError, NotFound, Status, Throttled
+from .status import DayTwoError, NoCredentials, NotFound, Status, Throttled
 from .targets import Target, azure_subscription, layers_of
 
 MAX_THROTTLED = 6  # consecutive throttled polls of one build before giving up on following it
@@ -64,6 +64,8 @@ def follow(runs: list, progress: Any, options: Options) -> dict:
                 else:
                     backoff = max(backoff, min(options.interval * 2 ** count, MAX_BACKOFF))
                     status = results.get(run.label) or Status(state="THROTTLED")
+            except NoCredentials:
+                raise
             except DayTwoError as err:
                 status = Status(state="ERROR", done=True, ok=False, failure=[str(err)])
             results[run.label] = status
@@ -112,6 +114,9 @@ def run_build(targets: list[Target], flavour: str, options: Options, progress: A
         for run in runs:
             try:
                 build_id = run.start()
+            except NoCredentials:
+                progress.close()
+                raise
             except DayTwoError as err:
                 progress.note(f"{run.label}: not started: {err}")
                 continue

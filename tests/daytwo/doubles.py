@@ -89,7 +89,7 @@ class _Canned(HttpResponseImpl):
         headers = CaseInsensitiveDict(headers)
         super().__init__(request=request, internal_response=None, status_code=status, reason="canned",
                          content_type=headers.get("Content-Type"), headers=headers,
-                         stream_download_generator=None)
+                         stream_download_generator=lambda pipeline, response, **kwargs: iter([body]))
         self._content = body
         self._is_closed = True
         self._is_stream_consumed = True
@@ -121,6 +121,8 @@ class Transport(HttpTransport):
                     body, headers = json.dumps(body).encode(), {"Content-Type": "application/json", **headers}
                 elif isinstance(body, str):
                     body = body.encode()
+                elif body is None:
+                    body = b""
                 return _Canned(request, status, body, headers)
         raise AssertionError(f"unexpected request {request.method} {request.url}")
 
