@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check policy-venv
+.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check policy-venv build images
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ preview: $(STAMP)
 
 up: $(STAMP)
 	bash scripts/pulumi-stack.sh up $(STACK) $(PULUMI_ARGS)
+
+## Start a flavour's builds and follow them: make build FLAVOUR=<name> [STACK=dev] [CLOUD=aws|azure|all] [BUILD_ARGS="--no-wait --with-layers --timeout 240"]
+CLOUD ?= all
+build: $(STAMP)
+	@test -n "$(FLAVOUR)" || { echo "usage: make build FLAVOUR=<name> [STACK=dev] [CLOUD=aws|azure|all] [BUILD_ARGS=...]" >&2; exit 2; }
+	$(PY) -m components.daytwo build --flavour $(FLAVOUR) --stack $(STACK) --cloud $(CLOUD) $(BUILD_ARGS)
+
+## Newest image per flavour, cloud and region; age, lineage, findings, pointers: make images [STACK=dev] [JSON=1] [IMAGES_ARGS=--grace-hours 48]
+images: $(STAMP)
+	$(PY) -m components.daytwo images --stack $(STACK) --cloud $(CLOUD) $(if $(JSON),--json) $(IMAGES_ARGS)
 
 ## Re-download every pinned file and compare its sha256 (needs internet; run before bumping pins)
 pins-check: $(STAMP)
