@@ -40,8 +40,14 @@ def _credential_errors() -> tuple:
     """The SDKs' "no credentials" exceptions, for the ones that are installed."""
     found: list = []
     try:
-        from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
-        from botocore.exceptions import ProfileNotFound, SSOTokenLoadError, TokenRetrievalError
+        from botocore.exceptions import (
+            NoCredentialsError,
+            NoRegionError,
+            PartialCredentialsError,
+            ProfileNotFound,
+            SSOTokenLoadError,
+            TokenRetrievalError,
+        )
 
         found += [NoCredentialsError, PartialCredentialsError, ProfileNotFound, SSOTokenLoadError,
                   TokenRetrievalError, NoRegionError]

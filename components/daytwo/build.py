@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .status import DayTwoError, NoCredentials, NotFound, Status, Throttled
 from .targets import Target, azure_subscription, layers_of

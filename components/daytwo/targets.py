@@ -11,7 +11,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+from ..model.lineage import FLAVOUR as FLAVOUR_TAG
+
+if TYPE_CHECKING:
+    from ..builds import StackBuild
+    from ..model.build import FlavourBuild
 
 # A month is at most 31 days: a monthly schedule is stale only past that.
 PERIOD_HOURS = {"day": 24, "week": 7 * 24, "month": 31 * 24}
@@ -58,66 +64,62 @@ class Target:
 
 def load_targets(stack: str, root: Path) -> list[Target]:
     """Every flavour the stack builds, bases before their layers, with its cloud names."""
+    from ..builds import resolve_stack
     from ..model.errors import ValidationFailed
-    from ..model.loader import load_inputs
-    from ..plan import UserError, stack_config
+    from ..stack_file import UserError, stack_config
 
     try:
         config, source = stack_config(stack, root)
     except UserError as err:
         raise TargetError(str(err)) from None
     try:
-        inputs = load_inputs(config, source, root / "image_flavours", root)
+        resolved = resolve_stack(config, source, stack, root)
     except ValidationFailed as failed:
         raise TargetError(failed.report()) from None
-    settings = inputs.settings
     subscription = config.get("azure-native:subscriptionId") or None
-    return [_target(item.flavour, settings, stack, subscription) for item in inputs.flavours]
+    return [_target(build, resolved, subscription) for build in resolved.builds]
 
 
-def _target(flavour, settings, stack: str, subscription: Optional[str]) -> Target:
-    clouds = tuple(flavour.enabled_clouds(settings.clouds))
-    schedule = settings.schedule_for(flavour)
+def _target(build: FlavourBuild, resolved: StackBuild, subscription: Optional[str]) -> Target:
     aws_target = azure_target = None
-    if "aws" in clouds:
+    aws, aws_plan = resolved.aws, resolved.aws_plan
+    if build.builds_on("aws") and aws is not None and aws_plan is not None:
         from ..aws import render as aws_render
 
-        aws = settings.aws
-        prefix = aws_render.name_prefix(stack)
-        parameter = aws_render.ssm_parameter_name(aws, flavour)
+        parameter = aws_render.ssm_parameter_name(aws, build)
         aws_target = AwsTarget(
             region=aws.region,
             regions=tuple(aws.regions),
-            pipeline_name=aws_render.flavour_resource_name(prefix, flavour),
+            pipeline_name=aws_render.flavour_resource_name(aws_plan.prefix, build),
             ssm_parameters=tuple((region, parameter) for region in aws.regions),
             target_account_ids=tuple(aws.target_account_ids),
         )
-    if "azure" in clouds:
+    azure, azure_plan = resolved.azure, resolved.azure_plan
+    if build.builds_on("azure") and azure is not None and azure_plan is not None:
         from ..azure import render as azure_render
-        from ..model.settings import NAMESPACE
 
-        names = azure_render.FactoryNames.for_stack(stack, settings.azure)
+        names = azure_plan.names
         azure_target = AzureTarget(
             subscription_id=subscription,
             resource_group=names.resource_group,
             location=names.location,
             # template_name(flavour, digest) is `<flavour>-<digest>`: the part before the digest.
-            template_prefix=azure_render.template_name(flavour, ""),
+            template_prefix=azure_render.template_name(build, ""),
             template_digest_length=len(azure_render.template_digest({})),
-            flavour_tag=(f"{NAMESPACE}:flavour", flavour.name),
+            flavour_tag=(FLAVOUR_TAG, build.name),
             gallery=names.gallery,
             # render_image_definition names the definition after the flavour.
-            image_definition=flavour.name,
-            replica_regions=tuple(replica.region for replica in settings.azure.replicas),
+            image_definition=build.name,
+            replica_regions=tuple(replica.region for replica in azure.replicas),
         )
     return Target(
-        flavour=flavour.name,
-        version=flavour.version,
-        os=flavour.os,
-        clouds=clouds,
-        base=flavour.base.name if flavour.base is not None else None,
-        schedule_hours=PERIOD_HOURS[schedule.every],
-        schedule=schedule.describe(),
+        flavour=build.name,
+        version=build.version,
+        os=build.os,
+        clouds=build.clouds,
+        base=build.base.name if build.base is not None else None,
+        schedule_hours=PERIOD_HOURS[build.schedule.every],
+        schedule=build.schedule.describe(),
         aws=aws_target,
         azure=azure_target,
     )

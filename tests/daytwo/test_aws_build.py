@@ -8,7 +8,7 @@ from .doubles import ACCOUNT, ROOT, Clock, StubbedAws, captured, respond, text
 REGION = "eu-west-1"
 PIPELINE = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image-pipeline/golden-images-dev-ubuntu-2404"
 IMAGE = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image/golden-images-dev-ubuntu-2404-0123456789/1.0.0/3"
-WORKFLOW = f"wf-11111111-2222-3333-4444-555555555555"
+WORKFLOW = "wf-11111111-2222-3333-4444-555555555555"
 
 
 def pipeline_found(ib, name="golden-images-dev-ubuntu-2404", arn=PIPELINE):

@@ -5,8 +5,7 @@ from azure.identity import CredentialUnavailableError
 
 from components.daytwo.__main__ import main
 
-from .doubles import (ROOT, SUBSCRIPTION, Clock, FakeCredential, Transport, azure_clients_for, azure_error,
-                      captured, ok, text)
+from .doubles import ROOT, SUBSCRIPTION, Clock, FakeCredential, Transport, azure_clients_for, azure_error, captured, ok, text
 
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/golden-images-dev"
 TEMPLATES = f"{GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates"
