@@ -23,13 +23,14 @@ class AwsPlan:
     recipes: Mapping[str, RecipePlan]  # flavour -> its recipe plan
 
 
-def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str, settings_source: str) -> tuple:
+def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
+             settings_source: str) -> tuple[AwsPlan, list[Problem]]:
     """(AwsPlan, problems): every AWS limit a valid model can still exceed, found by rendering once.
 
     Key regions, tag counts, recipe size, AMI names. The recipes rendered here are
     the ones the components create: nothing is rendered again.
     """
-    problems = []
+    problems: list[Problem] = []
     key = KmsKey(identity="stack-key", arns={region: f"arn:aws:kms:{region}:000000000000:key/check"
                                               for region in aws.regions})
     if aws.kms_key_arn:
@@ -39,7 +40,7 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str, se
             problems.append(Problem(settings_source, "golden-images:aws.kms_key_arn", str(err)))
     prefix = name_prefix(stack)
     cache = DocumentCache()
-    recipes: dict = {}
+    recipes: dict[str, RecipePlan] = {}
     for build in builds:
         if not build.builds_on("aws"):
             continue

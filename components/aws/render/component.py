@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from ...model.errors import RenderError
 from ...model.prepared import PreparedStep
@@ -32,7 +32,7 @@ class ComponentSpec:
     description: str
     data: str
     step: str
-    parameters: tuple = ()  # AWSTOE document parameters the recipe must set
+    parameters: tuple[str, ...] = ()  # AWSTOE document parameters the recipe must set
 
 
 class DocumentCache:
@@ -45,9 +45,9 @@ class DocumentCache:
     """
 
     def __init__(self) -> None:
-        self._specs: dict[tuple, tuple] = {}
+        self._specs: dict[tuple[str, str, str], tuple[ComponentSpec, ...]] = {}
 
-    def specs(self, step: PreparedStep, prefix: str, key: KmsKey) -> tuple:
+    def specs(self, step: PreparedStep, prefix: str, key: KmsKey) -> tuple[ComponentSpec, ...]:
         cache_key = (repr(step), prefix, key.identity)
         found = self._specs.get(cache_key)
         if found is None:
@@ -55,7 +55,8 @@ class DocumentCache:
         return found
 
 
-def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey, cache: Optional[DocumentCache] = None) -> list:
+def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey,
+                    cache: Optional[DocumentCache] = None) -> list[ComponentSpec]:
     """The components of one step use: one, unless its document exceeds the inline limit.
 
     Image Builder runs the components' build and validate phases on the build
@@ -67,14 +68,14 @@ def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey, cache: Opti
     return list((cache or DocumentCache()).specs(step, prefix, key))
 
 
-def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
+def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list[ComponentSpec]:
     phases = component_phases(step)
     whole = _fitting_document(step, phases)
     if whole is not None:
         # A document only grows with each phase added, so the grouping below would keep every
         # phase in one component: that component is this document, dumped once instead of four times.
         return [_component_spec(step, phases, split=False, prefix=prefix, key=key, data=whole)]
-    groups: list = []
+    groups: list[list[dict[str, Any]]] = []
     for phase in phases:
         if groups and _fitting_document(step, [*groups[-1], phase]) is not None:
             groups[-1].append(phase)
@@ -90,7 +91,7 @@ def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list:
                             data=_fitting_document(step, group)) for group in groups]
 
 
-def _fitting_document(step: PreparedStep, phases: list) -> Optional[str]:
+def _fitting_document(step: PreparedStep, phases: list[dict[str, Any]]) -> Optional[str]:
     """The document within the inline limit: scripts as literal blocks, which the console shows as
     written, or else compactly as quoted strings (the indentation of a long script's lines alone
     can be a sixth of a document); None when neither fits."""
@@ -102,7 +103,7 @@ def _fitting_document(step: PreparedStep, phases: list) -> Optional[str]:
     return None
 
 
-def _component_spec(step: PreparedStep, phases: list, *, split: bool, prefix: str, key: KmsKey,
+def _component_spec(step: PreparedStep, phases: list[dict[str, Any]], *, split: bool, prefix: str, key: KmsKey,
                     data: Optional[str] = None) -> ComponentSpec:
     """Name = hash of everything CreateComponent receives, so changed content is a new component.
 

@@ -28,15 +28,15 @@ def ssm_parameter_name(aws: AwsSettings, build: FlavourBuild) -> str:
 
 
 def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key: KmsKey, account_id: Any,
-                      tags: dict) -> dict:
+                      tags: dict[str, str]) -> dict[str, Any]:
     """CreateDistributionConfiguration: one entry per region, encrypted, shared privately, findable."""
     sharing = aws.launch_permissions
     launch_permission = {k: list(v) for k, v in (("user_ids", sharing.account_ids),
                                                   ("organization_arns", sharing.organization_arns),
                                                   ("organizational_unit_arns", sharing.organizational_unit_arns)) if v}
-    distributions = []
+    distributions: list[dict[str, Any]] = []
     for region in aws.regions:
-        ami = {
+        ami: dict[str, Any] = {
             "name": ami_name(prefix, build),
             # EC2 (CreateImage, RegisterImage) takes AMI descriptions of up to 255 characters;
             # Image Builder would accept 1024 and fail at distribution.
@@ -48,7 +48,7 @@ def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key
             ami["target_account_ids"] = list(aws.target_account_ids)
         if launch_permission:
             ami["launch_permission"] = launch_permission
-        entry = {
+        entry: dict[str, Any] = {
             "region": region,
             "ami_distribution_configuration": ami,
             "ssm_parameter_configurations": [

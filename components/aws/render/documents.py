@@ -1,7 +1,7 @@
 """AWSTOE component documents: one step use as build, validate and test phases."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
 
@@ -18,7 +18,11 @@ ASSET_BUCKET_PARAMETER = "AssetBucket"  # AWSTOE document parameter: the stack's
 
 
 # libyaml's emitter when the wheel has it: same output, an order of magnitude faster.
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# The stubs type both alike; mypy takes only a class, not a value, as a base.
+if TYPE_CHECKING:
+    _BaseDumper = yaml.SafeDumper
+else:
+    _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _DocumentDumper(_BaseDumper):
@@ -28,11 +32,11 @@ class _DocumentDumper(_BaseDumper):
     as a YAML anchor and alias, which AWSTOE does not document.
     """
 
-    def ignore_aliases(self, data):
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _represent_str(dumper, value: str):
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 
@@ -48,19 +52,19 @@ _CompactDumper.add_representer(
                                                        style='"' if "\n" in value else None))
 
 
-def dump_document(document: dict, compact: bool = False) -> str:
+def dump_document(document: dict[str, Any], compact: bool = False) -> str:
     return yaml.dump(document, Dumper=_CompactDumper if compact else _DocumentDumper, sort_keys=False,
                      width=1_000_000, allow_unicode=True)
 
 
-def component_phases(step: PreparedStep) -> list:
+def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
     """The AWSTOE phases of one step use: build (downloads, script, restart), validate, test.
 
     A step that AWS covers with a managed component has no install script here:
     the managed component does the work, these phases restart after it (when
     the step asks for that) and prove the result with the check.
     """
-    build = []
+    build: list[dict[str, Any]] = []
     if step.aws_managed_component is None:
         if step.script is None:
             raise RenderError(f"step '{step.name}' ({step.os}) has neither a script nor an AWS-managed component")
@@ -105,9 +109,9 @@ def component_phases(step: PreparedStep) -> list:
     return phases
 
 
-def component_document(step: PreparedStep, phases: Optional[list] = None) -> dict:
+def component_document(step: PreparedStep, phases: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
     phases = component_phases(step) if phases is None else phases
-    document = {
+    document: dict[str, Any] = {
         "name": step.name,
         "description": f"golden-images step {step.name} for {step.os}",
         "schemaVersion": 1.0,
@@ -121,12 +125,12 @@ def component_document(step: PreparedStep, phases: Optional[list] = None) -> dic
     return document
 
 
-def needs_asset_bucket(phases: list) -> bool:
+def needs_asset_bucket(phases: list[dict[str, Any]]) -> bool:
     return any(item.get("action") == "S3Download" for phase in phases for item in phase["steps"])
 
 
-def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple,
-                  timeout_minutes: Optional[int], retries: int) -> list:
+def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[int, ...],
+                  timeout_minutes: Optional[int], retries: int) -> list[dict[str, Any]]:
     """Write the script to a file, then run it through a wrapper that maps its exit code.
 
     The wrapper is what makes `valid_exit_codes` work and keeps AWSTOE's own exit
@@ -144,7 +148,7 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple,
     separator, extension = ("\\", "ps1") if windows else ("/", "sh")
     folder = SCRIPT_DIRS[step.os]
     path = f"{folder}{separator}{step.name}-{label.lower()}.{extension}"
-    run: dict = {"name": label, "action": "ExecutePowerShell" if windows else "ExecuteBash", "onFailure": "Abort"}
+    run: dict[str, Any] = {"name": label, "action": "ExecutePowerShell" if windows else "ExecuteBash", "onFailure": "Abort"}
     if timeout_minutes:
         run["timeoutSeconds"] = timeout_minutes * 60
     if retries:
@@ -156,7 +160,7 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple,
     return [write, run]
 
 
-def _bash_wrapper(folder: str, path: str, codes: tuple, what: str) -> str:
+def _bash_wrapper(folder: str, path: str, codes: tuple[int, ...], what: str) -> str:
     # The script stays after a failure: a retry (maxAttempts) runs it again.
     accepted = "|".join(str(c) for c in codes)
     return (
@@ -174,7 +178,7 @@ def _bash_wrapper(folder: str, path: str, codes: tuple, what: str) -> str:
     )
 
 
-def _powershell_wrapper(folder: str, path: str, codes: tuple, what: str) -> str:
+def _powershell_wrapper(folder: str, path: str, codes: tuple[int, ...], what: str) -> str:
     accepted = ", ".join(str(c) for c in codes)
     return (
         "& \"$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoLogo -NoProfile "

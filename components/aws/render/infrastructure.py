@@ -8,14 +8,14 @@ from ...model.settings import AwsSettings
 from .names import LOG_PREFIX, RESOURCE_TAG_LIMIT, checked_tags, flavour_resource_name
 
 
-def instance_types(build: FlavourBuild, aws: AwsSettings) -> list:
+def instance_types(build: FlavourBuild, aws: AwsSettings) -> list[str]:
     return list(build.machine.aws_instance_types or getattr(aws.instance_types, build.os))
 
 
 def infrastructure_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, instance_profile_name: Any,
-                        log_bucket: Any, topic_arn: Any, tags: dict) -> dict:
+                        log_bucket: Any, topic_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
     """CreateInfrastructureConfiguration: where and how the build and test instances run."""
-    args = {
+    args: dict[str, Any] = {
         "name": flavour_resource_name(prefix, build),
         "description": f"Build and test instances of {build.name}",
         "instance_types": instance_types(build, aws),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ...model.errors import RenderError
 
@@ -25,7 +25,7 @@ class KmsKey:
         return self.arns[region]
 
 
-def configured_key(key_arn: str, regions: list) -> KmsKey:
+def configured_key(key_arn: str, regions: Sequence[str]) -> KmsKey:
     """A key from stack config, in every distribution region.
 
     A single-Region key encrypts only in its own region. A multi-Region key
@@ -34,7 +34,7 @@ def configured_key(key_arn: str, regions: list) -> KmsKey:
     """
     parts = key_arn.split(":")
     home, resource = parts[3], parts[5]
-    arns = {}
+    arns: dict[str, Any] = {}
     for region in regions:
         if region == home:
             arns[region] = key_arn

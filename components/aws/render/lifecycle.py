@@ -9,7 +9,7 @@ from .names import flavour_resource_name
 
 
 def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe: str,
-                          execution_role_arn: Any, tags: dict) -> dict:
+                          execution_role_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
     """CreateLifecyclePolicy: deprecate old AMIs, then delete them with their snapshots.
 
     Images are selected by recipe, not by tag: pipeline-built images carry only
@@ -17,7 +17,7 @@ def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str,
     The version wildcard keeps every version of the recipe in scope.
     """
     keep = aws.lifecycle.keep_images
-    details = []
+    details: list[dict[str, Any]] = []
     if aws.lifecycle.deprecate_after_days:
         details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
                         "filter": {"type": "AGE", "value": aws.lifecycle.deprecate_after_days, "unit": "DAYS"}})

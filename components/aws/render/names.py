@@ -57,17 +57,17 @@ def flavour_resource_name(prefix: str, build: FlavourBuild) -> str:
     return f"{prefix}-{build.name}"
 
 
-def flavour_tags(build: FlavourBuild) -> dict:
+def flavour_tags(build: FlavourBuild) -> dict[str, str]:
     """Tags on every resource of one flavour and on its AMIs."""
     return checked_tags(dict(build.tags), TAG_LIMIT, f"flavour '{build.name}'")
 
 
-def component_tags(stack_tags: Mapping[str, str], step_name: str) -> dict:
+def component_tags(stack_tags: Mapping[str, str], step_name: str) -> dict[str, str]:
     """Components are shared between flavours, so they carry the stack's tags and their step."""
     return checked_tags({**stack_tags, f"{TAG_NAMESPACE}:step": step_name}, TAG_LIMIT, f"step '{step_name}'")
 
 
-def checked_tags(tags: dict, limit: int, owner: str) -> dict:
+def checked_tags(tags: dict[str, str], limit: int, owner: str) -> dict[str, str]:
     if len(tags) > limit:
         raise RenderError(f"{owner}: {len(tags)} tags, AWS takes at most {limit} here; "
                           "remove some from the stack's or the flavour's tags")

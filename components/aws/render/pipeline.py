@@ -12,17 +12,18 @@ START_CONDITION = "EXPRESSION_MATCH_ONLY"
 
 def schedule_expression(schedule: Schedule) -> str:
     """Image Builder's six-field cron: minute hour day-of-month month day-of-week year."""
+    weekday = schedule.weekday  # set exactly when every: week
     if schedule.every == "day":
         day_of_month, day_of_week = "*", "?"
-    elif schedule.every == "week":
-        day_of_month, day_of_week = "?", schedule.weekday[:3].upper()
+    elif weekday is not None:
+        day_of_month, day_of_week = "?", weekday[:3].upper()
     else:
         day_of_month, day_of_week = str(schedule.on), "?"
     return f"cron({schedule.minute} {schedule.hour} {day_of_month} * {day_of_week} *)"
 
 
 def pipeline_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe_arn: Any,
-                  infrastructure_arn: Any, distribution_arn: Any, tags: dict) -> dict:
+                  infrastructure_arn: Any, distribution_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
     """CreateImagePipeline: a schedule that always runs, tests, scanning, enhanced metadata.
 
     A layered flavour's pipeline runs after its base's, on the same rule, and

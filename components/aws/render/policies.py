@@ -1,18 +1,20 @@
 """The stack's shared infrastructure: IAM, KMS and bucket policies, bucket rules."""
 from __future__ import annotations
 
+from typing import Any
+
 from ...model.assets import ASSET_PREFIX
 from ...model.settings import AwsSettings
 from .names import LOG_PREFIX, image_builder_service_role_arn, partition
 
 
-def assume_role_policy(service: str) -> dict:
+def assume_role_policy(service: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
     ]}
 
 
-def log_write_policy(bucket_arn: str) -> dict:
+def log_write_policy(bucket_arn: str) -> dict[str, Any]:
     """Build instances write their logs under the log prefix and nowhere else."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": "s3:PutObject",
@@ -20,7 +22,7 @@ def log_write_policy(bucket_arn: str) -> dict:
     ]}
 
 
-def asset_read_policy(bucket_arn: str) -> dict:
+def asset_read_policy(bucket_arn: str) -> dict[str, Any]:
     """Build instances read build assets and nothing else of the bucket."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadBuildAssets", "Effect": "Allow", "Action": "s3:GetObject",
@@ -28,7 +30,7 @@ def asset_read_policy(bucket_arn: str) -> dict:
     ]}
 
 
-def tls_only_bucket_policy(bucket_arn: str) -> dict:
+def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
     """Every request to the stack's buckets (logs, build assets) over TLS."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -36,7 +38,7 @@ def tls_only_bucket_policy(bucket_arn: str) -> dict:
     ]}
 
 
-def log_lifecycle_rules(days: int) -> list:
+def log_lifecycle_rules(days: int) -> list[dict[str, Any]]:
     return [{
         "id": "expire-build-logs",
         "status": "Enabled",
@@ -49,7 +51,7 @@ def log_lifecycle_rules(days: int) -> list:
 _KEY_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
 
-def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict:
+def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict[str, Any]:
     """Key policy: the account administers the key; consumers of shared AMIs may use it.
 
     Accounts that receive copies (target accounts) and accounts, organizations

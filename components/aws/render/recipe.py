@@ -25,14 +25,18 @@ class RecipeEntry:
 
     @property
     def identity(self) -> str:
-        return self.managed_arn or f"{self.component.name}/{self.component.version}"
+        if self.managed_arn:
+            return self.managed_arn
+        if self.component is None:
+            raise RenderError("a recipe entry is an AWS-managed component or one of ours; this one is neither")
+        return f"{self.component.name}/{self.component.version}"
 
 
 def recipe_entries(steps: Sequence[PreparedStep], *, prefix: str, region: str, key: KmsKey,
-                   cache: Optional[DocumentCache] = None) -> list:
+                   cache: Optional[DocumentCache] = None) -> list[RecipeEntry]:
     """The recipe's components in the flavour's order; an AWS-managed step adds its check after it."""
     cache = cache or DocumentCache()
-    entries = []
+    entries: list[RecipeEntry] = []
     for step in steps:
         if step.aws_managed_component:
             entries.append(RecipeEntry(managed_arn=managed_component_arn(step.aws_managed_component, region)))
@@ -71,7 +75,7 @@ class ParentImage:
 class RecipePlan:
     """A flavour's AWS recipe as far as it is known before deployment: its entries and its name."""
 
-    entries: tuple  # RecipeEntry, in build order
+    entries: tuple[RecipeEntry, ...]  # in build order
     parent: ParentImage  # value: the marketplace image, or the base's image ARN with a placeholder account
     name: str  # content-derived: hashes the whole chain through the parent's identity
     base_recipe: Optional[str] = None  # a layer's base recipe name
@@ -102,7 +106,7 @@ def recipe_plan(build: FlavourBuild, *, prefix: str, region: str, key: KmsKey,
                       name=recipe_name(build, list(entries), prefix=prefix, key=key, parent=parent))
 
 
-def recipe_name(build: FlavourBuild, entries: list, *, prefix: str, key: KmsKey,
+def recipe_name(build: FlavourBuild, entries: Sequence[RecipeEntry], *, prefix: str, key: KmsKey,
                 parent: Optional[ParentImage] = None) -> str:
     """Hash of everything CreateImageRecipe receives except tags and the version.
 
@@ -121,25 +125,28 @@ def _marketplace_parent(build: FlavourBuild) -> ParentImage:
     if build.base is not None:
         raise RenderError(f"flavour '{build.name}' is layered on '{build.base.name}': its parent image is "
                           "the base's Image Builder image (see parent_image)")
-    return ParentImage(build.base_image.aws, build.base_image.aws)
+    image = build.base_image.aws
+    if image is None:
+        raise RenderError(f"flavour '{build.name}' has no AWS base image (base_image.aws)")
+    return ParentImage(image, image)
 
 
-def _recipe_components(entries: list, component_arns: list, asset_bucket: Any) -> list:
+def _recipe_components(entries: Sequence[RecipeEntry], component_arns: Sequence[Any],
+                       asset_bucket: Any) -> list[dict[str, Any]]:
     """The recipe's component list; a component that downloads build assets is told the bucket."""
-    components = []
+    components: list[dict[str, Any]] = []
     for entry, arn in zip(entries, component_arns):
-        item: dict = {"component_arn": arn}
-        needs = entry.component.parameters if entry.component else ()
-        if needs:
+        item: dict[str, Any] = {"component_arn": arn}
+        if entry.component is not None and entry.component.parameters:
             if asset_bucket is None:
                 raise RenderError(f"step '{entry.component.step}' downloads build assets: the recipe needs the "
                                   "stack's asset bucket")
-            item["parameters"] = [{"name": name, "value": asset_bucket} for name in needs]
+            item["parameters"] = [{"name": name, "value": asset_bucket} for name in entry.component.parameters]
         components.append(item)
     return components
 
 
-def _recipe_body(build: FlavourBuild, components: list, kms_key_id: Any, parent: Any) -> dict:
+def _recipe_body(build: FlavourBuild, components: list[dict[str, Any]], kms_key_id: Any, parent: Any) -> dict[str, Any]:
     """The recipe's immutable content (CreateImageRecipe minus name, version and tags)."""
     return {
         "description": build.description,
@@ -160,8 +167,8 @@ def _recipe_body(build: FlavourBuild, components: list, kms_key_id: Any, parent:
     }
 
 
-def recipe_args(build: FlavourBuild, plan: RecipePlan, component_arns: list, *, region: str, key: KmsKey,
-                tags: dict, parent_value: Any = None, asset_bucket: Any = None) -> dict:
+def recipe_args(build: FlavourBuild, plan: RecipePlan, component_arns: Sequence[Any], *, region: str, key: KmsKey,
+                tags: dict[str, str], parent_value: Any = None, asset_bucket: Any = None) -> dict[str, Any]:
     """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume.
 
     parent_value: the parent as the API receives it when it differs from the plan's
