@@ -1,4 +1,4 @@
-"""EC2 Image Builder: pure renderers (render.py) and the components that create them.
+"""EC2 Image Builder: pure renderers (the render package) and the components that create them.
 
 The components are imported on first use, so `components.aws.render` stays
 importable without Pulumi.

@@ -572,7 +572,7 @@ class TestTags:
 
 def test_renderer_imports_no_pulumi():
     code = "import sys, components.aws.render; sys.exit('pulumi' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=Path(render.__file__).parents[2]).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
 
 
 def _sample_params(step: Step) -> dict:

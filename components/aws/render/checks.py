@@ -1,0 +1,67 @@
+"""Up-front checks: reported with the other problems, before anything is created."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from ...model.build import SOURCE_COMMIT_TAG, FlavourBuild
+from ...model.errors import Problem, RenderError
+from ...model.settings import AwsSettings
+from .component import DocumentCache
+from .distribution import ami_name
+from .keys import KmsKey, configured_key
+from .names import RESOURCE_TAG_LIMIT, checked_tags, name_prefix
+from .recipe import RecipePlan, recipe_args, recipe_plan
+
+
+@dataclass(frozen=True)
+class AwsPlan:
+    """Everything about the stack's AWS factory that is rendered before deployment, once."""
+
+    prefix: str
+    key: KmsKey  # placeholder ARNs when the stack creates the key
+    recipes: Mapping[str, RecipePlan]  # flavour -> its recipe plan
+
+
+def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
+             settings_source: str) -> tuple[AwsPlan, list[Problem]]:
+    """(AwsPlan, problems): every AWS limit a valid model can still exceed, found by rendering once.
+
+    Key regions, tag counts, recipe size, AMI names. The recipes rendered here are
+    the ones the components create: nothing is rendered again.
+    """
+    problems: list[Problem] = []
+    key = KmsKey(identity="stack-key", arns={region: f"arn:aws:kms:{region}:000000000000:key/check"
+                                              for region in aws.regions})
+    if aws.kms_key_arn:
+        try:
+            key = configured_key(aws.kms_key_arn, aws.regions)
+        except RenderError as err:
+            problems.append(Problem(settings_source, "golden-images:aws.kms_key_arn", str(err)))
+    prefix = name_prefix(stack)
+    cache = DocumentCache()
+    recipes: dict[str, RecipePlan] = {}
+    for build in builds:
+        if not build.builds_on("aws"):
+            continue
+
+        def render_recipe(build: FlavourBuild = build) -> None:
+            plan = recipe_plan(build, prefix=prefix, region=aws.region, key=key,
+                               base=recipes.get(build.base.name) if build.base else None, cache=cache)
+            recipe_args(build, plan, ["arn"] * len(plan.entries), region=aws.region, key=key, tags={},
+                        asset_bucket="bucket")
+            recipes[build.name] = plan
+
+        checks = (
+            # The commit is known only in CI: count its tag whether or not this run has one.
+            ("tags", lambda build=build: checked_tags({**build.tags, SOURCE_COMMIT_TAG: "0" * 40}, RESOURCE_TAG_LIMIT,
+                                                      f"flavour '{build.name}' build instances")),
+            ("steps", render_recipe),
+            ("name", lambda build=build: ami_name(prefix, build)),
+        )
+        for path, check in checks:
+            try:
+                check()
+            except RenderError as err:
+                problems.append(Problem(build.source, path, str(err)))
+    return AwsPlan(prefix=prefix, key=key, recipes=recipes), problems

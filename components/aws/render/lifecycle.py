@@ -1,0 +1,37 @@
+"""Lifecycle policies: old AMIs deprecated, then deleted with their snapshots."""
+from __future__ import annotations
+
+from typing import Any
+
+from ...model.build import FlavourBuild
+from ...model.settings import AwsSettings
+from .names import flavour_resource_name
+
+
+def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe: str,
+                          execution_role_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
+    """CreateLifecyclePolicy: deprecate old AMIs, then delete them with their snapshots.
+
+    Images are selected by recipe, not by tag: pipeline-built images carry only
+    the tags of the pipeline's `imageTags`, which pulumi-aws cannot set yet.
+    The version wildcard keeps every version of the recipe in scope.
+    """
+    keep = aws.lifecycle.keep_images
+    details: list[dict[str, Any]] = []
+    if aws.lifecycle.deprecate_after_days:
+        details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
+                        "filter": {"type": "AGE", "value": aws.lifecycle.deprecate_after_days, "unit": "DAYS"}})
+    # Image Builder takes COUNT filters only with DELETE, so deprecation needs an age.
+    details.append({"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
+                    "filter": {"type": "COUNT", "value": keep}})
+    return {
+        "name": flavour_resource_name(prefix, build),
+        "description": f"Keep the newest {keep} images of {build.name}",
+        "execution_role": execution_role_arn,
+        "resource_type": "AMI_IMAGE",
+        "status": "ENABLED",
+        "policy_details": details,
+        "resource_selection": {"recipes": [{"name": recipe, "semantic_version": "x.x.x"}]},
+        "tags": tags,
+        "region": aws.region,
+    }

@@ -1,0 +1,100 @@
+"""The stack's shared infrastructure: IAM, KMS and bucket policies, bucket rules."""
+from __future__ import annotations
+
+from typing import Any
+
+from ...model.assets import ASSET_PREFIX
+from ...model.settings import AwsSettings
+from .names import LOG_PREFIX, image_builder_service_role_arn, partition
+
+
+def assume_role_policy(service: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
+    ]}
+
+
+def log_write_policy(bucket_arn: str) -> dict[str, Any]:
+    """Build instances write their logs under the log prefix and nowhere else."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/{LOG_PREFIX}/*"},
+    ]}
+
+
+def asset_read_policy(bucket_arn: str) -> dict[str, Any]:
+    """Build instances read build assets and nothing else of the bucket."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadBuildAssets", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"{bucket_arn}/{ASSET_PREFIX}/*"},
+    ]}
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
+    """Every request to the stack's buckets (logs, build assets) over TLS."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}
+
+
+def log_lifecycle_rules(days: int) -> list[dict[str, Any]]:
+    return [{
+        "id": "expire-build-logs",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"days": days},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+    }]
+
+
+_KEY_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+
+def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict[str, Any]:
+    """Key policy: the account administers the key; consumers of shared AMIs may use it.
+
+    Accounts that receive copies (target accounts) and accounts, organizations
+    and OUs with launch permission need the key to copy or launch encrypted
+    AMIs; CreateGrant is limited to grants for AWS resources (EBS volumes).
+    Image Builder's service-linked role publishes to the encrypted SNS topic.
+    It is matched by aws:PrincipalArn rather than named as principal, because it
+    exists only after the account's first Image Builder use and KMS refuses
+    policies naming principals that do not exist.
+    """
+    region = aws.region
+    root = f"arn:{partition(region)}:iam::{account_id}:root"
+    statements = [
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "ImageBuilderNotifications", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account_id,
+                                        "kms:ViaService": f"sns.{region}.amazonaws.com"},
+                       "ArnEquals": {"aws:PrincipalArn": image_builder_service_role_arn(account_id, region)}}},
+    ]
+    accounts = sorted(set(aws.target_account_ids) | set(aws.launch_permissions.account_ids))
+    if accounts:
+        principals = [f"arn:{partition(region)}:iam::{a}:root" for a in accounts]
+        statements += [
+            {"Sid": "SharedAccountsUseKey", "Effect": "Allow", "Principal": {"AWS": principals},
+             "Action": _KEY_USE, "Resource": "*"},
+            {"Sid": "SharedAccountsGrantToEbs", "Effect": "Allow", "Principal": {"AWS": principals},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        ]
+    org_ids = sorted({arn.rsplit("/", 1)[-1] for arn in aws.launch_permissions.organization_arns})
+    ou_paths = sorted({f"{arn.split('/')[1]}/*/{arn.split('/')[2]}/*"
+                       for arn in aws.launch_permissions.organizational_unit_arns})
+    for sid, key, values in (("Organizations", "aws:PrincipalOrgID", org_ids),
+                             ("OrganizationalUnits", "aws:PrincipalOrgPaths", ou_paths)):
+        if values:
+            operator = "StringEquals" if key == "aws:PrincipalOrgID" else "ForAnyValue:StringLike"
+            statements += [
+                {"Sid": f"{sid}UseKey", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": _KEY_USE,
+                 "Resource": "*", "Condition": {operator: {key: values}}},
+                {"Sid": f"{sid}GrantToEbs", "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": "kms:CreateGrant", "Resource": "*",
+                 "Condition": {operator: {key: values}, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            ]
+    return {"Version": "2012-10-17", "Statement": statements}
