@@ -62,11 +62,11 @@ class Rehearsal:
 def load_rehearsal(stack: str, flavour_name: str, root: Path, flavours_dir: Optional[Path] = None) -> Rehearsal:
     """The flavour's prepared steps for `stack`: AWS's when the stack builds it on AWS, else Azure's."""
     from components.model.assets import Asset, write_asset
+    from components.model.build import make_builds
     from components.model.errors import ValidationFailed
     from components.model.loader import load_inputs
-    from components.model.prepared import prepare_flavour
     from components.model.settings import NAMESPACE
-    from components.plan import UserError, stack_config
+    from components.stack_file import UserError, stack_config
 
     root = Path(root)
     try:
@@ -75,24 +75,25 @@ def load_rehearsal(stack: str, flavour_name: str, root: Path, flavours_dir: Opti
         raise RehearsalError(str(err)) from None
     config = {k: v for k, v in config.items() if k.startswith(NAMESPACE + ":")}
     try:
+        # The builds the program makes: the same prepared steps, in the same order. The cloud
+        # pass (components/builds.py) adds names and limits, which a rehearsal does not need.
         inputs = load_inputs(config, source, flavours_dir or root / "image_flavours", root)
     except ValidationFailed as failed:
         raise RehearsalError(failed.report()) from None
-    found = {item.flavour.name: item.flavour for item in inputs.flavours}
-    flavour = found.get(flavour_name)
-    if flavour is None:
+    found = {build.name: build for build in make_builds(inputs.flavours, inputs.settings, inputs.catalogue)}
+    build = found.get(flavour_name)
+    if build is None:
         raise RehearsalError(f"no flavour '{flavour_name}' in stack {stack} (flavours: {', '.join(sorted(found)) or 'none'})")
-    if flavour.os != "linux":
+    if build.os != "linux":
         raise RehearsalError(
-            f"{flavour_name} is a {flavour.os} flavour: only Linux flavours can be rehearsed here "
+            f"{flavour_name} is a {build.os} flavour: only Linux flavours can be rehearsed here "
             "(a Windows build needs a Windows machine; no container or chroot runs one on Linux)")
-    clouds = flavour.enabled_clouds(inputs.settings.clouds)
-    cloud = "aws" if "aws" in clouds else "azure"
+    cloud = "aws" if build.builds_on("aws") else "azure"
     assets_dir = root / "build" / "assets"
 
-    def specs(f, base_of: Optional[str]) -> list:
+    def specs(layer, base_of: Optional[str]) -> list:
         out = []
-        for p in prepare_flavour(f, inputs.catalogue, cloud):
+        for p in layer.steps_on(cloud):
             packed = {v.key: v for v in p.params.values() if isinstance(v, Asset)}
             fetches = tuple(
                 Fetch(url=d.url, sha256=d.sha256, destination=d.destination,
@@ -107,14 +108,12 @@ def load_rehearsal(stack: str, flavour_name: str, root: Path, flavours_dir: Opti
         return out
 
     # A layer's build starts on its base's image: the base chain's steps run first.
-    chain, bottom = [], flavour
-    while bottom.base is not None:
-        bottom = bottom.base
-        chain.insert(0, bottom)
-    steps = [s for base in chain for s in specs(base, base.name)] + specs(flavour, None)
+    chain = build.chain
+    steps = [s for layer in chain[:-1] for s in specs(layer, layer.name)] + specs(build, None)
+    bottom = build.root
     azure = bottom.base_image.azure
     return Rehearsal(
-        flavour=flavour.name, stack=stack, os=flavour.os, cloud=cloud,
+        flavour=build.name, stack=stack, os=build.os, cloud=cloud,
         base_aws=bottom.base_image.aws,
         base_azure=f"{azure.publisher}:{azure.offer}:{azure.sku}" if azure else None,
         steps=tuple(steps))
