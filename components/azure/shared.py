@@ -11,8 +11,8 @@ from ..model.settings import AzureSettings
 from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
-    RUNNER_ACTIONS,
     BLOB_READ_DATA_ACTION,
+    RUNNER_ACTIONS,
     FactoryNames,
     builder_actions,
     vnet_group_ids,
