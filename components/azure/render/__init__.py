@@ -37,6 +37,7 @@ from .customizers import (
     windows_update_exclusions,
 )
 from .gallery import (
+    image_definition_args,
     render_image_definition,
 )
 from .names import (
@@ -59,6 +60,7 @@ from .names import (
     template_name,
     vnet_group_ids,
     vnet_ids,
+    wire_name,
 )
 from .runners import (
     RETRY_DELAY_SECONDS,
@@ -76,10 +78,12 @@ from .schedule import (
     render_recurrence,
     render_schedule_workflow,
     windows_time_zone,
+    workflow_args,
 )
 from .template import (
     ASSET_STORE_PLACEHOLDER,
     STAGING_PLACEHOLDER,
+    TOP_LEVEL_ARGUMENTS,
     TemplateRefs,
     render_distribution,
     render_error_handling,
@@ -87,6 +91,7 @@ from .template import (
     render_template,
     render_vm_profile,
     symbolic_refs,
+    template_args,
     template_digest,
     template_tags,
 )
@@ -108,6 +113,7 @@ __all__ = [
     "RETRY_DELAY_SECONDS",
     "RUNNER_ACTIONS",
     "STAGING_PLACEHOLDER",
+    "TOP_LEVEL_ARGUMENTS",
     "TemplateRefs",
     "UPDATE_LIMIT",
     "WEEKDAY_NAMES",
@@ -118,6 +124,7 @@ __all__ = [
     "describe_schedule",
     "gallery_name_for",
     "group_id",
+    "image_definition_args",
     "plan_azure",
     "powershell_runner",
     "ps_quote",
@@ -139,6 +146,7 @@ __all__ = [
     "stack_slug",
     "staging_group_name",
     "symbolic_refs",
+    "template_args",
     "template_digest",
     "template_name",
     "template_tags",
@@ -146,6 +154,8 @@ __all__ = [
     "vnet_ids",
     "windows_time_zone",
     "windows_update_exclusions",
+    "wire_name",
+    "workflow_args",
 ]
 
 

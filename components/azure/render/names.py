@@ -133,3 +133,9 @@ def run_uri(template_id: str) -> str:
 def derived(value: Any, derive: Callable[[str], str]) -> Any:
     """derive(value) for a string (tests, hashes); the same applied to an Output (the component)."""
     return derive(value) if isinstance(value, str) else value.apply(derive)
+
+
+def wire_name(argument: str) -> str:
+    """A provider argument's REST API name: `vm_profile` -> `vmProfile`, `hyper_v_generation` -> `hyperVGeneration`."""
+    first, *rest = argument.split("_")
+    return first + "".join(word.capitalize() for word in rest)

@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ...model.build import FlavourBuild
 from ...model.settings import Schedule
-from .names import ARM_ENDPOINT
+from .names import ARM_ENDPOINT, FactoryNames
 
 # IANA -> Windows time zone names (CLDR windowsZones), which Logic Apps recurrences
 # require. A fixed UTC offset would drift by an hour at every daylight-saving change.
@@ -90,3 +91,15 @@ def render_schedule_workflow(schedule: Schedule, *, run_uri: Any, identity_id: A
 def describe_schedule(schedule: Schedule) -> str:
     return f"{schedule.describe()} ({windows_time_zone(schedule.timezone)})"
 
+
+
+def workflow_args(build: FlavourBuild, names: FactoryNames, *, run_uri: Any, identity_id: Any) -> dict[str, Any]:
+    """Logic Apps Workflow's arguments (without the resource group): the build's schedule, run as identity_id."""
+    return {
+        "workflow_name": names.workflow(build),
+        "location": names.location,
+        "state": "Enabled",
+        "identity": {"type": "UserAssigned", "user_assigned_identities": [identity_id]},
+        "definition": render_schedule_workflow(build.schedule, run_uri=run_uri, identity_id=identity_id),
+        "tags": dict(build.tags),
+    }

@@ -8,7 +8,7 @@ from ...model.build import FlavourBuild
 from ...model.settings import AzureSettings
 from ...model.vocabulary import content_hash
 from .customizers import render_customizers, render_validations
-from .names import FactoryNames, derived, group_id
+from .names import FactoryNames, derived, group_id, wire_name
 
 
 def template_tags(build: FlavourBuild) -> dict[str, str]:
@@ -114,30 +114,50 @@ def render_error_handling(azure: AzureSettings) -> dict:
     return {"onCustomizerError": action, "onValidationError": action}
 
 
-def render_template(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs) -> dict:
-    """The complete image template request: location, tags, identity and properties."""
+# Arguments that sit beside `properties` in the request body; the rest are its properties.
+TOP_LEVEL_ARGUMENTS = ("location", "tags", "identity")
+
+
+def template_args(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs, *, name: str) -> dict[str, Any]:
+    """VirtualMachineImageTemplate's arguments (without the resource group, which is the stack's).
+
+    Nested values keep the REST API's wire names, which the provider accepts as they are.
+    """
+    return {"image_template_name": name, **_template_fields(flavour, azure, refs)}
+
+
+def render_template(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs) -> dict[str, Any]:
+    """The complete image template request (wire names): location, tags, identity and properties.
+
+    Its hash names the template (template_digest), so it holds everything but the name.
+    """
+    fields = _template_fields(flavour, azure, refs)
+    body: dict[str, Any] = {key: fields.pop(key) for key in TOP_LEVEL_ARGUMENTS}
+    body["properties"] = {wire_name(key): value for key, value in fields.items()}
+    return body
+
+
+def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs) -> dict[str, Any]:
     tags = template_tags(flavour)
     steps = flavour.steps_on("azure")
     return {
         "location": azure.location,
         "tags": tags,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
-        "properties": {
-            "source": render_source(flavour, refs.base_image_id),
-            "customize": render_customizers(steps, refs.asset_store),
-            "validate": {
-                "continueDistributeOnFailure": False,
-                "sourceValidationOnly": False,
-                "inVMValidations": render_validations(steps),
-            },
-            "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
-            "vmProfile": render_vm_profile(flavour, azure),
-            "buildTimeoutInMinutes": flavour.machine.timeout_minutes,
-            "optimize": {"vmBoot": {"state": "Enabled"}},
-            "errorHandling": render_error_handling(azure),
-            "stagingResourceGroup": refs.staging_resource_group_id,
-            "managedResourceTags": tags,
+        "source": render_source(flavour, refs.base_image_id),
+        "customize": render_customizers(steps, refs.asset_store),
+        "validate": {
+            "continueDistributeOnFailure": False,
+            "sourceValidationOnly": False,
+            "inVMValidations": render_validations(steps),
         },
+        "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
+        "vm_profile": render_vm_profile(flavour, azure),
+        "build_timeout_in_minutes": flavour.machine.timeout_minutes,
+        "optimize": {"vmBoot": {"state": "Enabled"}},
+        "error_handling": render_error_handling(azure),
+        "staging_resource_group": refs.staging_resource_group_id,
+        "managed_resource_tags": tags,
     }
 
 
