@@ -1,8 +1,11 @@
 """Azure VM Image Builder: a flavour's build rendered as request-shaped dicts, one module per thing rendered.
 
-Pure: no Pulumi import. Every dict uses the REST API's wire names (camelCase, API
-2024-02-01), exactly what the Image Builder service receives, so tests and the
-offline plan read the same shapes as the Azure documentation. Resource ids that only
+Pure: no Pulumi import. The *_args functions return the pulumi-azure-native resource's
+keyword arguments, which the components pass on unchanged; every dict inside them
+uses the REST API's wire names (camelCase, API 2024-02-01), exactly what the Image
+Builder service receives, so tests and the offline plan read the same shapes as the
+Azure documentation (render_template is the whole request body, the one the
+template's name hashes). Resource ids that only
 exist at deploy time (identity, gallery image, staging group) are passed in as
 opaque values and placed where they belong; the component hands in Outputs, the
 content hash hands in symbolic ids built from names.
@@ -85,6 +88,7 @@ from .template import (
     STAGING_PLACEHOLDER,
     TOP_LEVEL_ARGUMENTS,
     TemplateRefs,
+    marketplace_image,
     render_distribution,
     render_error_handling,
     render_source,
@@ -125,6 +129,7 @@ __all__ = [
     "gallery_name_for",
     "group_id",
     "image_definition_args",
+    "marketplace_image",
     "plan_azure",
     "powershell_runner",
     "ps_quote",

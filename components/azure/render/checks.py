@@ -6,7 +6,8 @@ from typing import Mapping, Sequence
 
 from ...model.build import FlavourBuild
 from ...model.errors import Problem
-from ...model.settings import NAMESPACE, AzureSettings, Schedule
+from ...model.settings import AzureSettings, Schedule
+from ...model.vocabulary import NAMESPACE
 from .customizers import windows_update_exclusions
 from .names import FactoryNames, template_name
 from .schedule import WINDOWS_TIME_ZONES
@@ -22,7 +23,7 @@ class AzurePlan:
 
 
 def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: Schedule, *, stack: str,
-               settings_source: str) -> tuple:
+               settings_source: str) -> tuple[AzurePlan, list[Problem]]:
     """(AzurePlan, problems): what Azure would reject although the model accepts it, and the
     template names, each template rendered with ids spelled from names (see symbolic_refs)."""
     problems: list[Problem] = []
@@ -37,7 +38,7 @@ def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: S
             settings_source, f"{NAMESPACE}:azure.replication",
             f"must include the factory's location '{azure.location}' (the gallery keeps a replica there)"))
     names = FactoryNames.for_stack(stack, azure)
-    templates = {}
+    templates: dict[str, str] = {}
     for build in builds:
         if not build.builds_on("azure"):
             continue
@@ -59,7 +60,7 @@ def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
             "must be 'latest' while the stack's azure.source_image_trigger is on "
             "(Image Builder only watches 'latest' for new source images)"))
     # Paths name the file's entries: the first use of each updates step.
-    declared = {}
+    declared: dict[str, int] = {}
     for index, use in enumerate(build.declared_steps):
         declared.setdefault(use.name, index)
     for step in build.steps_on("azure"):

@@ -20,12 +20,12 @@ LINUX_UPLOAD_DIR = "/tmp"
 KB_PATTERN = re.compile(r"^(KB)?([0-9]{6,8})$", re.IGNORECASE)
 
 
-def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict]:
+def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict[str, Any]]:
     """Every step in flavour order; downloads are cleaned up before the image is captured.
 
     asset_store: URL of the blob container holding the stack's build assets.
     """
-    customizers: list[dict] = []
+    customizers: list[dict[str, Any]] = []
     for index, step in enumerate(steps, start=1):
         customizers.extend(_step_customizers(index, step, asset_store))
     downloads = [d for step in steps for d in step.downloads]
@@ -39,7 +39,7 @@ def _label(index: int, step: PreparedStep, what: str) -> str:
     return f"{index:02d}-{step.name}-{what}"
 
 
-def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict]:
+def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
     if step.azure_windows_update:
         # A restart first clears pending restarts from the marketplace image (the usual
         # cause of 0x80240016); the last one finishes what the updates started.
@@ -79,11 +79,11 @@ def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -
     return out
 
 
-def _restart(name: str) -> dict:
+def _restart(name: str) -> dict[str, Any]:
     return {"type": "WindowsRestart", "name": name, "restartTimeout": RESTART_TIMEOUT}
 
 
-def render_windows_update(name: str, step: PreparedStep) -> dict:
+def render_windows_update(name: str, step: PreparedStep) -> dict[str, Any]:
     """Every applicable update except previews and the KBs the step's `exclude` lists."""
     excluded = [f"exclude:$_.Title -like '*{kb}*'" for kb in windows_update_exclusions(step.params.get("exclude"))]
     return {
@@ -118,7 +118,7 @@ def _source_uri(download: Any, asset_store: Any) -> Any:
     return derived(asset_store, lambda base: f"{base}/{download.asset_key}")
 
 
-def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict]:
+def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
     """File customizers (verified by sha256) for the step's pinned downloads and build assets.
 
     The File customizer fetches a blob with the template's identity, which may read
@@ -126,7 +126,7 @@ def _download_customizers(index: int, step: PreparedStep, asset_store: Any = Non
     """
     if not step.downloads:
         return []
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if step.os == "windows":
         # The File customizer needs the destination folder to exist already.
         folders = sorted({d.destination.rsplit("\\", 1)[0] for d in step.downloads})
@@ -168,7 +168,7 @@ def _download_customizers(index: int, step: PreparedStep, asset_store: Any = Non
     return out
 
 
-def _cleanup_downloads(os: str) -> dict:
+def _cleanup_downloads(os: str) -> dict[str, Any]:
     folder = DOWNLOAD_DIRS[os]
     if os == "windows":
         return {
@@ -180,7 +180,7 @@ def _cleanup_downloads(os: str) -> dict:
     return {"type": "Shell", "name": "cleanup-downloads", "inline": [f"sudo rm -rf {sh_quote(folder)}"]}
 
 
-def _powershell(name: str, inline: list[str], step: PreparedStep, valid_exit_codes: Iterable[int] = (0,)) -> dict:
+def _powershell(name: str, inline: list[str], step: PreparedStep, valid_exit_codes: Iterable[int] = (0,)) -> dict[str, Any]:
     customizer = {
         "type": "PowerShell",
         "name": name,
@@ -197,7 +197,7 @@ def _powershell(name: str, inline: list[str], step: PreparedStep, valid_exit_cod
 # Validation ------------------------------------------------------------------------
 
 
-def render_validations(steps: Sequence[PreparedStep]) -> list[dict]:
+def render_validations(steps: Sequence[PreparedStep]) -> list[dict[str, Any]]:
     """Each step's check runs in the build VM after all customizers; a check passes on 0."""
     validations = []
     for index, step in enumerate(steps, start=1):

@@ -6,12 +6,13 @@ from typing import Any
 from ...model.build import FlavourBuild
 from ...model.settings import AzureSettings
 from .names import FactoryNames, wire_name
+from .template import marketplace_image
 
 
 def image_definition_args(flavour: FlavourBuild, azure: AzureSettings, names: FactoryNames) -> dict[str, Any]:
     """GalleryImage's arguments (without the gallery and its group). Consumers use its latest version."""
     # A layer's images boot like the marketplace image under its chain.
-    source = flavour.root.base_image.azure
+    source = marketplace_image(flavour.root)
     generation = source.hyper_v_generation
     args: dict[str, Any] = {
         "gallery_image_name": flavour.name,

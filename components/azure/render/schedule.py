@@ -37,14 +37,15 @@ def windows_time_zone(iana: str) -> str:
 RECURRENCE_START = "2025-01-01T00:00:00"
 
 
-def render_recurrence(schedule: Schedule) -> dict:
+def render_recurrence(schedule: Schedule) -> dict[str, Any]:
     """The Logic Apps recurrence equal to the stack schedule, in its own time zone."""
     frequency = {"day": "Day", "week": "Week", "month": "Month"}[schedule.every]
-    when: dict = {"hours": [schedule.hour], "minutes": [schedule.minute]}
-    if schedule.every == "week":
+    when: dict[str, Any] = {"hours": [schedule.hour], "minutes": [schedule.minute]}
+    # The model guarantees a weekday for weekly and a day 1-28 for monthly schedules.
+    if schedule.every == "week" and schedule.weekday is not None:
         when["weekDays"] = [WEEKDAY_NAMES[schedule.weekday]]
-    elif schedule.every == "month":
-        when["monthDays"] = [int(schedule.on)]
+    elif schedule.every == "month" and isinstance(schedule.on, int):
+        when["monthDays"] = [schedule.on]
     return {
         "frequency": frequency,
         "interval": 1,
@@ -56,7 +57,7 @@ def render_recurrence(schedule: Schedule) -> dict:
     }
 
 
-def render_schedule_workflow(schedule: Schedule, *, run_uri: Any, identity_id: Any) -> dict:
+def render_schedule_workflow(schedule: Schedule, *, run_uri: Any, identity_id: Any) -> dict[str, Any]:
     """A Logic App definition: on the schedule, POST the template's run action.
 
     The call authenticates as a user-assigned identity that may only run templates.
