@@ -1,4 +1,4 @@
-"""Azure VM Image Builder: pure renderers (render.py) and the components that create them."""
+"""Azure VM Image Builder: pure renderers (render/, one module per thing rendered) and the components that create them."""
 from .shared import AzureSharedInfrastructure
 from .template import AzureImageTemplate
 

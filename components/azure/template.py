@@ -13,29 +13,14 @@ from ..model.vocabulary import AZURE_TEMPLATE_TYPE
 from .render import (
     TemplateRefs,
     describe_schedule,
-    render_image_definition,
-    render_schedule_workflow,
-    render_template,
+    image_definition_args,
     run_command,
     run_uri,
     staging_group_name,
+    template_args,
+    workflow_args,
 )
 from .shared import AzureSharedInfrastructure
-
-# Rendered request fields -> VirtualMachineImageTemplate arguments. Every field the
-# renderer produces must be listed: a missing one would silently not be deployed.
-TEMPLATE_ARGUMENTS = {
-    "source": "source",
-    "customize": "customize",
-    "validate": "validate",
-    "distribute": "distribute",
-    "vmProfile": "vm_profile",
-    "buildTimeoutInMinutes": "build_timeout_in_minutes",
-    "optimize": "optimize",
-    "errorHandling": "error_handling",
-    "stagingResourceGroup": "staging_resource_group",
-    "managedResourceTags": "managed_resource_tags",
-}
 
 
 class AzureImageTemplate(pulumi.ComponentResource):
@@ -56,26 +41,15 @@ class AzureImageTemplate(pulumi.ComponentResource):
         azure = settings
         flavour = build
         names = shared.names
-        tags = dict(build.tags)
         child = pulumi.ResourceOptions(parent=self)
 
-        definition = render_image_definition(build, azure, names)
         # Removing a flavour must not fail the apply: Azure refuses to delete a definition
         # that still holds versions, and VMs may still be built from them.
         self.image = compute.GalleryImage(
             f"{name}-image",
             gallery_name=shared.gallery.name,
             resource_group_name=shared.resource_group.name,
-            gallery_image_name=definition["galleryImageName"],
-            location=definition["location"],
-            description=definition["description"],
-            identifier=definition["identifier"],
-            os_type=definition["osType"],
-            os_state=definition["osState"],
-            hyper_v_generation=definition["hyperVGeneration"],
-            architecture=definition["architecture"],
-            features=definition.get("features"),
-            tags=definition["tags"],
+            **image_definition_args(build, azure, names),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
 
@@ -93,19 +67,10 @@ class AzureImageTemplate(pulumi.ComponentResource):
             base_image_id=base.image.id if base is not None else None,
             asset_store=shared.asset_store,
         )
-        body = render_template(build, azure, refs)
-        properties = body["properties"]
-        unmapped = set(properties) - set(TEMPLATE_ARGUMENTS)
-        if unmapped:
-            raise AssertionError(f"rendered template fields without an argument: {sorted(unmapped)}")
         self.template = virtualmachineimages.VirtualMachineImageTemplate(
             f"{name}-template",
-            image_template_name=self.template_name,
             resource_group_name=shared.resource_group.name,
-            location=body["location"],
-            tags=body["tags"],
-            identity=body["identity"],
-            **{argument: properties[field] for field, argument in TEMPLATE_ARGUMENTS.items()},
+            **template_args(build, azure, refs, name=self.template_name),
             # Waiting on builder_ready orders the template after its identity's role
             # assignments have propagated (see AzureSharedInfrastructure). Any change
             # replaces the template, new one first, so the schedule switches before the
@@ -130,21 +95,12 @@ class AzureImageTemplate(pulumi.ComponentResource):
             )
 
         # A layered flavour rebuilds after its base (layer_delay_hours later), on the newest base image.
-        schedule = build.schedule
-        workflow_name = names.workflow(flavour)
+        schedule = workflow_args(build, names, run_uri=self.template.id.apply(run_uri),
+                                 identity_id=shared.scheduler_identity.id)
         self.schedule = logic.Workflow(
             f"{name}-schedule",
-            workflow_name=workflow_name,
             resource_group_name=shared.resource_group.name,
-            location=azure.location,
-            state="Enabled",
-            identity={"type": "UserAssigned", "user_assigned_identities": [shared.scheduler_identity.id]},
-            definition=render_schedule_workflow(
-                schedule,
-                run_uri=self.template.id.apply(run_uri),
-                identity_id=shared.scheduler_identity.id,
-            ),
-            tags=tags,
+            **schedule,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[shared.runner_assignment]),
         )
 
@@ -170,7 +126,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             "regions": [replica.region for replica in azure.replicas],
             "source": "newest version of gallery image " + flavour.base.name if flavour.base else
             "marketplace image {publisher}:{offer}:{sku}:{version}".format(**flavour.base_image.azure.model_dump()),
-            "schedule": f"{describe_schedule(schedule)} by Logic App {workflow_name}",
+            "schedule": f"{describe_schedule(build.schedule)} by Logic App {schedule['workflow_name']}",
         }
         self.register_outputs(
             {

@@ -4,7 +4,6 @@ Standard library only, so `make clean` can use it before the virtualenv exists.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -300,7 +300,7 @@ class ChrootMachine:
 
 def _copy_sysctl(source: Path, target: Path) -> None:
     """Every readable kernel parameter as a plain file: sysctl reads and writes the copy."""
-    for current, dirs, files in os.walk(source):
+    for current, _dirs, files in os.walk(source):
         rel = Path(current).relative_to(source)
         (target / rel).mkdir(exist_ok=True)
         for name in files:

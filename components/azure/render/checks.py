@@ -1,0 +1,73 @@
+"""Checks before anything is created, and the content-derived template names, decided once per stack."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from ...model.build import FlavourBuild
+from ...model.errors import Problem
+from ...model.settings import AzureSettings, Schedule
+from ...model.vocabulary import NAMESPACE
+from .customizers import windows_update_exclusions
+from .names import FactoryNames, template_name
+from .schedule import WINDOWS_TIME_ZONES
+from .template import render_template, symbolic_refs, template_digest
+
+
+@dataclass(frozen=True)
+class AzurePlan:
+    """What the stack's Azure factory is named before deployment, decided once."""
+
+    names: FactoryNames
+    templates: Mapping[str, str]  # flavour -> content-named template
+
+
+def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: Schedule, *, stack: str,
+               settings_source: str) -> tuple[AzurePlan, list[Problem]]:
+    """(AzurePlan, problems): what Azure would reject although the model accepts it, and the
+    template names, each template rendered with ids spelled from names (see symbolic_refs)."""
+    problems: list[Problem] = []
+    if schedule.timezone not in WINDOWS_TIME_ZONES:
+        problems.append(Problem(
+            settings_source, f"{NAMESPACE}:schedule.timezone",
+            f"'{schedule.timezone}' has no known Windows time zone name, which Azure Logic Apps "
+            "schedules need; use a zone such as UTC, Europe/Amsterdam or America/New_York "
+            f"(supported: {', '.join(sorted(WINDOWS_TIME_ZONES))})"))
+    if azure.location not in [r.region for r in azure.replicas]:
+        problems.append(Problem(
+            settings_source, f"{NAMESPACE}:azure.replication",
+            f"must include the factory's location '{azure.location}' (the gallery keeps a replica there)"))
+    names = FactoryNames.for_stack(stack, azure)
+    templates: dict[str, str] = {}
+    for build in builds:
+        if not build.builds_on("azure"):
+            continue
+        found = _build_problems(build, azure)
+        problems.extend(found)
+        if not found:
+            body = render_template(build, azure, symbolic_refs(names, build))
+            templates[build.name] = template_name(build, template_digest(body))
+    return AzurePlan(names=names, templates=templates), problems
+
+
+def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
+    """A flavour's values Azure would reject."""
+    problems: list[Problem] = []
+    image = build.base_image.azure
+    if azure.source_image_trigger and image and image.version != "latest":
+        problems.append(Problem(
+            build.source, "base_image.azure.version",
+            "must be 'latest' while the stack's azure.source_image_trigger is on "
+            "(Image Builder only watches 'latest' for new source images)"))
+    # Paths name the file's entries: the first use of each updates step.
+    declared: dict[str, int] = {}
+    for index, use in enumerate(build.declared_steps):
+        declared.setdefault(use.name, index)
+    for step in build.steps_on("azure"):
+        if not step.azure_windows_update:
+            continue
+        try:
+            windows_update_exclusions(step.params.get("exclude"))
+        except ValueError as err:
+            problems.append(Problem(build.source, f"steps[{declared.get(step.name, 0)}].{step.name}.exclude", str(err)))
+    return problems

@@ -1,0 +1,219 @@
+"""Customizers: a flavour's prepared steps in order, and the in-VM validations of their checks."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+from ...model.prepared import DOWNLOAD_DIRS, PreparedStep
+from .names import derived
+from .runners import powershell_runner, ps_quote, sh_quote, shell_runner
+
+# A generous ceiling: cumulative updates can keep Windows busy for a long time after a restart.
+RESTART_TIMEOUT = "30m"
+# Installed per restart cycle; the update customizer loops until nothing is left, and
+# smaller batches keep one failing update from hiding behind hundreds of others.
+UPDATE_LIMIT = 40
+# Image Builder's File customizer can only write to /tmp on Linux (it uploads as the
+# unprivileged build user), so downloads land there first and are moved with sudo.
+LINUX_UPLOAD_DIR = "/tmp"
+
+KB_PATTERN = re.compile(r"^(KB)?([0-9]{6,8})$", re.IGNORECASE)
+
+
+def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict[str, Any]]:
+    """Every step in flavour order; downloads are cleaned up before the image is captured.
+
+    asset_store: URL of the blob container holding the stack's build assets.
+    """
+    customizers: list[dict[str, Any]] = []
+    for index, step in enumerate(steps, start=1):
+        customizers.extend(_step_customizers(index, step, asset_store))
+    downloads = [d for step in steps for d in step.downloads]
+    if downloads:
+        os = steps[0].os
+        customizers.append(_cleanup_downloads(os))
+    return customizers
+
+
+def _label(index: int, step: PreparedStep, what: str) -> str:
+    return f"{index:02d}-{step.name}-{what}"
+
+
+def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
+    if step.azure_windows_update:
+        # A restart first clears pending restarts from the marketplace image (the usual
+        # cause of 0x80240016); the last one finishes what the updates started.
+        return [
+            _restart(_label(index, step, "restart-before-updates")),
+            render_windows_update(_label(index, step, "windows-update"), step),
+            _restart(_label(index, step, "restart-after-updates")),
+        ]
+    if step.script is None:
+        raise ValueError(f"step '{step.name}' has no {step.os} script and no native Azure rendering")
+    out = _download_customizers(index, step, asset_store)
+    if step.os == "windows":
+        out.append(
+            _powershell(
+                _label(index, step, "install"),
+                powershell_runner(_label(index, step, "install"), step.script, step.valid_exit_codes,
+                                  step.retries, step.timeout_minutes),
+                step,
+                valid_exit_codes=step.valid_exit_codes,
+            )
+        )
+        if step.reboot_after:
+            out.append(_restart(_label(index, step, "restart")))
+    else:
+        # Image Builder has no Linux restart customizer and a Shell customizer that
+        # reboots loses its connection and fails the build. Linux steps therefore never
+        # restart: updated packages are on disk, and every VM created from the
+        # generalized image boots the new kernel on its first start.
+        out.append(
+            {
+                "type": "Shell",
+                "name": _label(index, step, "install"),
+                "inline": shell_runner(_label(index, step, "install"), step.script, step.valid_exit_codes,
+                                       step.retries, step.timeout_minutes),
+            }
+        )
+    return out
+
+
+def _restart(name: str) -> dict[str, Any]:
+    return {"type": "WindowsRestart", "name": name, "restartTimeout": RESTART_TIMEOUT}
+
+
+def render_windows_update(name: str, step: PreparedStep) -> dict[str, Any]:
+    """Every applicable update except previews and the KBs the step's `exclude` lists."""
+    excluded = [f"exclude:$_.Title -like '*{kb}*'" for kb in windows_update_exclusions(step.params.get("exclude"))]
+    return {
+        "type": "WindowsUpdate",
+        "name": name,
+        "searchCriteria": "IsInstalled=0",
+        "filters": ["exclude:$_.Title -like '*Preview*'", *excluded, "include:$true"],
+        "updateLimit": UPDATE_LIMIT,
+    }
+
+
+def windows_update_exclusions(value: Any) -> list[str]:
+    """KB ids as 'KB1234567'. Filters are PowerShell, so anything else is refused."""
+    if value in (None, "", []):
+        return []
+    items = value if isinstance(value, list) else str(value).split()
+    out = []
+    for item in items:
+        match = KB_PATTERN.match(str(item))
+        if not match:
+            raise ValueError(f"'{item}' is not a Windows update KB id (e.g. KB5005463)")
+        out.append(f"KB{match.group(2)}")
+    return out
+
+
+def _source_uri(download: Any, asset_store: Any) -> Any:
+    """A pinned download's URL, or a build asset's blob in the stack's asset container."""
+    if download.asset_key is None:
+        return download.url
+    if asset_store is None:
+        raise ValueError(f"{download.pin}: build assets need the stack's asset container")
+    return derived(asset_store, lambda base: f"{base}/{download.asset_key}")
+
+
+def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
+    """File customizers (verified by sha256) for the step's pinned downloads and build assets.
+
+    The File customizer fetches a blob with the template's identity, which may read
+    the asset container (the builder role's one data action, assigned there only).
+    """
+    if not step.downloads:
+        return []
+    out: list[dict[str, Any]] = []
+    if step.os == "windows":
+        # The File customizer needs the destination folder to exist already.
+        folders = sorted({d.destination.rsplit("\\", 1)[0] for d in step.downloads})
+        out.append(
+            _powershell(
+                _label(index, step, "download-folders"),
+                ["$ErrorActionPreference = 'Stop'"]
+                + [f"New-Item -ItemType Directory -Force -Path {ps_quote(f)} | Out-Null" for f in folders],
+                step,
+            )
+        )
+        for download in step.downloads:
+            out.append(
+                {
+                    "type": "File",
+                    "name": _label(index, step, f"download-{download.pin}"),
+                    "sourceUri": _source_uri(download, asset_store),
+                    "destination": download.destination,
+                    "sha256Checksum": download.sha256,
+                }
+            )
+        return out
+    moves = ["set -eu"]
+    for download in step.downloads:
+        upload = f"{LINUX_UPLOAD_DIR}/golden-images-{download.sha256[:12]}-{download.destination.rsplit('/', 1)[-1]}"
+        out.append(
+            {
+                "type": "File",
+                "name": _label(index, step, f"download-{download.pin}"),
+                "sourceUri": _source_uri(download, asset_store),
+                "destination": upload,
+                "sha256Checksum": download.sha256,
+            }
+        )
+        folder = download.destination.rsplit("/", 1)[0]
+        moves.append(f"sudo mkdir -p {sh_quote(folder)}")
+        moves.append(f"sudo mv -f {sh_quote(upload)} {sh_quote(download.destination)}")
+    out.append({"type": "Shell", "name": _label(index, step, "place-downloads"), "inline": moves})
+    return out
+
+
+def _cleanup_downloads(os: str) -> dict[str, Any]:
+    folder = DOWNLOAD_DIRS[os]
+    if os == "windows":
+        return {
+            "type": "PowerShell",
+            "name": "cleanup-downloads",
+            "inline": [f"Remove-Item -LiteralPath {ps_quote(folder)} -Recurse -Force -ErrorAction SilentlyContinue"],
+            "runElevated": True,
+        }
+    return {"type": "Shell", "name": "cleanup-downloads", "inline": [f"sudo rm -rf {sh_quote(folder)}"]}
+
+
+def _powershell(name: str, inline: list[str], step: PreparedStep, valid_exit_codes: Iterable[int] = (0,)) -> dict[str, Any]:
+    customizer = {
+        "type": "PowerShell",
+        "name": name,
+        "inline": inline,
+        "runElevated": step.run_elevated,
+        "validExitCodes": list(valid_exit_codes),
+    }
+    # runAsSystem is only valid together with runElevated.
+    if step.run_elevated and step.run_as_system:
+        customizer["runAsSystem"] = True
+    return customizer
+
+
+# Validation ------------------------------------------------------------------------
+
+
+def render_validations(steps: Sequence[PreparedStep]) -> list[dict[str, Any]]:
+    """Each step's check runs in the build VM after all customizers; a check passes on 0."""
+    validations = []
+    for index, step in enumerate(steps, start=1):
+        name = _label(index, step, "check")
+        if step.os == "windows":
+            validation = {
+                "type": "PowerShell",
+                "name": name,
+                "inline": powershell_runner(name, step.check, (0,), 0, None),
+                "runElevated": step.run_elevated,
+                "validExitCodes": [0],
+            }
+            if step.run_elevated and step.run_as_system:
+                validation["runAsSystem"] = True
+        else:
+            validation = {"type": "Shell", "name": name, "inline": shell_runner(name, step.check, (0,), 0, None)}
+        validations.append(validation)
+    return validations
+
