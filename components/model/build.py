@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Optional
 
+from .lineage import azure_marketplace_reference, lineage_tags
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, StepUse, TestSettings
 from .prepared import PreparedStep, prepare_flavour
 from .settings import Schedule, StackSettings
@@ -88,6 +89,27 @@ class FlavourBuild:
 
     def steps_on(self, cloud: str) -> tuple[PreparedStep, ...]:
         return self.prepared.get(cloud, ())
+
+    @property
+    def source_commit(self) -> Optional[str]:
+        return self.tags.get(SOURCE_COMMIT_TAG)
+
+    def lineage(self, cloud: str) -> dict[str, str]:
+        """What this flavour's images on `cloud` are built from, as tags (see lineage.py).
+
+        A layer's parent is its base flavour's newest image when the build starts,
+        named by the base flavour; a marketplace-based flavour's is its base image.
+        """
+        if self.base is not None:
+            built_from = f"flavour:{self.base.name}"
+        elif cloud == "aws":
+            built_from = self.base_image.aws or ""
+        else:
+            image = self.base_image.azure
+            built_from = (azure_marketplace_reference(image.publisher, image.offer, image.sku, image.version)
+                          if image is not None else "")
+        return lineage_tags(self.name, self.version, self.source_commit, built_from,
+                            self.base.name if self.base is not None else None)
 
     @property
     def tags_without_commit(self) -> dict[str, str]:

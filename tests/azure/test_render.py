@@ -562,3 +562,16 @@ def test_renderer_imports_no_pulumi():
     modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     modules += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [m for m in modules if m.split(".")[0].startswith("pulumi")]
+
+
+def test_gallery_image_versions_carry_lineage_without_the_commit():
+    """artifactTags land on each gallery image version; the commit would rename the template on every deploy."""
+    built = build_of(Flavour.model_validate({
+        "name": "test-linux", "description": "d", "version": "3.2.1", "os": "linux",
+        "base_image": {"azure": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}},
+        "steps": ["os-updates"]}), settings(), CATALOGUE, source_commit="0123456789abcdef0123456789abcdef01234567")
+    [dist] = render.render_distribution(built, settings().azure, "IMAGE-ID")
+    tags = dist["artifactTags"]
+    assert tags["golden-images:built-from"] == "Canonical:ubuntu-24_04-lts:server:latest"
+    assert tags["golden-images:flavour"] == "test-linux" and tags["golden-images:version"] == "3.2.1"
+    assert "golden-images:source-commit" not in tags
