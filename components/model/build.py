@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Optional
 
-from .lineage import azure_marketplace_reference, lineage_tags
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, StepUse, TestSettings
+from .lineage import azure_marketplace_reference, lineage_tags
 from .prepared import PreparedStep, prepare_flavour
 from .settings import Schedule, StackSettings
 from .steps import Catalogue
