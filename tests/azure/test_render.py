@@ -95,8 +95,9 @@ class TestWindowsUpdate:
         windows_update = customizers[1]
         assert windows_update["searchCriteria"] == "IsInstalled=0"
         assert windows_update["filters"] == ["exclude:$_.Title -like '*Preview*'", "include:$true"]
-        assert windows_update["updateLimit"] == render.UPDATE_LIMIT
-        assert all(c["restartTimeout"] == render.RESTART_TIMEOUT for c in by_type(customizers, "WindowsRestart"))
+        # docs/azure.md: at most 40 updates per pass; restarts wait up to 30 minutes.
+        assert windows_update["updateLimit"] == 40
+        assert all(c["restartTimeout"] == "30m" for c in by_type(customizers, "WindowsRestart"))
 
     def test_excluded_kbs_become_filters_before_the_catch_all(self):
         update = step("windows", script=None, azure_windows_update=True,
@@ -143,7 +144,8 @@ class TestWindowsScriptStep:
         assert "for ($attempt = 1; $attempt -le 3; $attempt++)" in text
         assert f"WaitForExit({15 * 60 * 1000})" in text
         assert "$valid = @(0, 3010)" in text
-        assert f"$code = {render.WINDOWS_TIMEOUT_EXIT_CODE}" in text
+        # docs/azure.md: a timed-out step fails with exit code 1460 (ERROR_TIMEOUT).
+        assert "$code = 1460" in text
         assert lines[-1] == "exit $code"
 
     def test_without_a_time_limit_the_step_may_run_until_the_build_timeout(self):
