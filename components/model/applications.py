@@ -36,9 +36,6 @@ APPLICATIONS_FILE = "applications.yaml"
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$"
 
 
-_Strict = StrictModel
-
-
 def _capability_list(value: list[str], what: str) -> list[str]:
     """Normalised capabilities (or capability globs), each well formed and listed once."""
     out = []
@@ -55,7 +52,7 @@ def _capability_list(value: list[str], what: str) -> list[str]:
     return out
 
 
-class Application(_Strict):
+class Application(StrictModel):
     """One application that runs on machines built from a golden image."""
 
     name: str = Field(pattern=APP_NAME_PATTERN, description="Unique id: lower-case letters, digits, hyphens")
@@ -88,7 +85,7 @@ class Application(_Strict):
         return value
 
 
-class Rules(_Strict):
+class Rules(StrictModel):
     """What may go on an image together; globs such as `package:*` are allowed."""
 
     only_where_needed: list[str] = Field(
@@ -137,7 +134,7 @@ class Rules(_Strict):
         return self.exposure(a) == self.exposure(b) and not self.clashes(a | b)
 
 
-class ApplicationsFile(_Strict):
+class ApplicationsFile(StrictModel):
     """image_flavours/applications.yaml."""
 
     applications: list[Application] = Field(min_length=1)

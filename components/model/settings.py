@@ -92,10 +92,7 @@ AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
 AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
-_Strict = StrictModel
-
-
-class Schedule(_Strict):
+class Schedule(StrictModel):
     """When pipelines rebuild to pick up the latest patches."""
 
     every: Literal["day", "week", "month"]
@@ -185,7 +182,7 @@ class Schedule(_Strict):
         return self.model_copy(update={"at": f"{minutes // 60:02d}:{minutes % 60:02d}", "on": on})
 
 
-class LaunchSharing(_Strict):
+class LaunchSharing(StrictModel):
     """Who may launch the AMIs: never public."""
 
     account_ids: list[str] = Field(default_factory=list)
@@ -219,19 +216,19 @@ class LaunchSharing(_Strict):
         return value
 
 
-class AwsLifecycle(_Strict):
+class AwsLifecycle(StrictModel):
     """Old images are deprecated, then deleted with their snapshots."""
 
     keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
     deprecate_after_days: Optional[int] = Field(default=None, ge=1, le=3650)
 
 
-class PerOsInstanceTypes(_Strict):
+class PerOsInstanceTypes(StrictModel):
     windows: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
     linux: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
 
 
-class AwsSettings(_Strict):
+class AwsSettings(StrictModel):
     """EC2 Image Builder settings of one stack."""
 
     region: AwsRegion = Field(description="Region the pipelines build in")
@@ -297,18 +294,18 @@ class AwsSettings(_Strict):
         return self
 
 
-class AzureReplica(_Strict):
+class AzureReplica(StrictModel):
     region: AzureRegion
     replica_count: int = Field(default=1, ge=1, le=100)
     storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
 
 
-class PerOsVmSize(_Strict):
+class PerOsVmSize(StrictModel):
     windows: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     linux: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
 
 
-class AzureSettings(_Strict):
+class AzureSettings(StrictModel):
     """Azure VM Image Builder settings of one stack."""
 
     location: AzureRegion = Field(description="Region of the factory resource group, gallery and builds")
@@ -357,7 +354,7 @@ class AzureSettings(_Strict):
         return list(self.replication) or [AzureReplica(region=self.location)]
 
 
-class StackSettings(_Strict):
+class StackSettings(StrictModel):
     """Everything a stack decides; flavours decide the rest."""
 
     clouds: list[Cloud] = Field(min_length=1)
@@ -378,7 +375,6 @@ class StackSettings(_Strict):
         if len(set(self.clouds)) != len(self.clouds):
             raise ValueError("clouds lists a cloud twice")
         return self
-
 
 
 def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:

@@ -54,10 +54,7 @@ SECRET_REFERENCE_PATTERNS = (
 )
 
 
-_Strict = StrictModel
-
-
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """A typed, non-secret step parameter."""
 
     type: ParamType
@@ -77,7 +74,7 @@ class Parameter(_Strict):
     )
 
 
-class PerOs(_Strict):
+class PerOs(StrictModel):
     windows: Optional[str] = None
     linux: Optional[str] = None
 
@@ -85,19 +82,19 @@ class PerOs(_Strict):
         return getattr(self, os)
 
 
-class AwsHints(_Strict):
+class AwsHints(StrictModel):
     """AWS-specific rendering: an AWS-managed component used by ARN instead of scripts."""
 
     managed_component: PerOs = Field(default_factory=PerOs)
 
 
-class AzureHints(_Strict):
+class AzureHints(StrictModel):
     """Azure-specific rendering: Windows updates use the native WindowsUpdate customizer."""
 
     windows_update: bool = False
 
 
-class StepSpec(_Strict):
+class StepSpec(StrictModel):
     """step.yaml as written; scripts are loaded into Step."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")
