@@ -29,7 +29,7 @@ AZURE_REGIONS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def aws_partitions() -> tuple:
+def aws_partitions() -> tuple[dict[str, Any], ...]:
     """botocore's published endpoint data: every AWS partition with its regions and services.
 
     Read as the JSON file it is: a botocore session answers the same questions from the same
@@ -42,12 +42,15 @@ def aws_partitions() -> tuple:
     from importlib.util import find_spec
     from pathlib import Path
 
-    endpoints = Path(find_spec("botocore").origin).parent / "data" / "endpoints.json"
+    spec = find_spec("botocore")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("botocore is not installed: its endpoint data names the AWS regions", name="botocore")
+    endpoints = Path(spec.origin).parent / "data" / "endpoints.json"
     return tuple(json.loads(endpoints.read_text(encoding="utf-8"))["partitions"])
 
 
 @lru_cache(maxsize=1)
-def aws_regions() -> frozenset:
+def aws_regions() -> frozenset[str]:
     """EC2 regions of every AWS partition, from botocore's published endpoint data."""
     # As botocore's get_available_regions("ec2", partition): the service's endpoints that are
     # regions of the partition.
@@ -64,9 +67,9 @@ def aws_partition(region: str) -> str:
     """aws, aws-cn, aws-us-gov...: the partition a region belongs to (botocore's get_partition_for_region)."""
     for partition in aws_partitions():
         if region in partition["regions"]:
-            return partition["partition"]
+            return str(partition["partition"])
         if "regionRegex" in partition and re.match(partition["regionRegex"], region):
-            return partition["partition"]
+            return str(partition["partition"])
     raise ValueError(f"no AWS partition has region '{region}'")
 
 
@@ -172,7 +175,8 @@ class Schedule(StrictModel):
         if days and self.every == "week":
             on = WEEKDAYS[(WEEKDAYS.index(self.weekday) + days) % 7]
         elif days and self.every == "month":
-            on = int(self.on) + days
+            assert isinstance(self.on, int)  # _on: every: month has a day of the month
+            on = self.on + days
             if on > 28:
                 raise ValueError(
                     f"a flavour {depth} layer(s) above its marketplace image rebuilds {depth * self.layer_delay_hours} "
