@@ -10,7 +10,8 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
-from .vocabulary import NAMESPACE, StrictModel, did_you_mean  # noqa: F401  (NAMESPACE re-exported)
+from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
+from .vocabulary import StrictModel, did_you_mean
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
