@@ -13,9 +13,12 @@ Matching rules, in order:
    where the name is also the resource's Pulumi name, a new URN. A removed
    and an added resource are the same *role*, replaced, when they have the
    same type, the same parent and names that differ only in hash tokens: a
-   run of 6-16 lower-case hex characters with at least one digit, standing
-   alone between separators (`-`, `_`, `.`, `/`, `:`), e.g.
-   `golden-images-dev-os-updates-linux-209b713c8e`.
+   run of 6-16 lower-case hex characters with at least one digit and one
+   letter, standing alone between separators (`-`, `_`, `.`, `/`, `:`), e.g.
+   `golden-images-dev-os-updates-linux-209b713c8e`. A run of digits alone is
+   a number, not a hash: `web-1` -> `web-2` or `app-20240101` ->
+   `app-20250101` is a rename, shown as a removal and an addition (the old
+   object is deleted), never as the same resource replaced.
 3. Everything else is added or removed.
 
 A changed input that only follows another resource's new name (a pipeline's
@@ -33,11 +36,11 @@ from typing import Any, Optional
 GOLDEN_IMAGE = "golden-images:index:GoldenImage"
 SHARED = "shared"
 
-# A content hash inside a name: hex, 6-16 characters, at least one digit, not part of a longer word.
-_HASH_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])[0-9a-f]{6,16}(?![0-9A-Za-z])")
-# In input values only tokens that mix digits and letters count, so account ids and other
-# numbers never pass for hashes.
-_MIXED_HASH_TOKEN = re.compile(
+# A content hash inside a name or value: hex, 6-16 characters, at least one digit and one letter,
+# not part of a longer word. Digits alone (a date, a counter, an account id) are never a hash: a
+# name that differs in them is another resource. (A real 10-character hash is all digits about
+# once in a hundred; that change then shows as an addition and a removal, the safe mistake.)
+_HASH_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{6,16}(?![0-9A-Za-z])"
 )
 # Strings longer than this, or with a line break, are shown as text diffs.
@@ -390,7 +393,7 @@ def _only_renamed(before: Any, after: Any, renames: dict) -> bool:
     # a real change (a pinned commit, a checksum) and must show as one.
     if not renames or texty(before) or texty(after):
         return False
-    return _MIXED_HASH_TOKEN.sub("#", text_before) == _MIXED_HASH_TOKEN.sub("#", text_after)
+    return _HASH_TOKEN.sub("#", text_before) == _HASH_TOKEN.sub("#", text_after)
 
 
 def _options(resource: dict, urn_renames: dict) -> dict:
