@@ -5,9 +5,12 @@
 Matching rules, in order:
 1. Same URN in both plans: the same resource. Changed inputs are an update in
    place, unless Pulumi would replace it: a changed input is listed in the
-   resource's `replaceOnChanges` option, or the resource type cannot be
+   resource's `replaceOnChanges` option, the resource type cannot be
    updated at all (EC2 Image Builder components, recipes and workflows: only
-   their tags can change in place).
+   their tags can change in place), or the provider cannot change that input
+   in place (create_only.py: CloudFormation's `createOnlyProperties` as
+   cfn-lint ships them, a pulumi-aws resource's `region`, an Azure resource's
+   names, resource group and location). The reason names the inputs.
 2. Immutable cloud objects carry a content hash in their names (DESIGN.md,
    decision 2), so a changed script gives a resource with a new name, and
    where the name is also the resource's Pulumi name, a new URN. A removed
@@ -32,6 +35,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from .create_only import CreateOnly
 
 GOLDEN_IMAGE = "golden-images:index:GoldenImage"
 SHARED = "shared"
@@ -162,8 +167,13 @@ class PlanDiff:
         return not self.changes and not self.outputs
 
 
-def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str = "head") -> PlanDiff:
-    """Compare two plans (the JSON `make plan` writes): what changes from base to head."""
+def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str = "head",
+               create_only: Optional[CreateOnly] = None) -> PlanDiff:
+    """Compare two plans (the JSON `make plan` writes): what changes from base to head.
+
+    `create_only` says which inputs replace a resource when they change; by default the
+    CloudFormation schemas cfn-lint ships, read only for the types whose resources changed."""
+    create_only = create_only if create_only is not None else CreateOnly()
     stack = head.get("stack") or base.get("stack") or ""
     old = {r["urn"]: r for r in base.get("resources", [])}
     new = {r["urn"]: r for r in head.get("resources", [])}
@@ -191,16 +201,19 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                 continue
             forced = _forced_replacement(after, inputs)
             immutable = _immutable_changes(after, inputs)
+            fixed = [] if forced or immutable else create_only.forced(after, [c.path for c in inputs])
             if forced:
                 rule = f"replaceOnChanges [{', '.join((after.get('options') or {}).get('replaceOnChanges') or [])}]"
             elif immutable:
                 rule = f"{IMMUTABLE[after['type']][0]} cannot be updated in place"
+            elif fixed:
+                rule = _create_only_rule(fixed)
             else:
                 rule = ""
             reason = f"{rule}; {_replace_reason(inputs)}" if rule else ""
             changes.append(
                 ResourceChange(
-                    action="replace" if forced or immutable else "update",
+                    action="replace" if forced or immutable or fixed else "update",
                     type=after["type"],
                     name=after["name"],
                     group=new_groups.get(urn, SHARED),
@@ -288,6 +301,14 @@ def _renames(pairs: list) -> dict:
             ):
                 renames[previous] = value
     return renames
+
+
+def _create_only_rule(forced: list) -> str:
+    """`create-only: region (pulumi-aws: the region it lives in)`, sources grouped."""
+    by_source: dict = {}
+    for item in forced:
+        by_source.setdefault(item.source, []).append(item.path)
+    return "create-only: " + "; ".join(f"{', '.join(paths)} ({source})" for source, paths in by_source.items())
 
 
 def _replace_reason(inputs: list) -> str:
