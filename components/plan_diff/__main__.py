@@ -4,7 +4,10 @@
 renders the offline plan (components/plan.py) of the base revision in a
 temporary git worktree and of the working tree, then reports per flavour the
 resources added, replaced (and which inputs made them new), updated in place
-and removed, with scripts shown as text diffs. No Pulumi CLI, no credentials.
+and removed, with scripts shown as text diffs, and first the data the change
+deletes, orphans or locks away (risk.py). Exit 0 whatever changed, 2 when a
+plan fails, 3 with --fail-on-risk when data is at risk. No Pulumi CLI, no
+credentials.
 How resources are matched: diff.py.
 """
 from __future__ import annotations
@@ -20,6 +23,8 @@ from .git import ROOT, PlanFailed, build_plan, plans
 from .markdown import render_markdown
 from .text import render_text
 
+EXIT_RISK = 3  # --fail-on-risk: the change deletes, orphans or locks away data (2 is a failed plan)
+
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="make plan-diff", description=__doc__.splitlines()[0])
@@ -30,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-plan", default=None, help="compare this plan file instead of rendering --base")
     parser.add_argument("--head-plan", default=None, help="compare this plan file instead of the working tree")
     parser.add_argument("--max-diff-lines", type=int, default=None, help="cut text diffs after this many lines")
+    parser.add_argument("--fail-on-risk", action="store_true",
+                        help=f"exit {EXIT_RISK} when the report has a 'data at risk' section (the report is still written)")
     parser.add_argument("--max-chars", type=int, default=60000,
                         help="Markdown: shorten text diffs until the report fits (a PR comment holds 65536)")
     return parser
@@ -63,6 +70,10 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         print(f"plan diff written to {args.out}")
     else:
         sys.stdout.write(report)
+    if diff.risks:
+        print(f"plan diff: {len(diff.risks)} item(s) of data at risk", file=sys.stderr)
+        if args.fail_on_risk:
+            return EXIT_RISK
     return 0
 
 

@@ -105,6 +105,8 @@ class ResourceChange:
     options: list = field(default_factory=list)  # ValueChange
     reason: str = ""
     rule: str = ""  # same URN, yet replaced: why Pulumi replaces instead of updating
+    urn: str = ""  # the head's URN; the base's for a removal
+    old_urn: str = ""  # the base's URN of a replaced (or updated) resource
 
     @property
     def causes(self) -> list:
@@ -143,6 +145,7 @@ class PlanDiff:
     outputs: list = field(default_factory=list)  # ValueChange of stack outputs
     flavours: list = field(default_factory=list)  # FlavourNode
     notes: list = field(default_factory=list)
+    risks: list = field(default_factory=list)  # risk.Risk: data a change deletes or orphans
 
     def counts(self, group: Optional[str] = None) -> dict:
         """Cloud resources (not components) per action, of one group or of all."""
@@ -222,6 +225,8 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     options=options,
                     reason=reason,
                     rule=rule,
+                    urn=urn,
+                    old_urn=urn,
                 )
             )
     for before, after in pairs:
@@ -239,6 +244,8 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                 inputs=inputs,
                 options=options,
                 reason=reason,
+                urn=after["urn"],
+                old_urn=before["urn"],
             )
         )
     for res in added:
@@ -251,6 +258,7 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     group=new_groups.get(res["urn"], SHARED),
                     custom=bool(res.get("custom")),
                     inputs=[ValueChange(k, MISSING, v) for k, v in sorted(res.get("inputs", {}).items())],
+                    urn=res["urn"],
                 )
             )
     for res in removed:
@@ -264,7 +272,11 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     custom=bool(res.get("custom")),
                     reason="protected: the deletion will fail until `protect` is lifted"
                     if (res.get("options") or {}).get("protect")
+                    else "retainOnDelete: left in the cloud, outside the state"
+                    if (res.get("options") or {}).get("retainOnDelete")
                     else "",
+                    urn=res["urn"],
+                    old_urn=res["urn"],
                 )
             )
     rank = {"replace": 0, "update": 1, "add": 2, "remove": 3}
@@ -279,6 +291,9 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
         outputs=outputs,
     )
     diff.flavours = _topology(base, head, {c.group for c in changes}, outputs)
+    from .risk import data_at_risk  # risk.py reads the diff's types: imported once both exist
+
+    diff.risks = data_at_risk(base, head, diff)
     return diff
 
 

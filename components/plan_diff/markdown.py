@@ -17,6 +17,16 @@ def _code(text: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+
+
+def _escape(text: str) -> str:
+    """Plain text in Markdown: `golden_images_dev` stays one word, not half in italics; a
+    backquoted phrase of the risk texts (`protect`) stays code."""
+    parts = str(text).split("`")
+    return "".join(_code(part) if i % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", part) for i, part in enumerate(parts))
+
+
 def _html_code(text: Any) -> str:
     """Inline code inside HTML (a <summary>), where Markdown backticks are not rendered."""
     return f"<code>{html.escape(str(text))}</code>"
@@ -64,6 +74,10 @@ def _markdown(diff: PlanDiff, max_diff_lines: Optional[int]) -> str:
     out.append("")
     out.append(f"{diff.unchanged} resources unchanged. Counts are cloud resources; component changes are listed below.")
     out.append("")
+    if diff.risks:
+        out += [f"#### ⚠️ Data at risk ({len(diff.risks)})", ""]
+        out.extend(f"- **{risk.title}** {_code(risk.subject)}: {_escape(risk.detail)}" for risk in diff.risks)
+        out.append("")
     if diff.flavours:
         out += _fence(mermaid(diff).splitlines(), "mermaid")
         out.append("")

@@ -102,6 +102,10 @@ def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None) -> str:
     out = [f"Plan diff of stack '{diff.stack}': {diff.base_label} -> {diff.head_label} (offline, mock runtime)"]
     out.append(f"  cloud resources: {_count_line(diff.counts())}; {diff.unchanged} unchanged")
     out.extend(f"  note: {note}" for note in diff.notes)
+    if diff.risks:
+        out.append(f"  data at risk: {len(diff.risks)} (below, read these first)")
+        out += ["", "== data at risk =="]
+        out.extend(f" ! {risk.title}: {risk.subject}: {risk.detail}" for risk in diff.risks)
     if diff.empty:
         out.append("")
         out.append("No changes: both revisions plan the same resources, inputs and outputs.")
