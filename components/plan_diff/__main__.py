@@ -21,6 +21,7 @@ from typing import Iterable, Optional
 from .diff import diff_plans
 from .git import ROOT, PlanFailed, build_plan, plans
 from .markdown import render_markdown
+from .redact import Redactor
 from .text import render_text
 
 EXIT_RISK = 3  # --fail-on-risk: the change deletes, orphans or locks away data (2 is a failed plan)
@@ -61,9 +62,9 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     diff.notes.extend(notes)
     if args.markdown:
         limit = args.max_diff_lines if args.max_diff_lines is not None else 200
-        report = render_markdown(diff, max_diff_lines=limit, max_chars=args.max_chars)
+        report = render_markdown(diff, max_diff_lines=limit, max_chars=args.max_chars, redactor=Redactor())
     else:
-        report = render_text(diff, max_diff_lines=args.max_diff_lines)
+        report = render_text(diff, max_diff_lines=args.max_diff_lines, redactor=Redactor())
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(report)

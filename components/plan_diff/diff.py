@@ -146,6 +146,7 @@ class PlanDiff:
     flavours: list = field(default_factory=list)  # FlavourNode
     notes: list = field(default_factory=list)
     risks: list = field(default_factory=list)  # risk.Risk: data a change deletes or orphans
+    redacted: bool = False  # values the secret scanner flags are masked (redact.py)
 
     def counts(self, group: Optional[str] = None) -> dict:
         """Cloud resources (not components) per action, of one group or of all."""

@@ -6,6 +6,7 @@ import re
 from typing import Any, Optional
 
 from .diff import SHARED, PlanDiff
+from .redact import Redactor
 from .text import is_block, pretty, shortened, text_diff
 
 
@@ -42,8 +43,11 @@ def _fence(lines: list, lang: str) -> list:
 _MD_ACTION = {"add": "➕ add", "replace": "♻️ replace", "update": "✏️ update", "remove": "🗑️ remove"}
 
 
-def render_markdown(diff: PlanDiff, max_diff_lines: Optional[int] = 200, max_chars: int = 60000) -> str:
-    """The PR comment: summary table, Mermaid map of flavours, clouds and regions, details per flavour."""
+def render_markdown(diff: PlanDiff, max_diff_lines: Optional[int] = 200, max_chars: int = 60000,
+                    redactor: Optional[Redactor] = None) -> str:
+    """The PR comment: summary table, Mermaid map of flavours, clouds and regions, details per flavour.
+    Values the secret scanner flags are masked (redact.py)."""
+    diff = (redactor or Redactor()).redact(diff)
     limits = [max_diff_lines] + [n for n in (60, 15, 0) if max_diff_lines is None or n < max_diff_lines]
     for limit in limits:
         text = _markdown(diff, limit)

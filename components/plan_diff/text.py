@@ -13,6 +13,7 @@ import re
 from typing import Any, Optional
 
 from .diff import MISSING, SHARED, TEXT_THRESHOLD, PlanDiff, ResourceChange, ValueChange, canonical, scalars, texty
+from .redact import Redactor
 
 # A payload of a script embedded in a command line, e.g. `printf '%s' '<base64>' | base64 -d > f`.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{80,}={0,2}(?![A-Za-z0-9+/=])")
@@ -97,8 +98,10 @@ def _count_line(counts: dict) -> str:
 _SIGN = {"add": "+", "replace": "+-", "update": "~", "remove": "-"}
 
 
-def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None) -> str:
-    """The terminal report: per flavour, what changes and why; scripts as unified diffs."""
+def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None, redactor: Optional[Redactor] = None) -> str:
+    """The terminal report: per flavour, what changes and why; scripts as unified diffs. Values
+    the secret scanner flags are masked (redact.py)."""
+    diff = (redactor or Redactor()).redact(diff)
     out = [f"Plan diff of stack '{diff.stack}': {diff.base_label} -> {diff.head_label} (offline, mock runtime)"]
     out.append(f"  cloud resources: {_count_line(diff.counts())}; {diff.unchanged} unchanged")
     out.extend(f"  note: {note}" for note in diff.notes)
