@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, StepUse, TestSettings
 from .lineage import azure_marketplace_reference, lineage_tags
@@ -17,6 +17,9 @@ from .prepared import PreparedStep, prepare_flavour
 from .settings import Schedule, StackSettings
 from .steps import Catalogue
 from .vocabulary import NAMESPACE
+
+if TYPE_CHECKING:
+    from .layers import LayerNote
 
 SOURCE_COMMIT_TAG = f"{NAMESPACE}:source-commit"
 
@@ -34,7 +37,7 @@ class FlavourBuild:
     schedule: Schedule  # when it rebuilds: the stack's, later per layer
     tags: Mapping[str, str]  # stack tags, flavour tags, identity and source commit
     base: Optional["FlavourBuild"] = None  # the build of the flavour it is layered on
-    layer_notes: tuple = ()  # layers.LayerNote: what a layer skips, repeats or adds
+    layer_notes: tuple[LayerNote, ...] = ()  # what a layer skips, repeats or adds
 
     @property
     def name(self) -> str:
