@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.steps.standins import Machine, rendered, tools_folder
+from tests.steps.path_standins import Machine, rendered, tools_folder
 
 HIDDEN = ("apt", "dnf", "yum", "zypper", "rpm", "dpkg", "sleep", "needs-restarting")
 
