@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from .applications import check_applications
 from .assets import Asset, AssetError, pack_directory, text_files
+from .distributions import NAMES as DISTRIBUTION_NAMES
+from .distributions import base_distributions
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour, LoadedFlavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
@@ -112,6 +114,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 Problem(source, where, f"step '{use.name}' does not support {flavour.os}: {reason}" if reason else
                         f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
             )
+        for cloud, distribution in base_distributions(flavour.base_image).items():
+            reason = step.spec.unsupported_distributions.get(distribution)
+            if reason and use.options.only_on in (None, cloud):
+                problems.append(Problem(source, f"{where}.{use.name}", f"step '{use.name}' does not support "
+                                        f"{DISTRIBUTION_NAMES[distribution]} (base_image.{cloud}): {reason}"))
         if use.options.only_on and use.options.only_on not in step.spec.clouds:
             problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
         declared = step.spec.parameters

@@ -103,7 +103,8 @@ def with_prologue(os: str, script: str, environment: dict[str, str], library: st
 
 
 def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
-    params = step.resolve_params(use.params)
+    # The step's own assets travel like a directory parameter's (GI_ASSET_<NAME>, uploaded, fetched).
+    params = {**step.resolve_params(use.params), **step.assets}
     environment = {env_name("step"): step.name}
     for key in sorted(params):
         environment[env_name("param", key)] = _env_value(params[key])

@@ -14,6 +14,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import Field, ValidationError
 
+from .assets import Asset, AssetError, pack_directory
+from .distributions import Distribution
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .vocabulary import StrictModel
 
@@ -133,6 +135,12 @@ class StepSpec(StrictModel):
         description="Files of the step's own folder (.ps1 for Windows, .sh for Linux) inserted into both its "
         "install and its check script: what the two share, such as the settings a baseline applies and proves",
     )
+    assets: list[str] = Field(
+        default_factory=list,
+        description="Folders of the step's own folder packed as build assets (too large to inline in a script): "
+        "the build downloads each before the script runs, which finds it as GI_ASSET_<NAME> and its sha256 as "
+        "GI_ASSET_<NAME>_SHA256",
+    )
     image_test: bool = Field(
         default=True,
         description="The check also holds on a fresh instance of the finished image (AWS test phase)",
@@ -145,6 +153,11 @@ class StepSpec(StrictModel):
     )
     unsupported: dict[Literal["windows", "linux"], str] = Field(
         default_factory=dict, description="Why the step cannot support an OS family, told to whoever asks for it"
+    )
+    unsupported_distributions: dict[Distribution, str] = Field(
+        default_factory=dict,
+        description="Linux distributions (ubuntu-22.04, rhel-8, amazon-linux-2, ...) the step cannot run on, each "
+        "with the reason; a flavour whose base image is one of them is refused at load time",
     )
     one_of: list[list[str]] = Field(default_factory=list, description="Groups of parameters of which exactly one is given")
     together: list[list[str]] = Field(default_factory=list, description="Groups of parameters given all or none")
@@ -173,6 +186,7 @@ class Step:
     folder: Path
     libraries: dict[str, str] = field(default_factory=dict)  # os -> helper text the install script needs
     includes: dict[str, str] = field(default_factory=dict)  # os -> text both the install and the check script start with
+    assets: dict[str, Asset] = field(default_factory=dict)  # name -> the packed folder of the step's own
 
     @property
     def name(self) -> str:
@@ -263,8 +277,19 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                 problems.append(Problem(source, "includes", f"'{name}' is not a .ps1 or .sh file in {meta.parent.name}/"))
             elif include_os in includes:
                 includes[include_os] += _without_shebang(path.read_text())
+        assets: dict[str, Asset] = {}
+        for name in spec.assets:
+            folder = meta.parent / name
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in spec.parameters or not folder.is_dir():
+                problems.append(Problem(source, "assets", f"'{name}' is not a folder of {meta.parent.name}/ named unlike "
+                                        "any parameter (lower case, digits, underscores)"))
+                continue
+            try:
+                assets[name] = pack_directory(folder, f"{spec.name}/{name}")
+            except AssetError as err:
+                problems.append(Problem(source, "assets", str(err)))
         steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries,
-                                includes=includes)
+                                includes=includes, assets=assets)
     if problems:
         raise ValidationFailed(problems)
     return Catalogue(steps=steps, pins=pins)

@@ -295,14 +295,19 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     plan = plans[stack]
     bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
     assert_locked_down(plan, "-build-assets", bucket)
-    (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    sha = upload.inputs["key"].removeprefix("assets/").removesuffix(".tar.gz")
-    assert upload.inputs["key"] == f"assets/{sha}.tar.gz" and len(sha) == 64
-    assert upload.inputs["bucket"] == bucket
-    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
-    # The file the deployment uploads is the packed playbook folder, byte for byte.
+    uploads = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    # The files the deployment uploads are the packed playbook folder and the step's own folders
+    # (its locks and helpers), byte for byte, each once.
+    step = ROOT / "components" / "steps" / "ansible-playbook"
     packed = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404")
-    assert packed.sha256 == sha and (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
+    own = [pack_directory(step / name, f"ansible-playbook/{name}") for name in ("requirements", "lib")]
+    assert sorted(u.inputs["key"] for u in uploads) == sorted(f"assets/{a.sha256}.tar.gz" for a in [packed, *own])
+    for upload in uploads:
+        sha = upload.inputs["key"].removeprefix("assets/").removesuffix(".tar.gz")
+        assert upload.inputs["bucket"] == bucket
+        assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+        assert (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() in [a.data for a in [packed, *own]]
+    sha = packed.sha256
     # The ansible-playbook component downloads it from the bucket the recipe names.
     recipe = only(plan, factories(plan)["ubuntu-2404"], RECIPE).inputs
     with_bucket = [c for c in recipe["components"] if c.get("parameters")]
@@ -313,9 +318,12 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     assert document["parameters"] == [{"AssetBucket": {
         "type": "string", "description": "The stack's build asset bucket (set by the recipe)"}}]
     build = next(p for p in document["phases"] if p["name"] == "build")["steps"]
-    download = next(s for s in build if s["action"] == "S3Download")
-    assert download["inputs"] == [{"source": "s3://{{ AssetBucket }}/" + upload.inputs["key"],
-                                   "destination": f"/var/tmp/golden-images/assets/{sha}.tar.gz", "overwrite": True}]
+    downloads = [s for s in build if s["action"] == "S3Download"]
+    fetched = [i for d in downloads for i in d["inputs"]]
+    assert {"source": f"s3://{{{{ AssetBucket }}}}/assets/{sha}.tar.gz",
+            "destination": f"/var/tmp/golden-images/assets/{sha}.tar.gz", "overwrite": True} in fetched
+    assert sorted(i["source"].rsplit("/", 1)[1] for i in fetched) == sorted(f"{a.sha256}.tar.gz" for a in [packed, *own])
+    download = downloads[-1]
     script = next(s for s in build if s["action"] == "CreateFile")["inputs"][0]["content"]
     assert f"export GI_ASSET_DIRECTORY_SHA256='{sha}'" in script
     # Downloaded before the script that verifies and unpacks it is written and run.
@@ -411,9 +419,9 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
         command = only(plan, factory, COMMAND)
         pipeline = only(plan, factory, PIPELINE)
         # The build assets are uploaded and readable before a deploy-time build starts.
-        (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        uploads = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         (read,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-assets")]
-        assert {upload.urn, read.urn} <= set(command.options["dependsOn"])
+        assert {*(u.urn for u in uploads), read.urn} <= set(command.options["dependsOn"])
         assert command.inputs["create"] == plan.outputs["flavours"][name]["aws"]["start_build_command"]
         assert command.inputs["triggers"] == [recipe_arn(only(plan, factory, RECIPE))]
         assert pipeline.urn in command.options["dependsOn"]

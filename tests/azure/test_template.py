@@ -7,6 +7,7 @@ import pytest
 
 from components.azure import render
 from components.mocks import SUBSCRIPTION_ID
+from components.model.assets import pack_directory
 from components.model.loader import load_inputs
 from components.plan import ROOT, Plan, UserError, stack_config
 from tests.builds import builds_of
@@ -177,8 +178,12 @@ class TestPermissions:
             False, True, "TLS1_2")
         container = one(plan.of_type(CONTAINER), "container").inputs
         assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
-        blob = one(plan.of_type(BLOB), "blob")
-        sha = blob.inputs["blobName"].removeprefix("assets/").removesuffix(".tar.gz")
+        # The playbook folder, and the ansible-playbook step's own locks and helpers.
+        blobs = plan.of_type(BLOB)
+        assert len(blobs) == 3
+        packed = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404")
+        sha = packed.sha256
+        blob = one([b for b in blobs if b.inputs["blobName"] == f"assets/{sha}.tar.gz"], "playbook blob")
         assert blob.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
         assert blob.inputs["containerName"] == "build-assets" and blob.inputs["type"] == "Block"
         assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-assets"], "asset assignment")
@@ -188,13 +193,14 @@ class TestPermissions:
         assert role.urn in assignment.options["dependsOn"]
         assert assignment.inputs["roleDefinitionId"] == gallery.inputs["roleDefinitionId"]  # the custom role, no built-in
         wait = one([r for r in plan.of_type(COMMAND) if r.name == "builder-roles-propagated"], "propagation wait")
-        assert {assignment.urn, blob.urn} <= set(wait.options["dependsOn"])
+        assert {assignment.urn, *(b.urn for b in blobs)} <= set(wait.options["dependsOn"])
         # The ubuntu template fetches it with its checksum, then places it where the step expects it.
         template = one(under(plan, "ubuntu-2404", TEMPLATE), "template").inputs
-        (fetch,) = [c for c in template["customize"] if c["type"] == "File" and "asset" in c["name"]]
+        (fetch,) = [c for c in template["customize"] if c["type"] == "File" and c.get("sha256Checksum") == sha]
         assert fetch["sourceUri"] == f"{asset_store(plan)}/assets/{sha}.tar.gz"
         assert fetch["sha256Checksum"] == sha
-        place = template["customize"][template["customize"].index(fetch) + 1]
+        after = template["customize"][template["customize"].index(fetch) + 1:]
+        place = next(c for c in after if c["type"] == "Shell")  # the step's downloads are placed together
         assert f"sudo mv -f '{fetch['destination']}' '/var/tmp/golden-images/assets/{sha}.tar.gz'" in place["inline"]
 
     def test_schedule_identity_may_only_run_templates_in_the_factory_group(self, plans, stack):

@@ -87,6 +87,15 @@ def on_clouds(inputs, *clouds):
     return build_of(inputs.flavours[0].flavour, inputs.settings.model_copy(update={"clouds": list(clouds)}), inputs.catalogue)
 
 
+def own_assets() -> dict:
+    """The ansible-playbook step's own build assets (its locks and helpers), fetched by every use."""
+    from components.model.steps import load_catalogue
+
+    step = load_catalogue().get("ansible-playbook")
+    assert step is not None and set(step.assets) == {"requirements", "lib"}
+    return {a.key: a for a in step.assets.values()}
+
+
 def test_a_directory_parameter_becomes_a_checked_asset_the_build_downloads(tmp_path):
     step = ("  - ansible-playbook:\n      directory: ansible/web\n      playbook: site.yml\n      tags: [banner]\n"
             "      variables: {journald_max_use: 500M, ports: [80, 443]}\n")
@@ -95,10 +104,11 @@ def test_a_directory_parameter_becomes_a_checked_asset_the_build_downloads(tmp_p
     asset = flavour.steps[1].params["directory"]
     assert isinstance(asset, Asset) and asset.path == "ansible/web"
     assert asset.sha256 == pack_directory(tmp_path / "image_flavours" / "ansible" / "web", "ansible/web").sha256
-    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {asset.key: asset}
+    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {asset.key: asset, **own_assets()}
     assert assets_on([on_clouds(inputs, "azure")], "aws") == {}
     (prepared,) = [p for p in on_clouds(inputs, "aws").steps_on("aws") if p.name == "ansible-playbook"]
-    (download,) = prepared.downloads
+    (download,) = [d for d in prepared.downloads if d.pin == "asset-directory"]
+    assert sorted(d.asset_key for d in prepared.downloads if d is not download) == sorted(own_assets())
     assert (download.asset_key, download.sha256, download.destination) == (
         asset.key, asset.sha256, f"/var/tmp/golden-images/assets/{asset.sha256}.tar.gz")
     env = prepared.environment
@@ -187,15 +197,15 @@ def test_windows_flavours_are_told_why_ansible_cannot_run_in_their_build(tmp_pat
                                "Ansible's control node does not run on Windows")
 
 
-def test_a_git_source_downloads_nothing_and_tells_the_script_where_to_clone(tmp_path):
+def test_a_git_source_downloads_only_the_steps_own_assets_and_tells_the_script_where_to_clone(tmp_path):
     step = ("  - ansible-playbook:\n      git_url: https://github.com/example/playbooks.git\n"
             "      git_commit: 0123456789abcdef0123456789abcdef01234567\n      playbook: site.yml\n"
             "      skip_tags: [motd]\n")
     inputs = load(tmp_path, step)
-    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == {}
+    assert assets_on([on_clouds(inputs, "aws", "azure")], "aws") == own_assets(), "only the step's own"
     for cloud in ("aws", "azure"):
         (prepared,) = [p for p in on_clouds(inputs, "aws", "azure").steps_on(cloud) if p.name == "ansible-playbook"]
-        assert prepared.downloads == ()
+        assert sorted(d.asset_key for d in prepared.downloads) == sorted(own_assets())
         env = prepared.environment
         assert (env["GI_PARAM_GIT_URL"], env["GI_PARAM_GIT_COMMIT"], env["GI_PARAM_SKIP_TAGS"]) == (
             "https://github.com/example/playbooks.git", "0123456789abcdef0123456789abcdef01234567", "motd")

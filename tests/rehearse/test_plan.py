@@ -69,8 +69,10 @@ def test_the_shipped_linux_flavour_is_rehearsed_with_awss_steps():
     by_name = {s.name: s for s in r.steps}
     assert by_name["os-updates"].reboot_after and not by_name["os-updates"].image_test
     assert by_name["cloudwatch-agent"].managed_component == "amazon-cloudwatch-agent-linux"
-    [asset] = by_name["ansible-playbook"].fetches
-    assert Path(asset.local).is_file() and asset.url.startswith("asset:")
+    # The playbook folder and the step's own locks and helpers.
+    assets = by_name["ansible-playbook"].fetches
+    assert len(assets) == 3
+    assert all(Path(a.local).is_file() and a.url.startswith("asset:") for a in assets)
     assert "export GI_PARAM_PACKAGES='ca-certificates curl gnupg jq unzip'" in by_name["linux-packages"].script
     assert base_of(r.base_aws, r.base_azure).image == "ubuntu:24.04"
 

@@ -32,11 +32,12 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 OTHER_COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
 
 # Commands the stubs stand in for: the machine's own are kept off PATH.
-STUBBED = ("python", "pip", "git", "apt", "dpkg", "sleep", "ansible")
+STUBBED = ("python", "pip", "git", "apt", "dpkg", "sleep", "ansible", "dnf", "yum", "rpm")
 
 STUBS = {
     "python3": r"""
 printf 'python3 %s\n' "$*" >> "$STUB_LOG"
+if [ "$1" = --version ]; then echo "Python ${STUB_PYTHON_VERSION:-3.12.3}"; exit 0; fi
 if [ "$1" = -m ] && [ "$2" = venv ]; then
   if [ -n "${STUB_VENV_NEEDS_PACKAGE:-}" ] && ! grep -qx python3-venv "$STUB_STATE/dpkg.list"; then
     mkdir -p "$3"  # a half-made venv, as the real one leaves
@@ -102,6 +103,33 @@ printf 'sleep %s\n' "$*" >> "$STUB_LOG"
 """,
 }
 
+# A RHEL 9 or Amazon Linux 2023 machine: dnf and rpm instead of apt-get, apt-mark and dpkg-query.
+RPM_STUBS = {
+    "dnf": r"""
+printf 'dnf %s\n' "$*" >> "$STUB_LOG"
+[ "$1" = -y ] && [ "$2" = install ] || { echo "dnf stub: unexpected '$*'" >&2; exit 1; }
+shift 2
+for package in "$@"; do
+  echo "$package" >> "$STUB_STATE/rpm.list"
+  case "$package" in
+    git) echo git-core >> "$STUB_STATE/rpm.list"; cp "$STUB_TEMPLATES/git" "$STUB_BIN/git" ;;
+  esac
+done
+""",
+    "rpm": r"""
+printf 'rpm %s\n' "$*" >> "$STUB_LOG"
+case "$1" in
+  -qa) cat "$STUB_STATE/rpm.list" ;;
+  -e) shift
+      if [ "$1" = --test ]; then exit "${STUB_RPM_NEEDED:-0}"; fi
+      for package in "$@"; do
+        grep -vx "$package" "$STUB_STATE/rpm.list" > "$STUB_STATE/rpm.tmp" || true
+        mv "$STUB_STATE/rpm.tmp" "$STUB_STATE/rpm.list"
+      done ;;
+esac
+""",
+}
+
 TEMPLATES = {
     # The venv's python: pip "installs" ansible-playbook; anything else is the real Python.
     "python": r"""
@@ -114,7 +142,9 @@ if [ "$1" = -m ] && [ "$2" = pip ]; then
     previous=$argument
   done
   if [ -n "${STUB_PIP_FAILS:-}" ]; then exit 1; fi
+  printf '%s\n' "$*" >> "$STUB_STATE/pip-calls"
   cp "$STUB_TEMPLATES/ansible-playbook" "$(dirname "$0")/ansible-playbook"
+  cp "$STUB_TEMPLATES/ansible-galaxy" "$(dirname "$0")/ansible-galaxy"
   exit 0
 fi
 exec "$REAL_PYTHON" "$@"
@@ -130,6 +160,11 @@ for argument in "$@"; do
 done
 if [ -n "${STUB_PLAYBOOK_MARKS_MANUAL:-}" ]; then apt-mark manual $STUB_PLAYBOOK_MARKS_MANUAL; fi
 exit "${STUB_PLAYBOOK_STATUS:-0}"
+""",
+    "ansible-galaxy": r"""
+printf 'ansible-galaxy %s\n' "$*" >> "$STUB_LOG"
+pwd > "$STUB_STATE/galaxy-cwd"
+env | grep -E '^ANSIBLE_(ROLES|COLLECTIONS)_PATH=' | sort > "$STUB_STATE/galaxy-env"
 """,
     "git": r"""
 printf 'git %s\n' "$*" >> "$STUB_LOG"
@@ -243,6 +278,14 @@ class Sandbox:
             "REAL_PYTHON": sys.executable,
         }
         self.put_archive(pack(PLAYBOOK_DIR))
+        locks = pack(STEP / "requirements")
+        self.locks = self.work_root / "assets" / "locks.tar.gz"
+        self.locks.write_bytes(locks)
+        self.env.update(GI_ASSET_REQUIREMENTS=str(self.locks), GI_ASSET_REQUIREMENTS_SHA256=hashlib.sha256(locks).hexdigest())
+        lib = pack(STEP / "lib")
+        self.lib = self.work_root / "assets" / "lib.tar.gz"
+        self.lib.write_bytes(lib)
+        self.env.update(GI_ASSET_LIB=str(self.lib), GI_ASSET_LIB_SHA256=hashlib.sha256(lib).hexdigest())
 
     def put_archive(self, data: bytes) -> None:
         self.archive.parent.mkdir(parents=True, exist_ok=True)
@@ -250,7 +293,7 @@ class Sandbox:
         self.env["GI_ASSET_DIRECTORY_SHA256"] = hashlib.sha256(data).hexdigest()
 
     def git_mode(self) -> None:
-        shutil.rmtree(self.archive.parent)  # no asset in git mode
+        self.archive.unlink()  # no playbook asset in git mode (the locks stay)
         self.env.update(GI_PARAM_DIRECTORY="", GI_ASSET_DIRECTORY="", GI_ASSET_DIRECTORY_SHA256="",
                         GI_PARAM_GIT_URL="https://git.example.com/platform/playbooks.git", GI_PARAM_GIT_COMMIT=COMMIT)
 
@@ -280,21 +323,49 @@ def box(tmp_path, tools) -> Sandbox:
     return Sandbox(tmp_path, tools)
 
 
-def heredoc(script: str) -> str:
-    match = re.search(r"<<'REQUIREMENTS'\n(.*?\n)REQUIREMENTS\n", script, re.S)
-    assert match, "install.sh embeds the requirements in a quoted REQUIREMENTS heredoc"
-    return match.group(1)
+# One lock per CPython minor version the supported distributions ship: Ubuntu 24.04 (3.12),
+# Debian 12 (3.11), Ubuntu 22.04 (3.10), RHEL 9 and Amazon Linux 2023 (3.9).
+LOCKS = {"cp312": "2.21.", "cp311": "2.19.", "cp310": "2.17.", "cp39": "2.15."}
 
 
-# --- The lock
+def lock(abi: str) -> str:
+    return (STEP / "requirements" / f"{abi}.txt").read_text()
 
 
-def test_the_requirements_embedded_in_install_sh_are_requirements_txt():
-    assert heredoc((STEP / "install.sh").read_text()) == (STEP / "requirements.txt").read_text()
+# --- The locks
 
 
-def test_every_requirement_is_pinned_with_hashes_and_binary_ones_per_architecture():
-    text = (STEP / "requirements.txt").read_text()
+def test_there_is_a_lock_for_each_python_and_no_other():
+    assert sorted(p.stem for p in (STEP / "requirements").glob("*.txt")) == sorted(LOCKS)
+
+
+def test_the_locks_travel_as_the_steps_own_build_asset():
+    # The script alone is near the 16,000-character inline limit of an AWSTOE document
+    # (REFERENCE.md), so the locks are a packed folder the build downloads and verifies.
+    from components.model.assets import pack_directory
+    from components.model.steps import load_catalogue
+
+    step = load_catalogue().get("ansible-playbook")
+    assert step is not None
+    asset = step.assets["requirements"]
+    assert asset.sha256 == pack_directory(STEP / "requirements", "ansible-playbook/requirements").sha256
+    with tarfile.open(fileobj=io.BytesIO(asset.data)) as tar:
+        assert sorted(tar.getnames()) == sorted(f"{abi}.txt" for abi in LOCKS)
+
+
+@pytest.mark.parametrize("abi", sorted(LOCKS))
+def test_each_lock_holds_an_ansible_core_that_supports_its_python(abi):
+    # ansible-core's support matrix (docs.ansible.com, "Control node Python support"): 2.15 runs
+    # on Python 3.9-3.11, 2.17 on 3.10-3.12, 2.19 on 3.11-3.13, 2.21 on 3.12-3.14.
+    core = re.search(r"^ansible-core==(\S+) ", lock(abi), re.M)
+    assert core and core.group(1).startswith(LOCKS[abi])
+    python = f"{abi[2]}.{abi[3:]}"
+    assert f"for CPython {python} " in lock(abi)
+
+
+@pytest.mark.parametrize("abi", sorted(LOCKS))
+def test_every_requirement_is_pinned_with_hashes_and_binary_ones_per_architecture(abi):
+    text = lock(abi)
     entries = re.findall(r"^([a-z0-9-]+)==(\S+) \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M)
     names = {name: hashes.count("--hash=") for name, _, hashes in entries}
     requirement_lines = [line for line in text.splitlines() if line and not line.startswith(("#", " "))]
@@ -340,7 +411,7 @@ def test_directory_mode_runs_the_playbook_with_tags_and_variables_then_removes_e
     assert len(pip) == 1
     for flag in ("install", "--require-hashes", "--no-deps", "--only-binary=:all:", "--no-cache-dir", "-r"):
         assert f" {flag} " in pip[0]
-    assert box.read("pip-requirements.txt") == (STEP / "requirements.txt").read_text()
+    assert box.read("pip-requirements.txt") == lock("cp312")
     assert any(c.startswith(f"python3 -m venv {box.work_root}/ansible-venv") for c in box.calls("python3"))
 
     # Nothing left: venv, work folder, archive (and the emptied assets folder).
@@ -432,9 +503,21 @@ def test_a_missing_playbook_is_refused_before_python_runs(box):
     assert box.leftovers() == []
 
 
-def test_a_python_other_than_the_lock_is_refused(box):
-    result = box.run("install.sh", STUB_PYTHON_VERSION="3.13.1")
-    assert result.returncode != 0 and "locked for CPython 3.12" in result.stderr
+@pytest.mark.parametrize("version, abi", [("3.11.2", "cp311"), ("3.10.12", "cp310"), ("3.9.18", "cp39")],
+                         ids=["debian-12", "ubuntu-2204", "rhel-9"])
+def test_the_lock_matching_the_python_found_is_installed(box, version, abi):
+    result = box.run("install.sh", STUB_PYTHON_VERSION=version)
+    assert result.returncode == 0, result.stderr
+    assert box.read("pip-requirements.txt") == lock(abi)
+    assert f"lock requirements/{abi}.txt" in result.stdout
+    assert box.leftovers() == []
+
+
+@pytest.mark.parametrize("version, message", [("3.13.1", "no lock in requirements/"), ("3.6.8", "too old"),
+                                              ("3.7.16", "Amazon Linux 2 are not supported")])
+def test_a_python_without_a_lock_is_refused(box, version, message):
+    result = box.run("install.sh", STUB_PYTHON_VERSION=version)
+    assert result.returncode != 0 and message in result.stderr
     assert not [c for c in box.calls("venv-python") if " -m pip " in c]
     assert box.leftovers() == []
 
@@ -569,9 +652,11 @@ def test_packages_the_image_now_needs_are_not_purged(box, env, reason):
 # --- The check
 
 
-@pytest.mark.parametrize("leftover", ["venv", "work", "archive", "on-path"])
+@pytest.mark.parametrize("leftover", ["venv", "work", "archive", "locks", "helpers", "on-path"])
 def test_the_check_fails_on_anything_left_behind(box, leftover):
     box.archive.unlink()
+    box.locks.unlink()
+    box.lib.unlink()
     venv_bin = box.work_root / "ansible-venv" / "bin"
     if leftover == "venv":
         venv_bin.mkdir(parents=True)
@@ -579,6 +664,10 @@ def test_the_check_fails_on_anything_left_behind(box, leftover):
         (box.work_root / "ansible-step.AbCd1234" / "src").mkdir(parents=True)
     elif leftover == "archive":
         box.put_archive(b"left")
+    elif leftover == "locks":
+        box.locks.write_bytes(b"left")
+    elif leftover == "helpers":
+        box.lib.write_bytes(b"left")
     else:
         venv_bin.mkdir(parents=True)
         _write_script(venv_bin / "ansible-playbook", "exit 0\n")
@@ -589,6 +678,8 @@ def test_the_check_fails_on_anything_left_behind(box, leftover):
 
 def test_the_check_passes_on_a_clean_instance_and_says_what_it_checked(box):
     box.archive.unlink()
+    box.locks.unlink()
+    box.lib.unlink()
     shutil.rmtree(box.work_root)
     result = box.run("check.sh")
     assert result.returncode == 0, result.stderr
@@ -596,6 +687,8 @@ def test_the_check_passes_on_a_clean_instance_and_says_what_it_checked(box):
         f"ansible-playbook: no virtual environment at {box.work_root}/ansible-venv",
         f"ansible-playbook: no working folder (sources, clone, variables) under {box.work_root}",
         f"ansible-playbook: no playbook archive at {box.archive}",
+        f"ansible-playbook: no locks archive at {box.locks}",
+        f"ansible-playbook: no helpers archive at {box.lib}",
         "ansible-playbook: no ansible-playbook on PATH",
     ]
 
@@ -636,3 +729,103 @@ def test_the_example_playbook_stays_clear_of_linux_baseline():
     text = "\n".join(p.read_text() for p in PLAYBOOK_DIR.rglob("*") if p.is_file())
     for owned in ("/etc/issue", "sshd_config", "sysctl", "login.defs", "modprobe"):
         assert owned not in text
+
+
+# --- vars_file, Galaxy requirements and pip requirements
+
+
+def test_vars_file_galaxy_requirements_and_pip_requirements(box, tmp_path):
+    folder = tmp_path / "playbook"
+    shutil.copytree(PLAYBOOK_DIR, folder)
+    (folder / "vars").mkdir()
+    (folder / "vars" / "image.yml").write_text("journald_max_use: 200M\n")
+    (folder / "requirements.yml").write_text("collections:\n  - name: community.general\n    version: 9.5.0\n")
+    box.put_archive(pack(folder))
+    result = box.run("install.sh", GI_PARAM_VARS_FILE="vars/image.yml", GI_PARAM_GALAXY_REQUIREMENTS="requirements.yml",
+                     GI_PARAM_PIP_REQUIREMENTS="jmespath==1.0.1 netaddr==1.3.0",
+                     GI_PARAM_VARIABLES='{"journald_max_use": "500M"}')
+    assert result.returncode == 0, result.stderr
+
+    # The lock first (hash-checked), then the flavour's pins into the same venv, wheels only.
+    pip = box.read("pip-calls").splitlines()
+    assert len(pip) == 2 and "--require-hashes" in pip[0]
+    assert pip[1].endswith("--only-binary=:all: jmespath==1.0.1 netaddr==1.3.0")
+    # Galaxy ran from the sources' folder with the requirements file, installing into the work folder.
+    galaxy = box.calls("ansible-galaxy")
+    assert galaxy == ["ansible-galaxy install -r requirements.yml"]
+    work = Path(box.read("playbook-cwd").strip()).parent
+    assert box.read("galaxy-cwd").strip() == str(work / "src")
+    env = dict(line.split("=", 1) for line in box.read("galaxy-env").splitlines())
+    assert env["ANSIBLE_COLLECTIONS_PATH"] == str(work / "collections")
+    assert env["ANSIBLE_ROLES_PATH"].split(":")[0] == str(work / "roles")
+    # Later -e wins (ansible-playbook's variable precedence): the file first, the flavour's variables after.
+    args = box.read("playbook-args").splitlines()
+    extras = [args[i + 1] for i, a in enumerate(args) if a == "-e"]
+    assert extras[0] == "@vars/image.yml" and extras[1].startswith(f"@{work}/")
+    assert box.calls("ansible-galaxy")[0] and box.calls("ansible-playbook")
+    assert box.leftovers() == [], "collections, roles and the venv went with the work folder"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GI_PARAM_VARS_FILE": "../secrets.yml"}, "vars_file '../secrets.yml' must be a relative path"),
+        ({"GI_PARAM_GALAXY_REQUIREMENTS": "/etc/req.yml"}, "galaxy_requirements '/etc/req.yml' must be"),
+        ({"GI_PARAM_PIP_REQUIREMENTS": "jmespath>=1.0"}, "exact pin"),
+        ({"GI_PARAM_PIP_REQUIREMENTS": "--index-url=https://evil.example.com"}, "exact pin"),
+    ],
+    ids=["dotdot-vars", "absolute-galaxy", "unpinned-pip", "pip-option"],
+)
+def test_invalid_extra_files_and_pins_are_refused_before_anything_runs(box, env, message):
+    result = box.run("install.sh", **env)
+    assert result.returncode != 0 and message in result.stderr
+    assert box.calls() == []
+
+
+def test_a_vars_file_missing_from_the_sources_is_refused_before_python_runs(box):
+    result = box.run("install.sh", GI_PARAM_VARS_FILE="vars/none.yml")
+    assert result.returncode != 0 and "no vars_file 'vars/none.yml' in the sources" in result.stderr
+    assert not box.calls("python3")
+    assert box.leftovers() == []
+
+
+# --- RHEL 9 and Amazon Linux 2023: dnf and rpm
+
+
+def rpm_machine(box: Sandbox) -> None:
+    for name in ("apt-get", "apt-mark", "dpkg-query"):
+        (box.bin / name).unlink()
+    for name, body in RPM_STUBS.items():
+        _write_script(box.bin / name, body)
+    (box.state / "rpm.list").write_text("bash\ncoreutils\npython3\n")
+
+
+def test_on_dnf_missing_git_is_installed_and_removed_again(box):
+    rpm_machine(box)
+    box.git_mode()
+    (box.bin / "git").unlink()
+    result = box.run("install.sh", STUB_PYTHON_VERSION="3.9.18")
+    assert result.returncode == 0, result.stderr
+    assert box.calls("dnf") == ["dnf -y install git"]
+    assert "rpm -e git git-core" in box.calls("rpm") or "rpm -e git-core git" in box.calls("rpm")
+    assert box.read("rpm.list").split() == ["bash", "coreutils", "python3"]
+    assert box.read("pip-requirements.txt") == lock("cp39")
+
+
+def test_on_dnf_packages_something_now_needs_are_kept(box):
+    rpm_machine(box)
+    box.git_mode()
+    (box.bin / "git").unlink()
+    result = box.run("install.sh", STUB_PYTHON_VERSION="3.9.18", STUB_RPM_NEEDED="1")
+    assert result.returncode == 0, result.stderr
+    assert "other packages now need them" in result.stderr
+    assert "git" in box.read("rpm.list").split()
+
+
+def test_a_tampered_helpers_archive_stops_the_step_before_anything_is_installed(box):
+    box.git_mode()
+    (box.bin / "git").unlink()  # git would have to be installed with the helpers
+    box.lib.write_bytes(pack(box.base / "templates"))
+    result = box.run("install.sh")
+    assert result.returncode != 0 and "the helpers archive has sha256" in result.stderr
+    assert not box.calls("apt-get") and not box.calls("python3")

@@ -33,6 +33,15 @@ if [ -n "${archive}" ] && [ -e "${archive}" ]; then
 elif [ -n "${archive}" ]; then
   echo "ansible-playbook: no playbook archive at ${archive}"
 fi
+for pair in "locks ${GI_ASSET_REQUIREMENTS:-}" "helpers ${GI_ASSET_LIB:-}"; do
+  what=${pair%% *} file=${pair#* }
+  if [ -n "${file}" ] && [ -e "${file}" ]; then
+    echo "ansible-playbook: the ${what} archive ${file} is left behind" >&2
+    failed=1
+  elif [ -n "${file}" ]; then
+    echo "ansible-playbook: no ${what} archive at ${file}"
+  fi
+done
 
 found=$(command -v ansible-playbook || true)
 if [ -n "${found}" ] && [[ "${found}" == "${venv}/"* || "$(realpath -m -- "${found}")" == "${venv}/"* ]]; then
