@@ -120,6 +120,10 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            allowed_here = declared[key].allowed_on.get(flavour.os)
+            if allowed_here is not None and isinstance(value, str) and value not in allowed_here:
+                problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour "
+                                                    f"(use {' or '.join(allowed_here)})"))
             texts = _texts(at, key, value)
             for where_text, _, text in texts:
                 if "{{" in text:
@@ -135,6 +139,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             if len(given) != 1:
                 what = "only one" if given else "one"
                 problems.append(Problem(source, f"{where}.{use.name}", f"give {what} of {', '.join(group)} (got {', '.join(given) or 'none'})"))
+        for group in step.spec.exclusive:
+            given = [key for key in group if use.params.get(key) not in (None, "")]
+            if len(given) > 1:
+                problems.append(Problem(source, f"{where}.{use.name}", f"give at most one of {', '.join(group)} (got {', '.join(given)})"))
+        problems.extend(_option_problems(source, where, use, step, flavour.os))
         for group in step.spec.together:
             given = [key for key in group if use.params.get(key) not in (None, "")]
             if given and len(given) != len(group):
@@ -153,6 +162,51 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             )
         )
     return problems
+
+
+# Options that only mean something on Windows (AIB's PowerShell customizer fields).
+WINDOWS_ONLY_OPTIONS = {
+    "run_as_system": "runs Windows steps as SYSTEM; Linux steps run as root on both clouds",
+    "run_elevated": "is about Windows elevation; Linux steps run as root on both clouds",
+}
+
+
+def _option_problems(source: str, where: str, use: Any, step: Any, os: str) -> list[Problem]:
+    """Options the flavour set that this step (or this OS) cannot honour, with the reason."""
+    problems = []
+    defaults = type(use.options)()
+    for option in sorted(use.options.model_fields_set):
+        if getattr(use.options, option) == getattr(defaults, option):
+            continue  # the default, spelled out: nothing asked that the step cannot do
+        reason = step.spec.refused_options.get(option)
+        if reason:
+            problems.append(Problem(source, f"{where}.options.{option}", f"step '{use.name}' cannot honour it: {reason}"))
+        elif os == "linux" and option in WINDOWS_ONLY_OPTIONS:
+            problems.append(Problem(source, f"{where}.options.{option}",
+                                    f"a Linux flavour cannot honour it: {option} {WINDOWS_ONLY_OPTIONS[option]}"))
+    return problems
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+MAX_ENVIRONMENT = 50
+
+
+def _environment_problem(value: dict[Any, Any]) -> str:
+    """Why an `environment` value is not a flat map of variable names to plain text, or ''."""
+    if len(value) > MAX_ENVIRONMENT:
+        return f"has {len(value)} variables; at most {MAX_ENVIRONMENT}"
+    for key, item in value.items():
+        if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+            return f"{key!r} is not a variable name (letters, digits and underscores, not starting with a digit)"
+        if key.upper().startswith("GI_"):
+            return f"{key!r}: names starting with GI_ are the build's own (GI_STEP, GI_PARAM_*)"
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            return f"{key}: must be text or a whole number, got {type(item).__name__} {item!r}; quote it"
+        if any(ord(c) < 32 and c not in "\t\n" for c in str(item)):
+            return f"{key}: holds a control character; values are plain text"
+    if len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
+        return f"is longer than {MAX_FILE_PARAM_CHARS} characters"
+    return ""
 
 
 AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own variables and cannot escape; "
@@ -191,9 +245,17 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
 
 def _check_value(param, value) -> list[str]:
     expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
-                "mapping": dict}[param.type]
+                "mapping": dict, "environment": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
-        return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
+        what = "mapping of NAME: value" if param.type == "environment" else param.type
+        return [f"must be a {what}, got {type(value).__name__} {value!r}"]
+    if param.type == "environment" and isinstance(value, dict):
+        problem = _environment_problem(value)
+        return [problem] if problem else []
+    if param.type == "integer" and param.minimum is not None and value < param.minimum:
+        return [f"{value} is below the smallest value, {param.minimum}"]
+    if param.type == "integer" and param.maximum is not None and value > param.maximum:
+        return [f"{value} is above the largest value, {param.maximum}"]
     if param.type == "mapping":
         problem = _mapping_problem(value)
         if not problem and len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
@@ -242,7 +304,12 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
                 continue
             at = f"steps[{index}].{use.name}.{key}"
             path = (flavours_dir / params[key]).resolve()
-            if root not in path.parents or not path.is_file():
+            if root not in path.parents:
+                # The path itself stays inside (checked above): a symbolic link on the way leads out.
+                problems.append(Problem(item.source, at, f"'{params[key]}' leads outside {flavours_dir.name}/ through a "
+                                                         "symbolic link; only files of this repository travel into a build"))
+                continue
+            if not path.is_file():
                 problems.append(Problem(item.source, at, f"no file '{params[key]}' in {flavours_dir.name}/"))
                 continue
             try:
@@ -301,6 +368,24 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
+        for cloud in clouds:
+            unsupported = step.spec.cloud_unsupported if step else {}
+            reason = unsupported.get(cloud, {}).get(item.flavour.os)  # type: ignore[call-overload]
+            if reason and use.runs_on(cloud):
+                problems.append(Problem(item.source, f"steps[{index}]",
+                                        f"step '{use.name}' cannot run on {cloud} for {item.flavour.os}: {reason}"))
+            if step is None or not use.runs_on(cloud) or cloud not in step.spec.clouds:
+                continue
+            defaults = type(use.options)()
+            refused = step.spec.cloud_refused.get(cloud, {})
+            for key, why in refused.get(item.flavour.os, {}).items():
+                if key in use.options.model_fields_set and getattr(use.options, key) != getattr(defaults, key):
+                    at = f"steps[{index}].options.{key}"
+                elif key in use.params and use.params[key] != getattr(step.spec.parameters.get(key), "default", None):
+                    at = f"steps[{index}].{use.name}.{key}"
+                else:
+                    continue
+                problems.append(Problem(item.source, at, f"{cloud} cannot honour it for {item.flavour.os}: {why}"))
         missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
         if missing and use.options.only_on is None:
             # Otherwise one cloud's image silently lacks what the other's has.

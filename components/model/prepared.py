@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from .assets import Asset
 from .flavour import StepUse
@@ -45,7 +45,7 @@ class PreparedStep:
     params: dict
     environment: dict  # variable -> string value, in a stable order
     script: Optional[str]  # install script with the environment prologue, None if native-only
-    check: str  # check script with the environment prologue
+    check: Optional[str]  # check script with the environment prologue; None: nothing to prove (a pause)
     downloads: tuple = ()
     reboot_after: bool = False
     run_elevated: bool = True
@@ -58,6 +58,10 @@ class PreparedStep:
     azure_windows_update: bool = False
     capabilities: tuple = field(default=())
     image_test: bool = True
+    render: str = "scripts"  # StepSpec.render: how the clouds run it
+    aws_managed_version: str = "x.x.x"  # the managed component's version (x wildcards: newest at build time)
+    aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
+    aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -77,11 +81,26 @@ def _env_value(value) -> str:
     return "" if value is None else str(value)
 
 
+# PowerShell ends a single-quoted string at ' and at the Unicode single quotes U+2018-U+201B
+# (about_Quoting_Rules); each is doubled to stand for itself.
+PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def ps_literal(value: str) -> str:
+    """A PowerShell single-quoted string holding `value` literally (no expansion, no early end)."""
+    return "'" + "".join(c * 2 if c in PS_SINGLE_QUOTES else c for c in value) + "'"
+
+
+def sh_literal(value: str) -> str:
+    """A bash single-quoted string holding `value` literally."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
 def prologue(os: str, environment: dict) -> str:
     """Variable assignments in the script's own language, values quoted literally."""
     if os == "windows":
-        return "".join(f"$env:{k} = '{v.replace(chr(39), chr(39) * 2)}'\n" for k, v in environment.items())
-    return "".join(f"export {k}='{v.replace(chr(39), chr(39) + chr(92) + chr(39) + chr(39))}'\n" for k, v in environment.items())
+        return "".join(f"$env:{k} = {ps_literal(v)}\n" for k, v in environment.items())
+    return "".join(f"export {k}={sh_literal(v)}\n" for k, v in environment.items())
 
 
 def with_prologue(os: str, script: str, environment: dict, library: str = "") -> str:
@@ -93,8 +112,21 @@ def with_prologue(os: str, script: str, environment: dict, library: str = "") ->
     return head + script
 
 
+def _user_script(use: StepUse, step: Step, os: str,
+                 params: dict[str, Any]) -> tuple[dict[str, str], Optional[str], Optional[str]]:
+    """A `script` step: the flavour's own script and check, with its own environment variables."""
+    environment: dict[str, str] = {env_name("step"): step.name}
+    environment.update((name, _env_value(value)) for name, value in sorted((params.get("environment") or {}).items()))
+    script = params.get("inline") or params.get("file")
+    check = params.get("check") or params.get("check_file")
+    return (environment, with_prologue(os, script, environment) if script else None,
+            with_prologue(os, check, environment) if check else None)
+
+
 def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
     params = step.resolve_params(use.params)
+    if step.spec.render != "scripts":
+        return _native_step(use, step, os, params)
     environment = {env_name("step"): step.name}
     for key in sorted(params):
         environment[env_name("param", key)] = _env_value(params[key])
@@ -123,6 +155,11 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
             environment[env_name("asset", key)] = destination
             environment[env_name("asset", key, "sha256")] = asset.sha256
     script = step.scripts.get(os)
+    managed = step.spec.aws.managed_component.get(os)
+    # What a managed component takes no setting for (exclusions, time limit, retries) needs
+    # AWSTOE's own UpdateOS action: honoured, not dropped.
+    update_os = managed is not None and os in step.spec.aws.update_os and bool(
+        params.get("exclude") or use.options.timeout_minutes or use.options.retries)
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(
         name=step.name,
@@ -141,10 +178,35 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         timeout_minutes=use.options.timeout_minutes,
         retries=use.options.retries,
         only_on=use.options.only_on,
-        aws_managed_component=step.spec.aws.managed_component.get(os),
+        aws_managed_component=None if update_os else managed,
+        aws_update_os=update_os,
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,
         capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test,
+    )
+
+
+def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> PreparedStep:
+    """A step each cloud renders from its parameters (script, reboot, pause, aws-managed-component)."""
+    environment: dict[str, str] = {env_name("step"): step.name}
+    script: Optional[str] = None
+    check: Optional[str] = None
+    if step.spec.render == "script":
+        environment, script, check = _user_script(use, step, os, params)
+    managed = managed_version = None
+    managed_parameters: tuple[tuple[str, str], ...] = ()
+    if step.spec.render == "aws-managed-component":
+        managed, managed_version = params["name"], params.get("version") or "x.x.x"
+        managed_parameters = tuple((k, _env_value(v)) for k, v in sorted((params.get("parameters") or {}).items()))
+    reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
+    return PreparedStep(
+        name=step.name, category=step.spec.category, os=os, params=params, environment=environment,
+        script=script, check=check, reboot_after=reboot, run_elevated=use.options.run_elevated,
+        run_as_system=use.options.run_as_system, valid_exit_codes=tuple(use.options.valid_exit_codes),
+        timeout_minutes=use.options.timeout_minutes, retries=use.options.retries, only_on=use.options.only_on,
+        aws_managed_component=managed, capabilities=tuple(step.spec.capabilities),
+        image_test=step.spec.image_test and check is not None, render=step.spec.render,
+        aws_managed_version=managed_version or "x.x.x", aws_managed_parameters=managed_parameters,
     )
 
 

@@ -12,6 +12,8 @@ import base64
 import hashlib
 from typing import Iterable, Optional
 
+from ...model.prepared import ps_literal
+
 RETRY_DELAY_SECONDS = 30
 # Exit code a timed-out Windows step reports (ERROR_TIMEOUT); `timeout` uses 124 on Linux.
 WINDOWS_TIMEOUT_EXIT_CODE = 1460
@@ -22,7 +24,8 @@ def sh_quote(value: str) -> str:
 
 
 def ps_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """A PowerShell single-quoted literal: ' and U+2018-U+201B, which also end it, doubled."""
+    return ps_literal(value)
 
 
 def _sha256(text: str) -> str:
