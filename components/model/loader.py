@@ -5,18 +5,18 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import AssetError, pack_directory, text_files
+from .assets import Asset, AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour, LoadedFlavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .vocabulary import did_you_mean
 from .yaml_files import read_yaml
 
@@ -29,15 +29,17 @@ class Inputs:
     """Everything the program needs, validated: settings, the flavours built here, the catalogue."""
 
     settings: StackSettings
-    flavours: list  # LoadedFlavour, in file order, filtered to the stack's selection
+    flavours: list[LoadedFlavour]  # in file order, filtered to the stack's selection
     catalogue: Catalogue
-    applications: dict = field(default_factory=dict)  # application -> owner, os, needs, served_by (a stack output)
-    warnings: list = field(default_factory=list)  # Problem: reported, never fatal
+    # application -> owner, os, needs, served_by (a stack output)
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
 def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Parse and model-check every image_flavours/*.yaml."""
-    loaded, problems = [], []
+    loaded: list[LoadedFlavour] = []
+    problems: list[Problem] = []
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
     if not files:
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
@@ -93,7 +95,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
-    secret_candidates = []
+    secret_candidates: list[tuple[str, str, str]] = []
     for index, use in enumerate(flavour.steps):
         where = f"steps[{index}]"
         if use.options.repeat is not None and flavour.base_image.flavour is None:
@@ -213,7 +215,7 @@ AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own
                  "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
 
 
-def _texts(at: str, key: str, value: Any) -> list:
+def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     """(location, key, text) of every string in a value, nested mappings and lists included."""
     if isinstance(value, str):
         return [(at, key, value)]
@@ -243,9 +245,10 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
     return f"holds a {type(value).__name__} ({value}), which JSON cannot carry; quote it to pass it as text"
 
 
-def _check_value(param, value) -> list[str]:
-    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
-                "mapping": dict, "environment": dict}[param.type]
+def _check_value(param: Parameter, value: Any) -> list[str]:
+    # type[Any]: the isinstance check below leaves value open to each type's own checks.
+    expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
+                           "mapping": dict, "environment": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         what = "mapping of NAME: value" if param.type == "environment" else param.type
         return [f"must be a {what}, got {type(value).__name__} {value!r}"]
@@ -330,7 +333,7 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
     return LoadedFlavour(flavour, item.source), problems
 
 
-def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, list[Problem]]:
+def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Asset | str, list[Problem]]:
     """A directory parameter's folder as a build asset, scanned for secrets file by file."""
     root = flavours_dir.resolve()
     folder = (flavours_dir / value).resolve()
@@ -340,14 +343,14 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, li
         asset = pack_directory(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
-    problems = []
+    problems: list[Problem] = []
     for path in text_files(folder):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary files: nothing the text scanner can judge
         rel = f"{value}/{path.relative_to(folder).as_posix()}"
-        lines: dict = {}
+        lines: dict[int, list[str]] = {}
         for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
             lines.setdefault(line, []).append(kind)
         for line, kinds in sorted(lines.items()):
@@ -358,7 +361,7 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, li
 
 def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
-    problems = []
+    problems: list[Problem] = []
     clouds = item.flavour.enabled_clouds(settings.clouds)
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
@@ -368,13 +371,15 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
+        if step is None:
+            continue  # check_steps reports it
         for cloud in clouds:
-            unsupported = step.spec.cloud_unsupported if step else {}
+            unsupported = step.spec.cloud_unsupported
             reason = unsupported.get(cloud, {}).get(item.flavour.os)  # type: ignore[call-overload]
             if reason and use.runs_on(cloud):
                 problems.append(Problem(item.source, f"steps[{index}]",
                                         f"step '{use.name}' cannot run on {cloud} for {item.flavour.os}: {reason}"))
-            if step is None or not use.runs_on(cloud) or cloud not in step.spec.clouds:
+            if not use.runs_on(cloud) or cloud not in step.spec.clouds:
                 continue
             defaults = type(use.options)()
             refused = step.spec.cloud_refused.get(cloud, {})
@@ -386,7 +391,7 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                 else:
                     continue
                 problems.append(Problem(item.source, at, f"{cloud} cannot honour it for {item.flavour.os}: {why}"))
-        missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
+        missing = [c for c in clouds if c not in step.spec.clouds]
         if missing and use.options.only_on is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
@@ -397,10 +402,10 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     return problems
 
 
-def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path) -> Inputs:
+def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
     problems: list[Problem] = []
-    settings = None
+    settings: Optional[StackSettings] = None
     try:
         settings = parse_settings(config, settings_source)
     except ValidationFailed as failed:
@@ -412,7 +417,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue)
     problems.extend(flavour_problems)
     selected = loaded
-    warnings: list = []
+    warnings: list[Problem] = []
     if settings is not None:
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
@@ -432,7 +437,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
     problems.extend(apps.problems)
-    if problems:
+    if problems or settings is None:  # settings are None only when they had problems
         raise ValidationFailed(problems)
     return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
                   warnings=warnings + apps.warnings)
