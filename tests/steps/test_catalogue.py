@@ -37,7 +37,9 @@ def test_every_step_has_a_readme_naming_each_parameter(catalogue, name):
 @pytest.mark.parametrize("name", sorted(p.name for p in STEPS_DIR.iterdir() if (p / "step.yaml").is_file()))
 def test_scripts_match_the_os_families_declared(catalogue, name):
     step = catalogue.steps[name]
-    for os in step.spec.os:
+    # A natively rendered step (script, reboot, pause, aws-managed-component) ships no scripts:
+    # its check, if any, comes from the flavour's parameters.
+    for os in step.spec.os if step.spec.render == "scripts" else ():
         assert os in step.checks, f"{name}: no check for {os}"
         assert step.checks[os].strip(), f"{name}: empty check for {os}"
     for os in ("windows", "linux"):
