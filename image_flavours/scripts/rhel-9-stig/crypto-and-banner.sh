@@ -3,8 +3,8 @@
 # the DoD-style login banner. Values come from the step's environment (see rhel-9-stig.yaml).
 set -euo pipefail
 
-: "${CRYPTO_POLICY:?set CRYPTO_POLICY in the step's environment}"
-: "${BANNER_TEXT:?set BANNER_TEXT in the step's environment}"
+: "${CRYPTO_POLICY:?set CRYPTO_POLICY in the step environment}"
+: "${BANNER_TEXT:?set BANNER_TEXT in the step environment}"
 
 # RHEL's update-crypto-policies switches OpenSSL, GnuTLS, NSS, OpenSSH and Kerberos at once;
 # running services pick it up after a restart, hence the reboot step that follows.
