@@ -164,7 +164,16 @@ def test_recipes_take_the_flavour_image_and_an_encrypted_root_volume(plans, stac
         version = plan.outputs["flavours"][name]["version"]
         assert recipe["version"] == version
         assert re.fullmatch(rf"golden-images-{stack}-{name}-[0-9a-f]{{10}}", recipe["name"])
-        assert recipe["parentImage"].startswith("ssm:/aws/service/" if name != LAYERED else f"{ARN}:image/")
+        # A parent image is an SSM parameter, an AMI or an Image Builder image ARN (CreateImageRecipe
+        # parentImage). A layer starts from its base's image in this account; rhel-9-stig from the
+        # AWS-owned RHEL 9 image (Red Hat publishes no public SSM parameter for it).
+        if name == LAYERED:
+            assert recipe["parentImage"].startswith(f"{ARN}:image/")
+        elif name == "rhel-9-stig":
+            assert recipe["parentImage"] == (f"arn:aws:imagebuilder:{BUILD_REGION}:aws:image/"
+                                             "red-hat-enterprise-linux-9-x86/x.x.x")
+        else:
+            assert recipe["parentImage"].startswith("ssm:/aws/service/")
         (device,) = recipe["blockDeviceMappings"]
         windows = plan.outputs["flavours"][name]["os"] == "windows"
         assert device["ebs"] == {"encrypted": "true", "deleteOnTermination": "true", "volumeType": "gp3",
