@@ -1,6 +1,7 @@
 """The EC2 Image Builder factory under the plan's mock engine: what the provider would receive."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -513,3 +514,31 @@ def test_a_changed_base_renames_its_layers_recipe_but_not_their_azure_template(p
     # Azure: the layer starts from the newest version of the base's gallery image, whatever built it.
     assert template(after, LAYERED) == template(before, LAYERED)
     assert template(after, LAYER_BASE)["imageTemplateName"] != template(before, LAYER_BASE)["imageTemplateName"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rhel_9_stig_runs_aws_stig_component_then_restarts_until_sshd_is_back(plans, stack):
+    """The shipped STIG flavour: AWS's managed STIG component by ARN (x.x.x: newest at build time), the
+    team's script after it and a restart last but one, which waits for its check (AWSTOE's Reboot action
+    resumes the document after the restart)."""
+    plan = plans[stack]
+    recipe = only(plan, factories(plan)["rhel-9-stig"], RECIPE).inputs
+    arns = [c["componentArn"] for c in recipe["components"]]
+    stig = f"arn:aws:imagebuilder:{BUILD_REGION}:aws:component/stig-build-linux-medium/x.x.x"
+    assert arns.count(stig) == 1
+    ours = {c.inputs["name"]: c.inputs for c in plan.of_type(COMPONENT)}
+
+    def document(arn):
+        name = arn.removeprefix(f"{ARN}:component/").split("/")[0]
+        return yaml.safe_load(ours[name]["data"]) if name in ours else None
+
+    documents = [document(a) for a in arns]
+    actions = [[s["action"] for p in d["phases"] for s in p["steps"]] if d else None for d in documents]
+    reboot = next(i for i, a in enumerate(actions) if a and a[0] == "Reboot")
+    assert arns.index(stig) < reboot
+    assert actions[reboot] == ["Reboot", "ExecuteBash"]
+    wait = documents[reboot]["phases"][0]["steps"][1]
+    assert wait["timeoutSeconds"] == 15 * 60  # the flavour's timeout_minutes
+    assert "systemctl is-active --quiet sshd" in base64.b64decode(
+        re.search(r"printf '%s' '([A-Za-z0-9+/=]+)'", wait["inputs"]["commands"][0]).group(1)).decode()
+    assert ours[arns[reboot].removeprefix(f"{ARN}:component/").split("/")[0]]["platform"] == "Linux"
