@@ -41,6 +41,7 @@ class Asset:
     sha256: str
     files: int
     data: bytes = field(repr=False, compare=False)
+    kind: str = "directory"  # or "file": one file packed alone, under its own name
 
     @property
     def key(self) -> str:
@@ -57,6 +58,16 @@ class Asset:
 
     def __str__(self) -> str:  # what scripts see as GI_PARAM_<NAME>
         return self.path
+
+
+def pack_file(path: Path, label: str) -> Asset:
+    """One file as a reproducible .tar.gz holding just it, under its own name."""
+    if path.is_symlink() or not path.is_file():
+        raise AssetError(f"'{label}' is not a regular file")
+    data = _archive([(path.name, path)])
+    if len(data) > MAX_ASSET_BYTES:
+        raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
+    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=1, data=data, kind="file")
 
 
 def pack_directory(folder: Path, label: str) -> Asset:
@@ -78,6 +89,13 @@ def pack_directory(folder: Path, label: str) -> Asset:
         raise AssetError(f"'{label}' has no files")
     if len(regular) > MAX_ASSET_FILES:
         raise AssetError(f"'{label}' has {len(regular)} files; a build asset holds at most {MAX_ASSET_FILES}")
+    data = _archive(entries)
+    if len(data) > MAX_ASSET_BYTES:
+        raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
+    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(regular), data=data)
+
+
+def _archive(entries: list[tuple[str, Path]]) -> bytes:
     buffer = io.BytesIO()
     # mtime=0 in the gzip header and the tar entries, fixed owners and modes: same files, same bytes.
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as zipped:
@@ -96,10 +114,7 @@ def pack_directory(folder: Path, label: str) -> Asset:
                 info.size = len(content)
                 info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
                 tar.addfile(info, io.BytesIO(content))
-    data = buffer.getvalue()
-    if len(data) > MAX_ASSET_BYTES:
-        raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
-    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(regular), data=data)
+    return buffer.getvalue()
 
 
 def text_files(folder: Path) -> list[Path]:

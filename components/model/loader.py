@@ -10,7 +10,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import Asset, AssetError, pack_directory, text_files
+from .assets import Asset, AssetError, pack_directory, pack_file, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour, LoadedFlavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
@@ -300,7 +300,8 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
             if param.type == "directory" and isinstance(params.get(key), str):
-                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key])
+                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key],
+                                           param.files_too)
                 problems.extend(found)
                 continue
             if param.type != "file" or not isinstance(params.get(key), str):
@@ -333,23 +334,30 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
     return LoadedFlavour(flavour, item.source), problems
 
 
-def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Asset | str, list[Problem]]:
-    """A directory parameter's folder as a build asset, scanned for secrets file by file."""
+def _pack(source: str, at: str, flavours_dir: Path, value: str,
+          files_too: bool = False) -> tuple[Asset | str, list[Problem]]:
+    """A directory parameter's folder (or, files_too, a single file) as a build asset, scanned for
+    secrets file by file."""
     root = flavours_dir.resolve()
     folder = (flavours_dir / value).resolve()
-    if root not in folder.parents or not folder.is_dir():
-        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/")]
+    if root not in folder.parents:
+        return value, [Problem(source, at, f"'{value}' leads outside {flavours_dir.name}/ through a symbolic link; "
+                                           "only files of this repository travel into a build")]
+    single = files_too and folder.is_file() and not (flavours_dir / value).is_symlink()
+    if not single and not folder.is_dir():
+        what = "file or folder" if files_too else "folder"
+        return value, [Problem(source, at, f"no {what} '{value}' in {flavours_dir.name}/")]
     try:
-        asset = pack_directory(folder, value)
+        asset = pack_file(folder, value) if single else pack_directory(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
     problems: list[Problem] = []
-    for path in text_files(folder):
+    for path in [folder] if single else text_files(folder):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary files: nothing the text scanner can judge
-        rel = f"{value}/{path.relative_to(folder).as_posix()}"
+        rel = value if single else f"{value}/{path.relative_to(folder).as_posix()}"
         lines: dict[int, list[str]] = {}
         for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
             lines.setdefault(line, []).append(kind)

@@ -154,6 +154,8 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
                                       sha256=asset.sha256, destination=destination, asset_key=asset.key))
             environment[env_name("asset", key)] = destination
             environment[env_name("asset", key, "sha256")] = asset.sha256
+            if asset.kind != "directory":
+                environment[env_name("asset", key, "kind")] = asset.kind
     script = step.scripts.get(os)
     managed = step.spec.aws.managed_component.get(os)
     # What a managed component takes no setting for (exclusions, time limit, retries) needs

@@ -88,6 +88,11 @@ class Parameter(StrictModel):
     )
     minimum: Optional[int] = Field(default=None, description="Integers: the smallest value accepted")
     maximum: Optional[int] = Field(default=None, description="Integers: the largest value accepted")
+    files_too: bool = Field(
+        default=False,
+        description="Directories: a single file is accepted too, packed alone (scripts see "
+        "GI_ASSET_<NAME>_KIND=file)",
+    )
 
 
 class PerOs(StrictModel):
