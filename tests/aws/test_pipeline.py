@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.mocks import ACCOUNT_ID, autoname, kms_key_id
-from components.model.assets import pack_directory
+from components.model.assets import pack_directory, pack_file
 from components.model.steps import STEPS_DIR, load_catalogue
 from components.plan import ROOT
 
@@ -303,14 +303,16 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     plan = plans[stack]
     bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
     assert_locked_down(plan, "-build-assets", bucket)
-    (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    sha = upload.inputs["key"].removeprefix("assets/").removesuffix(".tar.gz")
-    assert upload.inputs["key"] == f"assets/{sha}.tar.gz" and len(sha) == 64
-    assert upload.inputs["bucket"] == bucket
-    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+    uploads = {u.inputs["key"]: u for u in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    # One object per packed content: the playbook folder and rhel-9-stig's two placed files.
+    assert len(uploads) == len(plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")) == 3
     # The file the deployment uploads is the packed playbook folder, byte for byte.
     packed = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404")
-    assert packed.sha256 == sha and (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
+    sha = packed.sha256
+    upload = uploads[f"assets/{sha}.tar.gz"]
+    assert upload.inputs["bucket"] == bucket
+    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+    assert (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
     # The ansible-playbook component downloads it from the bucket the recipe names.
     recipe = only(plan, factories(plan)["ubuntu-2404"], RECIPE).inputs
     with_bucket = [c for c in recipe["components"] if c.get("parameters")]
@@ -419,9 +421,9 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
         command = only(plan, factory, COMMAND)
         pipeline = only(plan, factory, PIPELINE)
         # The build assets are uploaded and readable before a deploy-time build starts.
-        (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        uploads = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         (read,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-assets")]
-        assert {upload.urn, read.urn} <= set(command.options["dependsOn"])
+        assert {*(u.urn for u in uploads), read.urn} <= set(command.options["dependsOn"])
         assert command.inputs["create"] == plan.outputs["flavours"][name]["aws"]["start_build_command"]
         assert command.inputs["triggers"] == [recipe_arn(only(plan, factory, RECIPE))]
         assert pipeline.urn in command.options["dependsOn"]
@@ -542,3 +544,37 @@ def test_rhel_9_stig_runs_aws_stig_component_then_restarts_until_sshd_is_back(pl
     assert "systemctl is-active --quiet sshd" in base64.b64decode(
         re.search(r"printf '%s' '([A-Za-z0-9+/=]+)'", wait["inputs"]["commands"][0]).group(1)).decode()
     assert ours[arns[reboot].removeprefix(f"{ARN}:component/").split("/")[0]]["platform"] == "Linux"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rhel_9_stig_places_chrony_conf_from_the_asset_bucket_verified(plans, stack):
+    """The file step: S3Download from the stack's asset bucket (it verifies no checksum, REFERENCE),
+    then the script that checks the archive's sha256 and places the file with its owner and mode."""
+    plan = plans[stack]
+    bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
+    packed = pack_file(ROOT / "image_flavours" / "files" / "rhel-9-stig" / "chrony.conf",
+                       "files/rhel-9-stig/chrony.conf")
+    key = f"assets/{packed.sha256}.tar.gz"
+    assert any(u.inputs["key"] == key for u in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
+    assert (ROOT / "build" / "assets" / f"{packed.sha256}.tar.gz").read_bytes() == packed.data
+    recipe = only(plan, factories(plan)["rhel-9-stig"], RECIPE).inputs
+    ours = {c.inputs["name"]: c.inputs for c in plan.of_type(COMPONENT)}
+    documents = {}
+    for entry in recipe["components"]:
+        name = entry["componentArn"].removeprefix(f"{ARN}:component/").split("/")[0]
+        if name in ours and f"{packed.sha256}.tar.gz" in ours[name]["data"]:
+            documents[name] = (entry, yaml.safe_load(ours[name]["data"]))
+    ((entry, document),) = documents.values()
+    assert entry["parameters"] == [{"name": "AssetBucket", "value": bucket}]
+    build = next(p for p in document["phases"] if p["name"] == "build")["steps"]
+    assert [s["action"] for s in build] == ["S3Download", "CreateFile", "ExecuteBash"]
+    assert build[0]["inputs"] == [{"source": "s3://{{ AssetBucket }}/" + key,
+                                   "destination": f"/var/tmp/golden-images/assets/{packed.sha256}.tar.gz",
+                                   "overwrite": True}]
+    script = build[1]["inputs"][0]["content"]
+    for line in (f"export GI_ASSET_SOURCE_SHA256='{packed.sha256}'", "export GI_ASSET_SOURCE_KIND='file'",
+                 "export GI_PARAM_DESTINATION='/etc/chrony.conf'", "export GI_PARAM_OWNER='root:chrony'",
+                 "export GI_PARAM_MODE='0640'"):
+        assert line in script
+    assert 'sha256sum "${archive}"' in script
+    assert [p["name"] for p in document["phases"]] == ["build", "validate", "test"]
