@@ -7,7 +7,8 @@ import pytest
 
 from components.plan import ROOT, UserError, stack_config
 
-FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "ubuntu-2404", "rhel-9-stig"}
+FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404",
+            "rhel-9-stig"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -141,6 +142,8 @@ def test_make_plan_writes_the_plan_file(project):
             "  rhel-9-stig (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  ubuntu-2404 (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  windows-2022-core-dotnet (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
+            "  ├─ windows-2022-app-server (on day 15 of every month at 07:00 Europe/Amsterdam, after "
+            "windows-2022-core-dotnet)\n"
             "  └─ windows-2022-core-dotnet-iis (on day 15 of every month at 07:00 Europe/Amsterdam, after "
             "windows-2022-core-dotnet)\n") in result.stdout
     assert ("  built on: windows-2022-core-dotnet (its newest image)\n"

@@ -116,6 +116,16 @@ class AwsHints(StrictModel):
     )
 
 
+class FetchHint(StrictModel):
+    """A file the renderers fetch natively before the script runs, from the cloud's own store
+    with the build machine's identity (AWSTOE S3Download; AIB File customizer): the names of
+    the parameters holding its source URL, its destination and its optional sha256."""
+
+    source: str
+    destination: str
+    sha256: str
+
+
 class AzureHints(StrictModel):
     """Azure-specific rendering: Windows updates use the native WindowsUpdate customizer."""
 
@@ -182,6 +192,8 @@ class StepSpec(StrictModel):
         description="Per cloud and OS family, why that cloud cannot run the step (the refusal says so; "
         "options.only_on names the other cloud)",
     )
+    fetch: Optional[FetchHint] = Field(
+        default=None, description="A file fetched natively from the cloud's store (the artifact step)")
 
 
 @dataclass(frozen=True)
@@ -273,6 +285,10 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
+        if spec.fetch is not None:
+            unknown = [p for p in spec.fetch.model_dump().values() if p not in spec.parameters]
+            if unknown:
+                problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
         for field_name in ("one_of", "together", "exclusive"):
             for group in getattr(spec, field_name):
                 unknown = [p for p in group if p not in spec.parameters]
