@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 # Re-exported: callers read a stack's settings and catch its mistakes from here as before.
+from .model.errors import visible
 from .stack_file import UserError, stack_config  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "golden-images"
+# Exit codes of `make plan` (README): a mistake in the inputs, or a plan the guardrails refuse.
+USER_ERROR = 2
+GUARDRAIL_REFUSED = 1
 
 
 @dataclass
@@ -333,31 +337,81 @@ def _main(argv: Optional[list]) -> int:
         # The secret findings of earlier runs serve the flavour checks too: with nothing new
         # to scan, detect-secrets is not even imported.
         scan_cache = ScanCache.load(scan_cache_file)
+    from .model.secrets import SecretCache, using
+
     try:
         config, _ = stack_config(args.stack, root)
-        plan = run_program(args.stack, config, root=root)
+        with using(scan_cache.model if scan_cache is not None else SecretCache()):
+            plan = run_program(args.stack, config, root=root)
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+        # A stale plan of an earlier run must never pass for this one's.
+        _remove(out)
+        print(f"error: {visible(str(err))}", file=sys.stderr)
+        return USER_ERROR
+    except RecursionError:
+        _remove(out)
+        print("error: the flavours are nested too deeply to plan (Python's recursion limit); "
+              "flatten the layers or the values", file=sys.stderr)
+        return USER_ERROR
+    try:
+        write_atomically(out, json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+    except OSError as err:
+        _remove(out)
+        print(f"error: {out}: cannot write the plan file ({err.strerror or err}); nothing else was written",
+              file=sys.stderr)
+        return USER_ERROR
     if not args.quiet:
-        print(summary(plan))
+        print(visible(summary(plan)))
     print(f"plan written to {out.relative_to(root) if out.is_relative_to(root) else out}")
     # Guardrails run on the offline plan too, so a violation fails before anyone has credentials.
     from policy.offline import enforce
 
     errors, warnings = enforce(plan, config, scan_cache=scan_cache)
-    scan_cache.save(scan_cache_file)
+    try:
+        scan_cache.save(scan_cache_file)
+    except OSError as err:  # only a cache: the next run scans again
+        print(f"warning: {scan_cache_file}: secret scan cache not saved ({err.strerror or err})", file=sys.stderr)
     for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"warning: {visible(str(line))}", file=sys.stderr)
     for line in errors:
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {visible(str(line))}", file=sys.stderr)
     if errors:
         print(f"{len(errors)} guardrail violation(s), see docs/policy.md; the plan file was written for review",
               file=sys.stderr)
-        return 1
+        return GUARDRAIL_REFUSED
     return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a reader never sees half a plan (a full disk, a kill)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as err:
+        print(f"warning: {path}: the plan of an earlier run could not be removed ({err.strerror or err})",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
