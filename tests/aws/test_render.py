@@ -149,7 +149,9 @@ class TestComponentDocument:
         assert [p["name"] for p in doc["phases"]] == ["build", "validate"]
         for name in ("validate",):
             write, run = phase(doc, name)
-            assert write["inputs"][0]["content"] == steps[0].check
+            # With a BOM: Windows PowerShell 5.1 reads a .ps1 without one as ANSI (REFERENCE.md).
+            assert write["inputs"][0]["content"] == "\ufeff" + steps[0].check
+            assert write["inputs"][0]["encoding"] == "utf8"
             assert write["inputs"][0]["path"] == "C:\\Windows\\Temp\\golden-images-steps\\os-updates-check.ps1"
             assert run["action"] == "ExecutePowerShell"
             assert f"-File '{write['inputs'][0]['path']}'" in run["inputs"]["commands"][0]
@@ -198,7 +200,7 @@ class TestComponentDocument:
         assert [s["action"] for s in build] == ["WebDownload", "CreateFile", "ExecutePowerShell"]
         assert build[0]["inputs"][0]["destination"] == "C:\\golden-images\\downloads\\agent.msi"
         script = build[1]["inputs"][0]["content"]
-        assert script.startswith("$env:GI_STEP = 'agent'\n")
+        assert script.startswith("\ufeff$env:GI_STEP = 'agent'\n")  # a BOM first: PowerShell 5.1 reads UTF-8 then
         assert "$env:GI_PARAM_SITE = 'us'\n" in script
         assert "$env:GI_DOWNLOAD_AGENT_MSI = 'C:\\golden-images\\downloads\\agent.msi'\n" in script
         assert "if (@(0, 3010) -contains $status)" in build[2]["inputs"]["commands"][0]
