@@ -145,6 +145,9 @@ def _run_program(stack: str, config: dict, root: Path, preview: bool, env: Optio
         _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
     except pulumi.RunError as err:
         raise UserError(str(err), registered=monitor.registrations) from None
+    except Exception:
+        if not monitor.duplicates:
+            raise
     finally:
         sys.path.remove(str(root))
         for key, value in saved_env.items():
@@ -152,6 +155,9 @@ def _run_program(stack: str, config: dict, root: Path, preview: bool, env: Optio
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    if monitor.duplicates:
+        raise UserError(f"duplicate resource URN {monitor.duplicates[0]}: two resources of one type have one name, "
+                        "which the Pulumi engine refuses", registered=monitor.registrations)
     # Registrations arrive in asynchronous order; sorting keeps plan files diffable.
     resources = sorted(monitor.registrations, key=lambda r: r.urn)
     return Plan(project=PROJECT, stack=stack, resources=resources, outputs=_plain(outputs))
@@ -172,6 +178,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class DuplicateUrn(Exception):
+    """A second registration of a URN: the real engine refuses it, and so does the plan."""
+
+
 def _recording_monitor_class():
     from pulumi.runtime import rpc
     from pulumi.runtime.mocks import MockMonitor
@@ -182,9 +192,17 @@ def _recording_monitor_class():
         def __init__(self, mocks):
             super().__init__(mocks)
             self.registrations: list[Registration] = []
+            self.urns: set = set()
+            self.duplicates: list = []
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
+            # The real engine refuses a second resource with one URN ("Duplicate resource URN"),
+            # so the offline plan does too: it would otherwise list one resource where two were meant.
+            if response.urn in self.urns:
+                self.duplicates.append(response.urn)
+                raise DuplicateUrn(response.urn)
+            self.urns.add(response.urn)
             if request.type != "pulumi:pulumi:Stack":
                 inputs = _strip_secrets(rpc.deserialize_properties(request.object, keep_unknowns=True))
                 options = {

@@ -19,7 +19,7 @@ from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
-from .vocabulary import did_you_mean
+from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
@@ -152,6 +152,8 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
         secret_candidates.append((f"tags.{key}", key, value))
     # The description becomes the recipe's, the template's and the gallery definition's.
     secret_candidates.append(("description", "description", flavour.description))
+    if "{{" in flavour.description or "${" in flavour.description:
+        problems.append(Problem(source, "description", "contains '{{' or '${', which Image Builder substitutes as a variable"))
     problems.extend(secret_problems(source, secret_candidates, cache,
                                     "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
                                     "to a parameter that takes a reference, or configure it at boot"))
@@ -335,6 +337,28 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     return problems
 
 
+# Stack tags a flavour may not change: cost reports and access policies select on them.
+RESERVED_STACK_TAGS = ("environment",)
+
+
+def tag_problems(item: LoadedFlavour, settings: StackSettings, settings_source: str) -> list[Problem]:
+    """A flavour's tags against the stack's: no reserved tag overridden, no key differing only in case,
+    and the identity tags (golden-images:*) are the program's."""
+    problems = []
+    stack_keys = {key.lower(): key for key in settings.tags}
+    for key in item.flavour.tags:
+        lower = key.lower()
+        if lower.startswith(f"{NAMESPACE}:"):
+            problems.append(Problem(item.source, f"tags.{key}", f"the '{NAMESPACE}:' tags are the program's (flavour, "
+                                                                "version, source commit); choose another key"))
+        elif lower in stack_keys and (lower in RESERVED_STACK_TAGS or stack_keys[lower] != key):
+            what = ("differs only in case from the stack's tag, and Azure treats them as one"
+                    if stack_keys[lower] != key else "is set by the stack for every resource")
+            problems.append(Problem(item.source, f"tags.{key}",
+                                    f"{what} ('{stack_keys[lower]}' in {settings_source} golden-images:tags); remove it here"))
+    return problems
+
+
 def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path,
                 scan_cache: Optional[SecretCache] = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
@@ -370,6 +394,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue))
+            problems.extend(tag_problems(item, settings, settings_source))
         if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))

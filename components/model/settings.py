@@ -276,6 +276,15 @@ class AwsSettings(_Strict):
         for item in value:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
                 raise ValueError(f"'{item}' is not an e-mail address")
+        # One subscription resource per address, named by the address's letters and digits:
+        # two addresses that differ only in case, '.' or '-' would be one resource (one URN).
+        seen: dict[str, str] = {}
+        for item in value:
+            slug = re.sub(r"[^a-z0-9]+", "-", item.lower()).strip("-")
+            if slug in seen:
+                raise ValueError(f"'{seen[slug]}' and '{item}' differ only in case or punctuation; "
+                                 "list each address once")
+            seen[slug] = item
         return value
 
     @field_validator("kms_key_arn")
