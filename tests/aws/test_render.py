@@ -540,10 +540,13 @@ class TestPolicies:
         grant = statements["SharedAccountsGrantToEbs"]
         assert grant["Action"] == "kms:CreateGrant"
         assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        # Use only through EC2 (AMI copies and launches, EBS volumes): kms:ViaService.
+        via_ec2 = {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}
+        assert shared["Condition"] == via_ec2
         assert statements["OrganizationsUseKey"]["Condition"] == {
-            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}
+            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}, **via_ec2}
         assert statements["OrganizationalUnitsUseKey"]["Condition"] == {
-            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}}
+            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}, **via_ec2}
         notify = statements["ImageBuilderNotifications"]
         assert notify["Condition"]["ArnEquals"] == {"aws:PrincipalArn": (
             "arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder")}
