@@ -224,6 +224,10 @@ class AwsLifecycle(_Strict):
 
     keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
     deprecate_after_days: Optional[int] = Field(default=None, ge=1, le=3650)
+    # Image Builder's lastLaunched exclusion (1-365 days, botocore's model): an AMI an instance
+    # was launched from within this time is not deleted, however many newer images exist.
+    keep_launched_within_days: int = Field(default=30, ge=1, le=365,
+                                           description="Images launched within this many days are never deleted")
 
 
 class PerOsInstanceTypes(_Strict):

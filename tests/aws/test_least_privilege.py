@@ -38,3 +38,14 @@ def test_the_lifecycle_role_trusts_image_builder_only_for_this_account(plans):
         [statement] = _policy(role, "assumeRolePolicy")["Statement"]
         assert statement["Principal"] == {"Service": "imagebuilder.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def test_an_image_launched_recently_is_not_deleted_for_being_old(plans):
+    """Image Builder's exclusionRules.amis.lastLaunched (1-365 days, botocore's model) keeps an AMI
+    that launched an instance within the period out of the DELETE action."""
+    for plan in plans.values():
+        policies = plan.of_type("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy")
+        assert policies
+        for policy in policies:
+            [delete] = [d for d in policy.inputs["policyDetails"] if d["action"]["type"] == "DELETE"]
+            assert delete["exclusionRules"] == {"amis": {"lastLaunched": {"unit": "DAYS", "value": 30}}}

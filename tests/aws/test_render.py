@@ -504,7 +504,9 @@ class TestLifecycle:
             {"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
              "filter": {"type": "AGE", "value": 90, "unit": "DAYS"}},
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 12}},
+             "filter": {"type": "COUNT", "value": 12},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
         assert args["resource_selection"] == {"recipes": [{"name": "recipe-abc", "semantic_version": "x.x.x"}]}
         assert args["execution_role"] == "arn:aws:iam::123456789012:role/lifecycle"
@@ -513,7 +515,9 @@ class TestLifecycle:
         # Image Builder accepts a COUNT filter only with DELETE, so there is no count-based deprecation.
         assert self.args(keep_images=3)["policy_details"] == [
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 3}},
+             "filter": {"type": "COUNT", "value": 3},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
 
 
