@@ -18,6 +18,10 @@ import stat
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from .build import FlavourBuild
 
 # Uploaded once per content; the build instance downloads it before the step's script runs.
 ASSET_DIRS = {"windows": "C:\\golden-images\\assets", "linux": "/var/tmp/golden-images/assets"}
@@ -141,9 +145,9 @@ def _read_regular(path: Path, label: str, rel: str) -> bytes:
     return content
 
 
-def assets_on(builds, cloud: str) -> dict:
+def assets_on(builds: Iterable[FlavourBuild], cloud: str) -> dict[str, Asset]:
     """key -> Asset for every build asset a step of these builds fetches on `cloud`."""
-    found: dict = {}
+    found: dict[str, Asset] = {}
     for build in builds:
         for step in build.steps_on(cloud):
             found.update((value.key, value) for value in step.params.values() if isinstance(value, Asset))

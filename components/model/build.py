@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, StepUse, TestSettings
+from .lineage import azure_marketplace_reference, lineage_tags
 from .prepared import PreparedStep, prepare_flavour
 from .settings import Schedule, StackSettings
 from .steps import Catalogue
 from .vocabulary import NAMESPACE
+
+if TYPE_CHECKING:
+    from .layers import LayerNote
 
 SOURCE_COMMIT_TAG = f"{NAMESPACE}:source-commit"
 
@@ -33,7 +37,7 @@ class FlavourBuild:
     schedule: Schedule  # when it rebuilds: the stack's, later per layer
     tags: Mapping[str, str]  # stack tags, flavour tags, identity and source commit
     base: Optional["FlavourBuild"] = None  # the build of the flavour it is layered on
-    layer_notes: tuple = ()  # layers.LayerNote: what a layer skips, repeats or adds
+    layer_notes: tuple[LayerNote, ...] = ()  # what a layer skips, repeats or adds
 
     @property
     def name(self) -> str:
@@ -88,6 +92,27 @@ class FlavourBuild:
 
     def steps_on(self, cloud: str) -> tuple[PreparedStep, ...]:
         return self.prepared.get(cloud, ())
+
+    @property
+    def source_commit(self) -> Optional[str]:
+        return self.tags.get(SOURCE_COMMIT_TAG)
+
+    def lineage(self, cloud: str) -> dict[str, str]:
+        """What this flavour's images on `cloud` are built from, as tags (see lineage.py).
+
+        A layer's parent is its base flavour's newest image when the build starts,
+        named by the base flavour; a marketplace-based flavour's is its base image.
+        """
+        if self.base is not None:
+            built_from = f"flavour:{self.base.name}"
+        elif cloud == "aws":
+            built_from = self.base_image.aws or ""
+        else:
+            image = self.base_image.azure
+            built_from = (azure_marketplace_reference(image.publisher, image.offer, image.sku, image.version)
+                          if image is not None else "")
+        return lineage_tags(self.name, self.version, self.source_commit, built_from,
+                            self.base.name if self.base is not None else None)
 
     @property
     def tags_without_commit(self) -> dict[str, str]:

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 # Every control character but the line feed, and the bidirectional overrides and isolates.
 _SHOWN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -48,7 +52,7 @@ class RenderError(ValueError):
     """
 
 
-def format_location(loc: tuple) -> str:
+def format_location(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic error location as a field path like steps[2].version."""
     out = ""
     for part in loc:
@@ -59,9 +63,11 @@ def format_location(loc: tuple) -> str:
     return out
 
 
-def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> list[Problem]:
+def problems_from_pydantic(
+    source: str, error: ValidationError, model: Optional[type[BaseModel]] = None, prefix: str = ""
+) -> list[Problem]:
     """Translate a pydantic ValidationError into one Problem per failing field."""
-    problems = []
+    problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         # Discriminated/tagged unions add the tag to the path; drop it.
@@ -86,7 +92,7 @@ def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> 
     return problems
 
 
-def _suggest(model, loc: list) -> str:
+def _suggest(model: Optional[type[BaseModel]], loc: list[int | str]) -> str:
     """Name the allowed fields next to an unknown one, closest match first."""
     from .vocabulary import closest
 
@@ -98,13 +104,13 @@ def _suggest(model, loc: list) -> str:
     return f" ({hint}allowed: {', '.join(sorted(fields))})"
 
 
-def _fields_at(model, loc: list) -> list[str]:
+def _fields_at(model: type[BaseModel], loc: list[int | str]) -> list[str]:
     """The field names of the sub-model that a location points into."""
     import typing
 
     from pydantic import BaseModel
 
-    current = model
+    current: Optional[type[BaseModel]] = model
     for part in loc:
         if isinstance(part, int) or current is None:
             continue

@@ -10,7 +10,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import AssetError, pack_and_read
+from .assets import Asset, AssetError, pack_and_read
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .files import FileRefused, inside, read_text
 from .flavour import Flavour, LoadedFlavour
@@ -18,7 +18,7 @@ from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import StackSettings, parse_settings
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
 
@@ -31,15 +31,17 @@ class Inputs:
     """Everything the program needs, validated: settings, the flavours built here, the catalogue."""
 
     settings: StackSettings
-    flavours: list  # LoadedFlavour, in file order, filtered to the stack's selection
+    flavours: list[LoadedFlavour]  # in file order, filtered to the stack's selection
     catalogue: Catalogue
-    applications: dict = field(default_factory=dict)  # application -> owner, os, needs, served_by (a stack output)
-    warnings: list = field(default_factory=list)  # Problem: reported, never fatal
+    # application -> owner, os, needs, served_by (a stack output)
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
 def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Parse and model-check every image_flavours/*.yaml."""
-    loaded, problems = [], []
+    loaded: list[LoadedFlavour] = []
+    problems: list[Problem] = []
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
     if not files:
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
@@ -101,7 +103,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
-    secret_candidates = []
+    secret_candidates: list[tuple[str, str, str]] = []
     for index, use in enumerate(flavour.steps):
         where = f"steps[{index}]"
         if use.options.repeat is not None and flavour.base_image.flavour is None:
@@ -160,7 +162,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
     return problems
 
 
-def secret_problems(source: str, candidates: list, cache: Optional[SecretCache], advice: str) -> list[Problem]:
+def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
     """One Problem per (location, key, value) whose value looks like a secret; never the value."""
     try:
         found = find_secret_values(candidates, cache)
@@ -174,7 +176,7 @@ AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own
                  "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
 
 
-def _texts(at: str, key: str, value: Any) -> list:
+def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     """(location, key, text) of every string in a value, nested mappings and lists included."""
     if isinstance(value, str):
         return [(at, key, value)]
@@ -204,8 +206,9 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
     return f"holds a {type(value).__name__} ({value}), which JSON cannot carry; quote it to pass it as text"
 
 
-def _check_value(param, value) -> list[str]:
-    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
+def _check_value(param: Parameter, value: Any) -> list[str]:
+    # type[Any]: the isinstance check below leaves value open to each type's own checks.
+    expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
                 "mapping": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
@@ -283,7 +286,7 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
 
 
 def _pack(source: str, at: str, flavours_dir: Path, value: str,
-          cache: Optional[SecretCache] = None) -> tuple[Any, list[Problem]]:
+          cache: Optional[SecretCache] = None) -> tuple[Asset | str, list[Problem]]:
     """A directory parameter's folder as a build asset, every file scanned for secrets in any encoding."""
     try:
         folder = inside(flavours_dir / value, flavours_dir)
@@ -296,11 +299,11 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str,
         asset, contents = pack_and_read(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
-    problems = []
+    problems: list[Problem] = []
     for rel_path, data in contents:
         rel = f"{value}/{rel_path}"
         text, encoding = decode_for_scan(data)
-        lines: dict = {}
+        lines: dict[int, list[str]] = {}
         try:
             for line, kind in scan_text(text, suffix=Path(rel_path).suffix or ".txt", cache=cache):
                 lines.setdefault(line, []).append(kind)
@@ -316,7 +319,7 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str,
 
 def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
-    problems = []
+    problems: list[Problem] = []
     clouds = item.flavour.enabled_clouds(settings.clouds)
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
@@ -326,7 +329,9 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
-        missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
+        if step is None:
+            continue  # check_steps reports it
+        missing = [c for c in clouds if c not in step.spec.clouds]
         if missing and use.options.only_on is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
@@ -359,7 +364,7 @@ def tag_problems(item: LoadedFlavour, settings: StackSettings, settings_source: 
     return problems
 
 
-def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path,
+def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path,
                 scan_cache: Optional[SecretCache] = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
     cache = scan_cache if scan_cache is not None else active_cache()
@@ -370,7 +375,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
                           if not is_secret_reference(entry[2]) and not entry[0].endswith(".secure")], cache,
         "never put secrets in stack settings: use `pulumi config set --secret` for the program's own secrets "
         "and references (ssm:/, Secrets Manager, Key Vault) for the build's"))
-    settings = None
+    settings: Optional[StackSettings] = None
     try:
         settings = parse_settings(config, settings_source)
     except ValidationFailed as failed:
@@ -382,7 +387,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue, cache)
     problems.extend(flavour_problems)
     selected = loaded
-    warnings: list = []
+    warnings: list[Problem] = []
     if settings is not None:
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
@@ -403,7 +408,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
     problems.extend(apps.problems)
-    if problems:
+    if problems or settings is None:  # settings are None only when they had problems
         raise ValidationFailed(problems)
     return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
                   warnings=warnings + apps.warnings)

@@ -145,7 +145,7 @@ def scanner_version() -> str:
 
 
 def _scan(text: str, suffix: str) -> list[list[Any]]:
-    from detect_secrets import SecretsCollection
+    from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
     with tempfile.TemporaryDirectory() as folder:

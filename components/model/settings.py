@@ -10,7 +10,8 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
-from .vocabulary import NAMESPACE, StrictModel, did_you_mean  # noqa: F401  (NAMESPACE re-exported)
+from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
+from .vocabulary import StrictModel, did_you_mean
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -29,7 +30,7 @@ AZURE_REGIONS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def aws_partitions() -> tuple:
+def aws_partitions() -> tuple[dict[str, Any], ...]:
     """botocore's published endpoint data: every AWS partition with its regions and services.
 
     Read as the JSON file it is: a botocore session answers the same questions from the same
@@ -42,12 +43,15 @@ def aws_partitions() -> tuple:
     from importlib.util import find_spec
     from pathlib import Path
 
-    endpoints = Path(find_spec("botocore").origin).parent / "data" / "endpoints.json"
+    spec = find_spec("botocore")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("botocore is not installed: its endpoint data names the AWS regions", name="botocore")
+    endpoints = Path(spec.origin).parent / "data" / "endpoints.json"
     return tuple(json.loads(endpoints.read_text(encoding="utf-8"))["partitions"])
 
 
 @lru_cache(maxsize=1)
-def aws_regions() -> frozenset:
+def aws_regions() -> frozenset[str]:
     """EC2 regions of every AWS partition, from botocore's published endpoint data."""
     # As botocore's get_available_regions("ec2", partition): the service's endpoints that are
     # regions of the partition.
@@ -64,9 +68,9 @@ def aws_partition(region: str) -> str:
     """aws, aws-cn, aws-us-gov...: the partition a region belongs to (botocore's get_partition_for_region)."""
     for partition in aws_partitions():
         if region in partition["regions"]:
-            return partition["partition"]
+            return str(partition["partition"])
         if "regionRegex" in partition and re.match(partition["regionRegex"], region):
-            return partition["partition"]
+            return str(partition["partition"])
     raise ValueError(f"no AWS partition has region '{region}'")
 
 
@@ -92,10 +96,7 @@ AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
 AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
-_Strict = StrictModel
-
-
-class Schedule(_Strict):
+class Schedule(StrictModel):
     """When pipelines rebuild to pick up the latest patches."""
 
     every: Literal["day", "week", "month"]
@@ -175,7 +176,8 @@ class Schedule(_Strict):
         if days and self.every == "week":
             on = WEEKDAYS[(WEEKDAYS.index(self.weekday) + days) % 7]
         elif days and self.every == "month":
-            on = int(self.on) + days
+            assert isinstance(self.on, int)  # _on: every: month has a day of the month
+            on = self.on + days
             if on > 28:
                 raise ValueError(
                     f"a flavour {depth} layer(s) above its marketplace image rebuilds {depth * self.layer_delay_hours} "
@@ -185,7 +187,7 @@ class Schedule(_Strict):
         return self.model_copy(update={"at": f"{minutes // 60:02d}:{minutes % 60:02d}", "on": on})
 
 
-class LaunchSharing(_Strict):
+class LaunchSharing(StrictModel):
     """Who may launch the AMIs: never public."""
 
     account_ids: list[str] = Field(default_factory=list)
@@ -219,7 +221,7 @@ class LaunchSharing(_Strict):
         return value
 
 
-class AwsLifecycle(_Strict):
+class AwsLifecycle(StrictModel):
     """Old images are deprecated, then deleted with their snapshots."""
 
     keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
@@ -230,12 +232,12 @@ class AwsLifecycle(_Strict):
                                            description="Images launched within this many days are never deleted")
 
 
-class PerOsInstanceTypes(_Strict):
+class PerOsInstanceTypes(StrictModel):
     windows: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
     linux: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
 
 
-class AwsSettings(_Strict):
+class AwsSettings(StrictModel):
     """EC2 Image Builder settings of one stack."""
 
     region: AwsRegion = Field(description="Region the pipelines build in")
@@ -310,18 +312,18 @@ class AwsSettings(_Strict):
         return self
 
 
-class AzureReplica(_Strict):
+class AzureReplica(StrictModel):
     region: AzureRegion
     replica_count: int = Field(default=1, ge=1, le=100)
     storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
 
 
-class PerOsVmSize(_Strict):
+class PerOsVmSize(StrictModel):
     windows: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     linux: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
 
 
-class AzureSettings(_Strict):
+class AzureSettings(StrictModel):
     """Azure VM Image Builder settings of one stack."""
 
     location: AzureRegion = Field(description="Region of the factory resource group, gallery and builds")
@@ -370,7 +372,7 @@ class AzureSettings(_Strict):
         return list(self.replication) or [AzureReplica(region=self.location)]
 
 
-class StackSettings(_Strict):
+class StackSettings(StrictModel):
     """Everything a stack decides; flavours decide the rest."""
 
     clouds: list[Cloud] = Field(min_length=1)
@@ -391,7 +393,6 @@ class StackSettings(_Strict):
         if len(set(self.clouds)) != len(self.clouds):
             raise ValueError("clouds lists a cloud twice")
         return self
-
 
 
 def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:

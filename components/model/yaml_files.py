@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode
 
 from .errors import Problem
 from .files import MAX_TEXT_BYTES, FileRefused, read_text
@@ -17,11 +20,14 @@ ALIASES_REFUSED = ("YAML anchors and aliases are not accepted (a few hundred byt
                    "expand to gigabytes); write the value out, or share it through a base flavour")
 
 
-class _UniqueKeys:
-    """Duplicate keys refused instead of silently keeping the last one."""
+class _UniqueKeys(SafeConstructor):
+    """Duplicate keys refused instead of silently keeping the last one.
 
-    def construct_mapping(self, node, deep=False):
-        seen = {}
+    (Both loaders derive from SafeConstructor after this mixin, so their method order is unchanged.)
+    """
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: dict[Hashable, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
@@ -46,7 +52,13 @@ YamlLoader.add_implicit_resolver(
 )
 
 
-class _FastYamlLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+try:
+    from yaml import CSafeLoader as _SafeLoaderOnLibyaml
+except ImportError:  # PyYAML built without libyaml: the pure-Python parser does
+    from yaml import SafeLoader as _SafeLoaderOnLibyaml  # type: ignore[assignment]  # same role, other class
+
+
+class _FastYamlLoader(_UniqueKeys, _SafeLoaderOnLibyaml):
     """YamlLoader on libyaml's parser (see parse_yaml)."""
 
     yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers

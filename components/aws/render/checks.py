@@ -10,7 +10,7 @@ from ...model.settings import AwsSettings
 from .component import DocumentCache
 from .distribution import ami_name
 from .keys import KmsKey, configured_key
-from .names import RESOURCE_TAG_LIMIT, checked_tags, name_prefix
+from .names import RESOURCE_TAG_LIMIT, TAG_LIMIT, checked_tags, name_prefix
 from .recipe import RecipePlan, recipe_args, recipe_plan
 
 
@@ -56,6 +56,8 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
             # The commit is known only in CI: count its tag whether or not this run has one.
             ("tags", lambda build=build: checked_tags({**build.tags, SOURCE_COMMIT_TAG: "0" * 40}, RESOURCE_TAG_LIMIT,
                                                       f"flavour '{build.name}' build instances")),
+            ("tags", lambda build=build: checked_tags({**build.tags, **build.lineage("aws"), SOURCE_COMMIT_TAG: "0" * 40},
+                                                      TAG_LIMIT, f"flavour '{build.name}' AMIs")),
             ("steps", render_recipe),
             ("name", lambda build=build: ami_name(prefix, build)),
         )
