@@ -249,8 +249,12 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[
         run["maxAttempts"] = retries + 1
     wrapper = _powershell_wrapper if windows else _bash_wrapper
     run["inputs"] = {"commands": [wrapper(folder, path, valid_codes, f"{step.name} {label.lower()}")]}
+    # The encoding is explicit, and a PowerShell script starts with a BOM: Windows PowerShell
+    # 5.1 reads a .ps1 without one in the ANSI code page, where the UTF-8 bytes of one
+    # character can read as a Unicode quote that ends a quoted string (REFERENCE: quoting).
+    content = "\ufeff" + text if windows and not text.startswith("\ufeff") else text
     write = {"name": f"Write{label}Script", "action": "CreateFile",
-             "inputs": [{"path": path, "content": text, "overwrite": True}]}
+             "inputs": [{"path": path, "content": content, "encoding": "utf8", "overwrite": True}]}
     return [write, run]
 
 
