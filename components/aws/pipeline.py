@@ -39,11 +39,20 @@ class AwsImagePipeline(pulumi.ComponentResource):
         # ARN holds the account id: known only once deployed.
         parent = (recipe.parent.value if build.base is None else
                   shared.account_id.apply(lambda account: render.image_arn(region, account, recipe.base_recipe)))
+        # An AMI filter's newest match, and the root device of a parent AMI its name does not
+        # describe, are read when the stack deploys (the recipe's name hashes the filter).
+        root_device = None
+        lookup = render.ami_lookup_args(build, region)
+        if lookup is not None:
+            ami = aws.ec2.get_ami_output(**lookup, opts=pulumi.InvokeOutputOptions(parent=self))
+            root_device = ami.root_device_name
+            if build.base is None and lookup.get("most_recent"):
+                parent = ami.id
         arns = [entry.managed_arn or shared.component(entry.component) for entry in recipe.entries]
         # The name carries the content hash: a changed recipe is created next to the old one,
         # the pipeline is switched to it, and only then is the old one deleted.
         recipe_args = render.recipe_args(build, recipe, arns, region=region, key=shared.kms_key, tags=tags,
-                                         parent_value=parent,
+                                         parent_value=parent, root_device=root_device,
                                          asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)
         # A layer's parent is named, not referenced: order it after its base's recipe explicitly.
         self.recipe = aws.imagebuilder.ImageRecipe(
@@ -89,11 +98,16 @@ class AwsImagePipeline(pulumi.ComponentResource):
         self.summary = {
             "pipeline_arn": self.pipeline.arn,
             "recipe_arn": self.recipe.arn,
-            "regions": list(aws_settings.regions),
-            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, build) for r in aws_settings.regions},
+            "regions": render.distribution_regions(build, aws_settings),
+            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, build)
+                               for r in render.distribution_regions(build, aws_settings)},
             "parent_image": parent,
-            "schedule": render.schedule_expression(build.schedule),
-            "timezone": build.schedule.timezone,
+            **({"schedule": render.schedule_expression(build.schedule), "timezone": build.schedule.timezone}
+               if build.schedule is not None else {"schedule": f"none ({build.schedule_off_reason})"}),
+            **({"image_tests": f"off ({build.tests.reason})"} if not build.tests_enabled else {}),
+            **({"parent_lookup": "newest AMI matching the filter at deploy time: the recipe is replaced when "
+                                 "a newer AMI is published"} if lookup is not None and lookup.get("most_recent")
+               else {}),
             "start_build_command": start,
             "build_on_deploy": aws_settings.build_on_deploy and build.base is None,
         }

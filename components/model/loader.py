@@ -12,16 +12,17 @@ from pydantic import ValidationError
 from .applications import check_applications
 from .assets import AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Flavour, LoadedFlavour
+from .flavour import Flavour, FlavourSchedule, LoadedFlavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
-from .settings import StackSettings, parse_settings
+from .settings import Schedule, StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import did_you_mean
 from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
-NON_FLAVOUR_FILES = {"applications.yaml"}
+NON_FLAVOUR_FILES = {"applications.yaml", VERSIONS_FILE}
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,16 @@ class Inputs:
     warnings: list = field(default_factory=list)  # Problem: reported, never fatal
 
 
-def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
-    """Parse and model-check every image_flavours/*.yaml."""
+def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None
+                      ) -> tuple[list[LoadedFlavour], list[Problem]]:
+    """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
+
+    A file whose fields fail the model still has its steps checked (with a catalogue),
+    so a new flavour's mistakes all show in one run.
+    """
     loaded, problems = [], []
+    versions, version_problems = load_versions(folder, _rel(folder / VERSIONS_FILE, root))
+    problems.extend(version_problems)
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
     if not files:
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
@@ -53,10 +61,16 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
         if not isinstance(data, dict):
             problems.append(Problem(source, "", f"a flavour file is a mapping of fields, not a {type(data).__name__}"))
             continue
+        data, unknown, used = substitute(data, versions)
+        problems.extend(Problem(source, at, message) for at, message in unknown)
         try:
-            loaded.append(LoadedFlavour(Flavour.model_validate(data), source))
+            flavour = Flavour.model_validate(data)
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, Flavour))
+            if catalogue is not None:
+                problems.extend(_steps_of_invalid(data, source, err, catalogue))
+            continue
+        loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
     for item in loaded:
         if item.flavour.name in seen:
@@ -67,6 +81,24 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
     return loaded, problems
 
 
+def _steps_of_invalid(data: dict, source: str, err: ValidationError, catalogue: Catalogue) -> list[Problem]:
+    """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
+    from pydantic import TypeAdapter
+
+    from .flavour import BaseImage, StepUse
+
+    failed = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+    if failed & {"steps", "os"} or not isinstance(data.get("steps"), list):
+        return []
+    steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
+    try:
+        base = BaseImage.model_validate(data.get("base_image") or {})
+    except ValidationError:
+        base = BaseImage()
+    partial = Flavour.model_construct(os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+    return check_steps(LoadedFlavour(partial, source), catalogue)
+
+
 def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem], bool]:
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
@@ -74,15 +106,17 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple
     (flavours, problems, whether the layer graph itself is sound).
     """
     problems: list[Problem] = []
-    loaded, file_problems = load_flavour_files(flavours_dir, root)
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
         step_problems = check_steps(item, catalogue)
         problems.extend(step_problems)
-        if not step_problems:
-            item, found = embed_files(item, catalogue, flavours_dir)
-            problems.extend(found)
+        # Embedding reads only file and directory parameters given as paths: it runs whatever
+        # else is wrong, so a missing file shows in the same run as a misspelt parameter (a
+        # parameter already refused is not read).
+        item, found = embed_files(item, catalogue, flavours_dir, skip=frozenset(p.path for p in step_problems))
+        problems.extend(found)
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
@@ -110,8 +144,9 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 Problem(source, where, f"step '{use.name}' does not support {flavour.os}: {reason}" if reason else
                         f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
             )
-        if use.options.only_on and use.options.only_on not in step.spec.clouds:
-            problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
+        if use.only_cloud and use.only_cloud not in step.spec.clouds:
+            field_name = "options.only_on" if use.options.only_on else "when.cloud"
+            problems.append(Problem(source, f"{where}.{field_name}", f"step '{use.name}' does not run on {use.only_cloud}"))
         declared = step.spec.parameters
         for key, value in use.params.items():
             at = f"{where}.{use.name}.{key}"
@@ -221,7 +256,8 @@ def _check_value(param, value) -> list[str]:
     return []
 
 
-def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -> tuple[LoadedFlavour, list[Problem]]:
+def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
+                skip: frozenset = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
     """Replace each file parameter's path (relative to image_flavours/) by the file's text.
 
     The build instance has no checkout of this repository, so a file shipped with a flavour
@@ -234,6 +270,8 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
         step = catalogue.get(use.name)
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
+            if f"steps[{index}].{use.name}.{key}" in skip:
+                continue
             if param.type == "directory" and isinstance(params.get(key), str):
                 params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key])
                 problems.extend(found)
@@ -260,7 +298,7 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
             params[key] = text
         steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
     flavour = item.flavour.model_copy(update={"steps": steps})
-    return LoadedFlavour(flavour, item.source), problems
+    return LoadedFlavour(flavour, item.source, versions=item.versions), problems
 
 
 def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, list[Problem]]:
@@ -289,20 +327,62 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, li
     return asset, problems
 
 
-def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
-    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
+# The smallest root a parent family ships with, where its kind is known: a smaller root
+# fails the build ("volume size is smaller than the snapshot"). AWS Windows AMIs have 30 GB
+# roots, Amazon Linux, Ubuntu and Debian AMIs 8 GB, RHEL 10 GB, the EKS-optimized AMIs 20 GB;
+# Azure Windows marketplace images 127 GB (smalldisk SKUs 30 GB), Linux ones 30 GB.
+_AWS_MINIMUM_ROOT = (("/aws/service/eks/", 20), ("amazon-eks", 20), ("rhel", 10), ("windows", 30),
+                     ("amzn", 8), ("al2023", 8), ("amazon-linux", 8), ("ubuntu", 8), ("canonical", 8),
+                     ("debian", 8))
+
+
+def minimum_root_gb(flavour: Flavour, cloud: str, region: str | None = None) -> tuple[int, str] | None:
+    """(GB, what says so) for a parent whose family is known; None when only the build can tell."""
+    base = flavour.base_image
+    if cloud == "azure":
+        image = base.azure
+        if image is None or image.image_version_id is not None:
+            return None
+        if flavour.os == "windows":
+            small = "smalldisk" in (image.sku or "").lower()
+            return (30, f"Azure's {image.sku} image") if small else (127, f"Azure's {image.sku} image")
+        return 30, f"Azure's {image.offer} image"
+    parent = base.aws_parent(region) if region else None
+    text = parent.lower() if isinstance(parent, str) else (parent.name.lower() if parent is not None else "")
+    if flavour.os == "windows":
+        return 30, "AWS Windows AMIs"
+    found = next(((gb, marker) for marker, gb in _AWS_MINIMUM_ROOT if marker in text), None)
+    return (found[0], f"its parent ({found[1]})") if found else None
+
+
+def known_stacks(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
+                           stacks: list[str] | None = None) -> list[Problem]:
+    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise;
+    its own distribution, disks and conditions fit the stack."""
     problems = []
+    flavour = item.flavour
     clouds = item.flavour.enabled_clouds(settings.clouds)
+    region = settings.aws.region if settings.aws is not None else None
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
+        elif (cloud == "aws" and flavour.base_image.flavour is None and region
+              and flavour.base_image.aws_parent(region) is None):
+            given = ", ".join(sorted(flavour.base_image.aws or {}))
+            problems.append(Problem(item.source, "base_image.aws.regions",
+                                    f"no parent image for {region}, where this stack builds (given for {given})"))
+    problems.extend(_reach_problems(item, settings, clouds, region, stacks))
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
         missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
-        if missing and use.options.only_on is None:
+        if missing and use.only_cloud is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
                 item.source, f"steps[{index}]",
@@ -312,7 +392,75 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     return problems
 
 
-def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path) -> Inputs:
+def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[str], region: str | None,
+                    stacks: list[str] | None) -> list[Problem]:
+    """Disks against the parent, per-flavour distribution against the stack's accounts, conditions' stacks."""
+    from .settings import resolve_account
+
+    flavour, source = item.flavour, item.source
+    problems: list[Problem] = []
+    if flavour.base_image.flavour is None:
+        for cloud in clouds:
+            minimum = minimum_root_gb(flavour, cloud, region)
+            size = flavour.build.disk_size_on(cloud, flavour.os)
+            if minimum is not None and size < minimum[0]:
+                field_name = ("build.aws.root_volume.size_gb" if cloud == "aws" and flavour.build.aws.root_volume.size_gb
+                              else "build.azure.os_disk_size_gb" if cloud == "azure" and flavour.build.azure.os_disk_size_gb
+                              else "build.disk_size_gb")
+                problems.append(Problem(source, field_name,
+                                        f"{size} GB is smaller than the {minimum[0]} GB root of {minimum[1]} on {cloud}; "
+                                        "the build fails on a root smaller than its parent's"))
+        image = flavour.base_image.azure
+        if "azure" in clouds and image is not None and image.image_version_id and not flavour.gallery.hyper_v_generation:
+            problems.append(Problem(source, "gallery.hyper_v_generation",
+                                    "required with base_image.azure.image_version_id: the gallery image definition "
+                                    "must match that image's generation (V1 or V2), which its id does not tell"))
+    own = flavour.distribution.aws
+    if "aws" in clouds and settings.aws is not None:
+        aws = settings.aws
+        allowed_launch = set(aws.launch_permissions.account_ids)
+        allowed_targets = set(aws.target_account_ids)
+        lists = []
+        if own.target_accounts is not None:
+            lists.append(("distribution.aws.target_accounts", own.target_accounts, allowed_targets,
+                          "golden-images:aws.target_account_ids"))
+        if own.launch_permissions is not None:
+            lists.append(("distribution.aws.launch_permissions.accounts", own.launch_permissions.accounts,
+                          allowed_launch, "golden-images:aws.launch_permissions.account_ids"))
+            for key in ("organization_arns", "organizational_unit_arns"):
+                stack_list = set(getattr(aws.launch_permissions, key))
+                for index, arn in enumerate(getattr(own.launch_permissions, key)):
+                    if arn not in stack_list:
+                        problems.append(Problem(source, f"distribution.aws.launch_permissions.{key}[{index}]",
+                                                f"'{arn}' is not in golden-images:aws.launch_permissions.{key}; a "
+                                                "flavour shares only with what the stack allows"))
+        for path, refs, allowed, setting in lists:
+            for index, ref in enumerate(refs):
+                try:
+                    account = resolve_account(ref, settings.accounts)
+                except ValueError as err:
+                    problems.append(Problem(source, f"{path}[{index}]", str(err)))
+                    continue
+                if account not in allowed:
+                    problems.append(Problem(source, f"{path}[{index}]",
+                                            f"'{ref}' ({account}) is not in {setting}; a flavour shares only with "
+                                            "accounts the stack allows (the reviewed list the guardrails enforce)"))
+    if stacks:
+        for index, use in enumerate(flavour.steps):
+            for name in (use.when.stack or []) if use.when else []:
+                if name not in stacks:
+                    problems.append(Problem(source, f"steps[{index}].when.stack",
+                                            f"unknown stack '{name}'{_close(name, stacks)} (known: {', '.join(stacks)})"))
+    if isinstance(flavour.schedule, FlavourSchedule):
+        try:
+            Schedule.model_validate(flavour.schedule.model_dump(exclude_unset=True)).for_layer(item.depth)
+        except ValueError as err:
+            problems.append(Problem(source, "schedule", str(err)))
+    return problems
+
+
+def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path,
+                stack: str | None = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
     problems: list[Problem] = []
     settings = None
@@ -337,15 +485,17 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
+        stacks = known_stacks(root)
         for item in selected:
-            problems.extend(check_against_settings(item, settings, catalogue))
+            problems.extend(check_against_settings(item, settings, catalogue, stacks))
         if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))
             build_errors, warnings = build_problems(selected, settings.schedule)
             problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
-    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
+    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
+                              ready=not problems, stack=stack)
     problems.extend(apps.problems)
     if problems:
         raise ValidationFailed(problems)

@@ -140,7 +140,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         valid_exit_codes=tuple(use.options.valid_exit_codes),
         timeout_minutes=use.options.timeout_minutes,
         retries=use.options.retries,
-        only_on=use.options.only_on,
+        only_on=use.only_cloud,
         aws_managed_component=step.spec.aws.managed_component.get(os),
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,
         capabilities=tuple(step.spec.capabilities),

@@ -23,6 +23,7 @@ from .distribution import (
     FAST_LAUNCH_PARALLEL_LAUNCHES,
     ami_name,
     distribution_args,
+    distribution_regions,
     ssm_parameter_name,
 )
 from .documents import (
@@ -68,6 +69,9 @@ from .recipe import (
     ParentImage,
     RecipeEntry,
     RecipePlan,
+    ami_filter_identity,
+    ami_lookup_args,
+    block_device_mappings,
     parent_image,
     recipe_args,
     recipe_entries,
@@ -91,10 +95,11 @@ __all__ = [
     "COMPONENT_VERSION", "PLATFORMS", "ComponentSpec", "DocumentCache", "component_specs",
     # recipe
     "RECIPE_COMPONENT_LIMIT", "WORKING_DIRECTORIES", "RecipeEntry", "recipe_entries", "root_device_name",
+    "ami_filter_identity", "ami_lookup_args", "block_device_mappings",
     "ParentImage", "RecipePlan", "parent_image", "recipe_plan", "recipe_name", "recipe_args",
     # infrastructure, distribution, pipeline, lifecycle
     "instance_types", "infrastructure_args",
-    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "ssm_parameter_name",
+    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "ssm_parameter_name", "distribution_regions",
     "distribution_args",
     "START_CONDITION", "schedule_expression", "pipeline_args", "start_build_command",
     "lifecycle_policy_args",
