@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterable, Optional, Literal
+from typing import Any, Iterable, Literal, Optional
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
