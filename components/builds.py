@@ -13,7 +13,7 @@ from typing import Any, Optional
 from .aws.render import AwsPlan, plan_aws
 from .azure.render import AzurePlan, plan_azure
 from .model.build import FlavourBuild, make_builds
-from .model.errors import ValidationFailed
+from .model.errors import Problem, ValidationFailed
 from .model.loader import load_inputs
 from .model.settings import AwsSettings, AzureSettings, StackSettings
 
@@ -29,8 +29,8 @@ class StackBuild:
     azure: Optional[AzureSettings] = None
     aws_plan: Optional[AwsPlan] = None
     azure_plan: Optional[AzurePlan] = None
-    applications: dict = field(default_factory=dict)
-    warnings: tuple = ()
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
 
     def build(self, name: str) -> FlavourBuild:
         for build in self.builds:

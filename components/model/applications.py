@@ -21,22 +21,19 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterable, Literal, Optional
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .capabilities import capability_error, catalogue_patterns, check_catalogue, flavour_capabilities, normalise, os_capability
 from .errors import Problem, problems_from_pydantic
-from .flavour import OsFamily
+from .flavour import LoadedFlavour, OsFamily
 from .steps import Catalogue
 from .vocabulary import StrictModel, did_you_mean
 from .yaml_files import read_yaml
 
 APPLICATIONS_FILE = "applications.yaml"
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$"
-
-
-_Strict = StrictModel
 
 
 def _capability_list(value: list[str], what: str) -> list[str]:
@@ -55,7 +52,7 @@ def _capability_list(value: list[str], what: str) -> list[str]:
     return out
 
 
-class Application(_Strict):
+class Application(StrictModel):
     """One application that runs on machines built from a golden image."""
 
     name: str = Field(pattern=APP_NAME_PATTERN, description="Unique id: lower-case letters, digits, hyphens")
@@ -73,7 +70,7 @@ class Application(_Strict):
         default=None, min_length=1,
         description="Clouds it runs on (default: any); a stack on none of them need not serve it")
 
-    def needed_in(self, stack: Optional[str], stack_clouds: Optional[list[str]]) -> bool:
+    def needed_in(self, stack: Optional[str], stack_clouds: Optional[Sequence[str]]) -> bool:
         """Whether a stack must serve this application (unknown stack or clouds: yes)."""
         if self.stacks is not None and stack is not None and stack not in self.stacks:
             return False
@@ -102,7 +99,7 @@ class Application(_Strict):
         return value
 
 
-class Rules(_Strict):
+class Rules(StrictModel):
     """What may go on an image together; globs such as `package:*` are allowed."""
 
     only_where_needed: list[str] = Field(
@@ -132,7 +129,7 @@ class Rules(_Strict):
     def is_exposure(self, capability: str) -> bool:
         return any(fnmatchcase(capability, p) for p in self.only_where_needed)
 
-    def exposure(self, capabilities: Iterable[str]) -> frozenset:
+    def exposure(self, capabilities: Iterable[str]) -> frozenset[str]:
         return frozenset(c for c in capabilities if self.is_exposure(c))
 
     def clashes(self, capabilities: Iterable[str]) -> list[tuple[int, list[str]]]:
@@ -151,7 +148,7 @@ class Rules(_Strict):
         return self.exposure(a) == self.exposure(b) and not self.clashes(a | b)
 
 
-class ApplicationsFile(_Strict):
+class ApplicationsFile(StrictModel):
     """image_flavours/applications.yaml."""
 
     applications: list[Application] = Field(min_length=1)
@@ -173,11 +170,11 @@ class Offering:
 
     name: str
     os: str
-    capabilities: frozenset
+    capabilities: frozenset[str]
     source: str = ""
 
 
-def requirements(app: Application) -> frozenset:
+def requirements(app: Application) -> frozenset[str]:
     """Everything an application needs from an image, its OS included."""
     return frozenset(app.needs) | {os_capability(app.os)}
 
@@ -191,7 +188,7 @@ def serves(offering: Offering, app: Application) -> bool:
     return offering.os == app.os and not missing(app, offering)
 
 
-def _fit(app: Application, offering: Offering, rules: Rules) -> tuple:
+def _fit(app: Application, offering: Offering, rules: Rules) -> tuple[int, int, int, str]:
     """Sort key: fewest missing, then fewest unneeded exposed capabilities, then fewest extras."""
     extra = offering.capabilities - requirements(app)
     return (len(missing(app, offering)), len(rules.exposure(extra)), len(extra), offering.name)
@@ -205,8 +202,9 @@ def serving(apps: ApplicationsFile, offerings: list[Offering]) -> dict[str, list
     }
 
 
-def offerings_of(flavours: Iterable, catalogue: Catalogue, stack_clouds: Optional[list[str]] = None) -> list[Offering]:
-    """Offerings of loaded flavours (anything with .flavour and .source).
+def offerings_of(flavours: Iterable[LoadedFlavour], catalogue: Catalogue,
+                 stack_clouds: Optional[Sequence[str]] = None) -> list[Offering]:
+    """Offerings of loaded flavours.
 
     With `stack_clouds`, a flavour offers what its images have on every cloud it
     is built on in that stack, and a flavour built on none of them offers nothing.
@@ -235,7 +233,7 @@ def unknown_needs(apps: ApplicationsFile, catalogue: Catalogue) -> list[tuple[in
 
 
 def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalogue: Catalogue,
-          stack: Optional[str] = None, stack_clouds: Optional[list[str]] = None) -> tuple[list[Problem], list[Problem]]:
+          stack: Optional[str] = None, stack_clouds: Optional[Sequence[str]] = None) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) of these applications against these flavours.
 
     An application that says which stacks or clouds need it (`stacks`, `clouds`) is not an
@@ -298,7 +296,7 @@ def _unserved(app: Application, offerings: list[Offering], rules: Rules) -> str:
     return f"{head}: missing {', '.join(missing(app, closest))} on the closest flavour, '{closest.name}'"
 
 
-def export(apps: ApplicationsFile, served: dict[str, list[str]]) -> dict:
+def export(apps: ApplicationsFile, served: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """The stack output: application -> owner, OS, needs and the flavours serving it."""
     return {
         app.name: {"owner": app.owner, "os": app.os, "needs": list(app.needs), "served_by": served.get(app.name, [])}
@@ -310,9 +308,9 @@ def export(apps: ApplicationsFile, served: dict[str, list[str]]) -> dict:
 class Report:
     """The outcome of the applications check for one stack."""
 
-    applications: dict = field(default_factory=dict)  # the stack output, see export()
-    problems: list = field(default_factory=list)  # errors: the run stops
-    warnings: list = field(default_factory=list)  # reported, never fatal
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)  # the stack output, see export()
+    problems: list[Problem] = field(default_factory=list)  # errors: the run stops
+    warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
 def load_file(path: Path, source: str) -> tuple[Optional[ApplicationsFile], list[Problem]]:
@@ -333,9 +331,9 @@ def load_file(path: Path, source: str) -> tuple[Optional[ApplicationsFile], list
 def check_applications(
     flavours_dir: Path,
     root: Path,
-    flavours: list,
+    flavours: Iterable[LoadedFlavour],
     catalogue: Catalogue,
-    stack_clouds: Optional[list[str]],
+    stack_clouds: Optional[Sequence[str]],
     ready: bool = True,
     stack: Optional[str] = None,
 ) -> Report:
@@ -363,7 +361,7 @@ def check_applications(
     return Report(applications=export(apps, serving(apps, offerings)), problems=errors, warnings=warnings)
 
 
-def summary_lines(applications: Optional[dict], flavour_names: Iterable[str]) -> list[str]:
+def summary_lines(applications: Optional[Mapping[str, Mapping[str, Any]]], flavour_names: Iterable[str]) -> list[str]:
     """The applications part of `make plan`'s summary, from the stack output."""
     if not applications:
         return []

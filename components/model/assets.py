@@ -17,6 +17,10 @@ import os
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from .build import FlavourBuild
 
 # Uploaded once per content; the build instance downloads it before the step's script runs.
 ASSET_DIRS = {"windows": "C:\\golden-images\\assets", "linux": "/var/tmp/golden-images/assets"}
@@ -57,7 +61,7 @@ class Asset:
 
 def pack_directory(folder: Path, label: str) -> Asset:
     """The folder as a reproducible .tar.gz; symbolic links and special files are refused."""
-    entries = []
+    entries: list[tuple[str, Path]] = []
     for current, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
         for name in sorted(dirs + files):
@@ -69,11 +73,11 @@ def pack_directory(folder: Path, label: str) -> Asset:
                 raise AssetError(f"'{label}/{rel}' is not a regular file")
             entries.append((rel, path))
         dirs[:] = [d for d in dirs if not (Path(current) / d).is_symlink()]
-    files = [e for e in entries if e[1].is_file()]
-    if not files:
+    regular = [e for e in entries if e[1].is_file()]
+    if not regular:
         raise AssetError(f"'{label}' has no files")
-    if len(files) > MAX_ASSET_FILES:
-        raise AssetError(f"'{label}' has {len(files)} files; a build asset holds at most {MAX_ASSET_FILES}")
+    if len(regular) > MAX_ASSET_FILES:
+        raise AssetError(f"'{label}' has {len(regular)} files; a build asset holds at most {MAX_ASSET_FILES}")
     buffer = io.BytesIO()
     # mtime=0 in the gzip header and the tar entries, fixed owners and modes: same files, same bytes.
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as zipped:
@@ -95,7 +99,7 @@ def pack_directory(folder: Path, label: str) -> Asset:
     data = buffer.getvalue()
     if len(data) > MAX_ASSET_BYTES:
         raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
-    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(files), data=data)
+    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(regular), data=data)
 
 
 def text_files(folder: Path) -> list[Path]:
@@ -103,9 +107,9 @@ def text_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def assets_on(builds, cloud: str) -> dict:
+def assets_on(builds: Iterable[FlavourBuild], cloud: str) -> dict[str, Asset]:
     """key -> Asset for every build asset a step of these builds fetches on `cloud`."""
-    found: dict = {}
+    found: dict[str, Asset] = {}
     for build in builds:
         for step in build.steps_on(cloud):
             found.update((value.key, value) for value in step.params.values() if isinstance(value, Asset))

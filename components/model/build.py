@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, ScheduleOff, StepUse, TestSettings
+from .lineage import azure_marketplace_reference, lineage_tags
 from .prepared import PreparedStep, prepare_flavour
 from .settings import AwsSettings, LaunchSharing, Schedule, StackSettings, resolve_account
 from .steps import Catalogue
 from .vocabulary import NAMESPACE
+
+if TYPE_CHECKING:
+    from .layers import LayerNote
 
 SOURCE_COMMIT_TAG = f"{NAMESPACE}:source-commit"
 # A flavour's recorded decisions, on its resources: the guardrails read them (policy/rules.py).
@@ -54,7 +58,7 @@ class FlavourBuild:
     schedule: Optional[Schedule]  # when it rebuilds: the flavour's or the stack's, later per layer; None: never
     tags: Mapping[str, str]  # stack tags, flavour tags, identity and source commit
     base: Optional["FlavourBuild"] = None  # the build of the flavour it is layered on
-    layer_notes: tuple = ()  # layers.LayerNote: what a layer skips, repeats or adds
+    layer_notes: tuple[LayerNote, ...] = ()  # what a layer skips, repeats or adds
     aws_distribution: AwsDistributionPlan = AwsDistributionPlan()  # the flavour's own, else the stack's
     schedule_off_reason: Optional[str] = None  # why a flavour has no schedule
     versions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # versions-map pins read
@@ -117,6 +121,31 @@ class FlavourBuild:
 
     def steps_on(self, cloud: str) -> tuple[PreparedStep, ...]:
         return self.prepared.get(cloud, ())
+
+    @property
+    def source_commit(self) -> Optional[str]:
+        return self.tags.get(SOURCE_COMMIT_TAG)
+
+    def lineage(self, cloud: str) -> dict[str, str]:
+        """What this flavour's images on `cloud` are built from, as tags (see lineage.py).
+
+        A layer's parent is its base flavour's newest image when the build starts,
+        named by the base flavour; a marketplace-based flavour's is its base image.
+        """
+        if self.base is not None:
+            built_from = f"flavour:{self.base.name}"
+        elif cloud == "aws":
+            built_from = self.base_image.aws_reference()
+        else:
+            image = self.base_image.azure
+            if image is not None and image.image_version_id is not None:
+                built_from = image.image_version_id
+            elif image is not None and image.publisher and image.offer and image.sku:
+                built_from = azure_marketplace_reference(image.publisher, image.offer, image.sku, image.version)
+            else:
+                built_from = ""
+        return lineage_tags(self.name, self.version, self.source_commit, built_from,
+                            self.base.name if self.base is not None else None)
 
     @property
     def tags_without_commit(self) -> dict[str, str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from fnmatch import fnmatchcase
-from typing import Iterable, Optional, Union
+from typing import Any, Iterable, Optional, Union
 
 from .errors import Problem
 from .flavour import Flavour, LoadedFlavour
@@ -42,13 +42,13 @@ def capability_error(capability: str) -> Optional[str]:
     return None
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def expand(template: str, params: dict) -> list[str]:
+def expand(template: str, params: dict[str, Any]) -> list[str]:
     """One step capability with its placeholders filled in from the step's parameters.
 
     A list parameter expands to one capability per entry (several list
@@ -58,7 +58,7 @@ def expand(template: str, params: dict) -> list[str]:
     names = PLACEHOLDER.findall(template)
     if not names:
         return [normalise(template)]
-    choices = []
+    choices: list[list[str]] = []
     for name in names:
         value = params.get(name)
         values = value if isinstance(value, (list, tuple)) else ([] if value is None else [value])
@@ -68,8 +68,7 @@ def expand(template: str, params: dict) -> list[str]:
         choices.append(values)
     out = []
     for combination in itertools.product(*choices):
-        it = iter(combination)
-        capability = normalise(PLACEHOLDER.sub(lambda _m, it=it: next(it), template))
+        capability = normalise(_fill(template, combination))
         out.append(capability)
         # A value pinned as name=version (linux-packages: nginx=1.24.0-2ubuntu7) also gives the
         # unpinned capability: whoever needs package:nginx at any version is served.
@@ -79,7 +78,13 @@ def expand(template: str, params: dict) -> list[str]:
     return out
 
 
-def step_capabilities(step: Step, given: dict) -> set[str]:
+def _fill(template: str, values: Iterable[str]) -> str:
+    """The template with its placeholders replaced by these values, in order."""
+    it = iter(values)
+    return PLACEHOLDER.sub(lambda _m: next(it), template)
+
+
+def step_capabilities(step: Step, given: dict[str, Any]) -> set[str]:
     """The capabilities one use of a step gives an image, with these parameters."""
     params = step.resolve_params(given)
     found: set[str] = set()
@@ -160,7 +165,7 @@ def catalogue_patterns(catalogue: Catalogue) -> dict[str, list[str]]:
 
 def providers(capability: str, catalogue: Catalogue) -> list[str]:
     """The catalogue steps that can give this capability (empty: nothing can)."""
-    found = []
+    found: list[str] = []
     for pattern, steps in catalogue_patterns(catalogue).items():
         if fnmatchcase(normalise(capability), pattern):
             found.extend(s for s in steps if s not in found)

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class RenderError(ValueError):
     """
 
 
-def format_location(loc: tuple) -> str:
+def format_location(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic error location as a field path like steps[2].version."""
     out = ""
     for part in loc:
@@ -49,9 +53,11 @@ def format_location(loc: tuple) -> str:
     return out
 
 
-def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> list[Problem]:
+def problems_from_pydantic(
+    source: str, error: ValidationError, model: Optional[type[BaseModel]] = None, prefix: str = ""
+) -> list[Problem]:
     """Translate a pydantic ValidationError into one Problem per failing field."""
-    problems = []
+    problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         # Discriminated/tagged unions add the tag to the path; drop it.
@@ -76,7 +82,7 @@ def problems_from_pydantic(source: str, error, model=None, prefix: str = "") -> 
     return problems
 
 
-def _suggest(model, loc: list) -> str:
+def _suggest(model: Optional[type[BaseModel]], loc: list[int | str]) -> str:
     """Name the allowed fields next to an unknown one, closest match first."""
     from .vocabulary import closest
 
@@ -88,13 +94,13 @@ def _suggest(model, loc: list) -> str:
     return f" ({hint}allowed: {', '.join(sorted(fields))})"
 
 
-def _fields_at(model, loc: list) -> list[str]:
+def _fields_at(model: type[BaseModel], loc: list[int | str]) -> list[str]:
     """The field names of the sub-model that a location points into."""
     import typing
 
     from pydantic import BaseModel
 
-    current = model
+    current: Optional[type[BaseModel]] = model
     for part in loc:
         if isinstance(part, int) or current is None:
             continue

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence, Union
 
 from pydantic import Field, field_validator, model_validator
 
 from .schedule import Schedule
 from .vocabulary import StrictModel
+
+if TYPE_CHECKING:
+    from .layers import LayerNote
 
 Cloud = Literal["aws", "azure"]
 OsFamily = Literal["windows", "linux"]
@@ -26,7 +29,7 @@ AWS_PARENT_PATTERNS = (
 )
 
 
-def check_tags(value: dict) -> dict:
+def check_tags(value: dict[str, str]) -> dict[str, str]:
     """Tags both clouds accept: AWS's and Azure's limits and reserved prefixes."""
     for key, item in value.items():
         if not 1 <= len(key) <= 128 or key.lower().startswith(("aws:", "azure", "microsoft", "windows")):
@@ -182,6 +185,15 @@ class BaseImage(StrictModel):
         if isinstance(value, dict):
             return AmiFilter.model_validate(value)
         raise ValueError(_aws_parent_problem(str(value)))
+
+    def aws_reference(self) -> str:
+        """The AWS parent in one line (lineage tags, messages): the filter or the per-region parents spelled out."""
+        aws = self.aws
+        if isinstance(aws, AmiFilter):
+            return f"ami-filter:owners={','.join(aws.owners)};name={aws.name}"
+        if isinstance(aws, dict):
+            return ";".join(f"{region}={parent}" for region, parent in sorted(aws.items()))
+        return aws or ""
 
     def aws_parent(self, region: str) -> Optional[Union[str, AmiFilter]]:
         """The AWS parent as the stack building in `region` uses it (None: not given for that region)."""
@@ -652,7 +664,7 @@ class Flavour(StrictModel):
             raise ValueError("clouds lists a cloud twice")
         return value
 
-    def enabled_clouds(self, stack_clouds: list[str]) -> list[str]:
+    def enabled_clouds(self, stack_clouds: Sequence[str]) -> list[str]:
         """The clouds this flavour is built on in a stack, in the stack's order."""
         return [c for c in stack_clouds if self.clouds is None or c in self.clouds]
 
@@ -663,8 +675,8 @@ class Layer:
     """How a layered flavour sits on its base (decided once, in layers.py)."""
 
     base: "LoadedFlavour"  # the base, itself resolved
-    steps: tuple  # StepUse: what the layer's own build runs
-    notes: tuple  # layers.LayerNote: what it skips, repeats or adds
+    steps: tuple[StepUse, ...]  # what the layer's own build runs
+    notes: tuple[LayerNote, ...]  # what it skips, repeats or adds
 
 
 @dataclass(frozen=True)
@@ -681,7 +693,7 @@ class LoadedFlavour:
         return self.layer.base if self.layer is not None else None
 
     @property
-    def build_steps(self) -> tuple:
+    def build_steps(self) -> tuple[StepUse, ...]:
         """The steps this flavour's own build runs: a layer leaves out what its base built."""
         return self.layer.steps if self.layer is not None else tuple(self.flavour.steps)
 

@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Sequence
 
 from .capabilities import ALL_CLOUDS
 from .errors import Problem
 from .flavour import Layer, LoadedFlavour, StepUse
 from .steps import Catalogue
 from .vocabulary import did_you_mean
+
+if TYPE_CHECKING:
+    from .settings import Schedule
 
 MAX_LAYERS = 3  # layers above the marketplace-based flavour; each one rebuilds layer_delay_hours later
 
@@ -52,7 +55,7 @@ class LayerNote:
         return f"{self.step}: runs again first (as in {self.base}), updates since the base was built"
 
 
-def check_graph(loaded: list) -> list[Problem]:
+def check_graph(loaded: Sequence[LoadedFlavour]) -> list[Problem]:
     """Bases exist, share the OS, form no cycle and are at most MAX_LAYERS deep."""
     by_name = {item.flavour.name: item for item in loaded}
     problems: list[Problem] = []
@@ -71,7 +74,7 @@ def check_graph(loaded: list) -> list[Problem]:
             problems.append(Problem(item.source, "base_image.flavour",
                                     f"'{base}' ({other.source}) is a {other.flavour.os} flavour; a {item.flavour.os} "
                                     "flavour cannot be built on it"))
-    reported: set = set()
+    reported: set[frozenset[str]] = set()
     for item in loaded:
         path = [item]
         while path[-1].flavour.base_image.flavour in by_name and path[-1].flavour.base_image.flavour != path[-1].flavour.name:
@@ -99,17 +102,17 @@ def check_graph(loaded: list) -> list[Problem]:
     return problems
 
 
-def check_stack(selected: list, all_loaded: list, stack_clouds: list, settings_source: str,
-                selection_given: bool) -> list[Problem]:
+def check_stack(selected: Sequence[LoadedFlavour], all_loaded: Sequence[LoadedFlavour], stack_clouds: Sequence[str],
+                settings_source: str, selection_given: bool) -> list[Problem]:
     """The stack builds each layer's base, on every cloud it builds the layer on."""
     by_name = {item.flavour.name: item for item in all_loaded}
     chosen = {item.flavour.name for item in selected}
     problems: list[Problem] = []
     for item in selected:
         base_name = item.flavour.base_image.flavour
-        base = by_name.get(base_name)
-        if base is None:
+        if base_name is None or base_name not in by_name:
             continue
+        base = by_name[base_name]
         if base_name not in chosen:
             if selection_given:
                 problems.append(Problem(settings_source, "golden-images:flavours",
@@ -125,11 +128,11 @@ def check_stack(selected: list, all_loaded: list, stack_clouds: list, settings_s
     return problems
 
 
-def base_first(items: list) -> list:
+def base_first(items: Sequence[LoadedFlavour]) -> list[LoadedFlavour]:
     """Bases before the flavours built on them, otherwise in the given order."""
     names = {item.flavour.name for item in items}
-    placed: list = []
-    done: set = set()
+    placed: list[LoadedFlavour] = []
+    done: set[str] = set()
     pending = list(items)
     while pending:
         progress = False
@@ -152,7 +155,7 @@ def _key(use: StepUse, catalogue: Catalogue) -> str:
     return use.name + json.dumps(params, sort_keys=True, default=str)
 
 
-def _clouds(use: StepUse) -> set:
+def _clouds(use: StepUse) -> set[str]:
     return {use.only_cloud} if use.only_cloud else set(ALL_CLOUDS)
 
 
@@ -161,7 +164,7 @@ def build_layer(item: LoadedFlavour, base: LoadedFlavour, catalogue: Catalogue) 
     flavour = item.flavour
     # What the base's image already has: every step every flavour of the chain lists, by the
     # clouds it ran on. A step a lower layer skipped is in the image all the same.
-    built: dict[str, tuple[set, str]] = {}
+    built: dict[str, tuple[set[str], str]] = {}
     always: list[tuple[StepUse, str]] = []
     for layer in base.chain:
         for use in layer.flavour.steps:
@@ -202,10 +205,11 @@ def build_layer(item: LoadedFlavour, base: LoadedFlavour, catalogue: Catalogue) 
                          versions=item.versions)
 
 
-def build_problems(selected: list, schedule: Any) -> tuple[list[Problem], list[Problem]]:
+def build_problems(selected: Sequence[LoadedFlavour], schedule: Schedule) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings): a layer's disk is at least its base's; a layer's delay covers its base's build."""
     sources = {item.flavour.name: item.source for item in selected}
-    errors, warnings = [], []
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
     for item in selected:
         if item.base is None:
             continue
@@ -226,15 +230,16 @@ def build_problems(selected: list, schedule: Any) -> tuple[list[Problem], list[P
     return errors, warnings
 
 
-def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:
+def resolve(loaded: list[LoadedFlavour], catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Loaded flavours with every layer built on its resolved base, bases first; or the graph's problems."""
     problems = check_graph(loaded)
     if problems:
         return loaded, problems
-    resolved: dict = {}
+    resolved: dict[str, LoadedFlavour] = {}
     ordered = []
     for item in base_first(loaded):
-        base = resolved.get(item.flavour.base_image.flavour)
+        base_name = item.flavour.base_image.flavour
+        base = resolved.get(base_name) if base_name is not None else None
         if base is not None:
             item = build_layer(item, base, catalogue)
         resolved[item.flavour.name] = item
@@ -242,7 +247,7 @@ def resolve(loaded: list, catalogue: Catalogue) -> tuple[list, list[Problem]]:
     return ordered, []
 
 
-def schedule_problems(selected: list, schedule: Any, settings_source: str) -> list[Problem]:
+def schedule_problems(selected: Sequence[LoadedFlavour], schedule: Schedule, settings_source: str) -> list[Problem]:
     """Every layer's shifted schedule exists (a monthly one must not move past day 28)."""
     problems = []
     for item in selected:

@@ -12,6 +12,7 @@ names without `<>%&\\?/`; values at most 256 characters on both.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Optional
 
 from .settings import NAMESPACE
@@ -58,7 +59,7 @@ def azure_marketplace_reference(publisher: str, offer: str, sku: str, version: s
     return f"{publisher}:{offer}:{sku}:{version}"
 
 
-def read_lineage(tags: Optional[dict]) -> dict[str, Optional[str]]:
+def read_lineage(tags: Optional[Mapping[str, str]]) -> dict[str, Optional[str]]:
     """The lineage found on an image's tags (None for each one missing), keyed without the namespace."""
     tags = tags or {}
     return {key.split(":", 1)[1]: tags.get(key) for key in LINEAGE_KEYS}

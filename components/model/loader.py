@@ -5,18 +5,18 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import AssetError, pack_directory, text_files
+from .assets import Asset, AssetError, pack_directory, text_files
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Flavour, FlavourSchedule, LoadedFlavour
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import find_secret_values, scan_text
 from .settings import Schedule, StackSettings, parse_settings
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import did_you_mean
 from .yaml_files import read_yaml
@@ -30,10 +30,11 @@ class Inputs:
     """Everything the program needs, validated: settings, the flavours built here, the catalogue."""
 
     settings: StackSettings
-    flavours: list  # LoadedFlavour, in file order, filtered to the stack's selection
+    flavours: list[LoadedFlavour]  # in file order, filtered to the stack's selection
     catalogue: Catalogue
-    applications: dict = field(default_factory=dict)  # application -> owner, os, needs, served_by (a stack output)
-    warnings: list = field(default_factory=list)  # Problem: reported, never fatal
+    # application -> owner, os, needs, served_by (a stack output)
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
 def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None
@@ -43,7 +44,8 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
     A file whose fields fail the model still has its steps checked (with a catalogue),
     so a new flavour's mistakes all show in one run.
     """
-    loaded, problems = [], []
+    loaded: list[LoadedFlavour] = []
+    problems: list[Problem] = []
     versions, version_problems = load_versions(folder, _rel(folder / VERSIONS_FILE, root))
     problems.extend(version_problems)
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
@@ -81,7 +83,7 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
     return loaded, problems
 
 
-def _steps_of_invalid(data: dict, source: str, err: ValidationError, catalogue: Catalogue) -> list[Problem]:
+def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue) -> list[Problem]:
     """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
     from pydantic import TypeAdapter
 
@@ -95,7 +97,8 @@ def _steps_of_invalid(data: dict, source: str, err: ValidationError, catalogue: 
         base = BaseImage.model_validate(data.get("base_image") or {})
     except ValidationError:
         base = BaseImage()
-    partial = Flavour.model_construct(os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+    partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                      os=data["os"], steps=steps, base_image=base, tags={}, flags={})
     return check_steps(LoadedFlavour(partial, source), catalogue)
 
 
@@ -127,7 +130,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
-    secret_candidates = []
+    secret_candidates: list[tuple[str, str, str]] = []
     for index, use in enumerate(flavour.steps):
         where = f"steps[{index}]"
         if use.options.repeat is not None and flavour.base_image.flavour is None:
@@ -194,7 +197,7 @@ AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own
                  "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
 
 
-def _texts(at: str, key: str, value: Any) -> list:
+def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     """(location, key, text) of every string in a value, nested mappings and lists included."""
     if isinstance(value, str):
         return [(at, key, value)]
@@ -224,8 +227,9 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
     return f"holds a {type(value).__name__} ({value}), which JSON cannot carry; quote it to pass it as text"
 
 
-def _check_value(param, value) -> list[str]:
-    expected = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
+def _check_value(param: Parameter, value: Any) -> list[str]:
+    # type[Any]: the isinstance check below leaves value open to each type's own checks.
+    expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
                 "mapping": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
@@ -257,7 +261,7 @@ def _check_value(param, value) -> list[str]:
 
 
 def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
-                skip: frozenset = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
+                skip: frozenset[str] = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
     """Replace each file parameter's path (relative to image_flavours/) by the file's text.
 
     The build instance has no checkout of this repository, so a file shipped with a flavour
@@ -301,7 +305,7 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
     return LoadedFlavour(flavour, item.source, versions=item.versions), problems
 
 
-def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, list[Problem]]:
+def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Asset | str, list[Problem]]:
     """A directory parameter's folder as a build asset, scanned for secrets file by file."""
     root = flavours_dir.resolve()
     folder = (flavours_dir / value).resolve()
@@ -311,14 +315,14 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Any, li
         asset = pack_directory(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
-    problems = []
+    problems: list[Problem] = []
     for path in text_files(folder):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary files: nothing the text scanner can judge
         rel = f"{value}/{path.relative_to(folder).as_posix()}"
-        lines: dict = {}
+        lines: dict[int, list[str]] = {}
         for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
             lines.setdefault(line, []).append(kind)
         for line, kinds in sorted(lines.items()):
@@ -363,7 +367,7 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                            stacks: list[str] | None = None) -> list[Problem]:
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise;
     its own distribution, disks and conditions fit the stack."""
-    problems = []
+    problems: list[Problem] = []
     flavour = item.flavour
     clouds = item.flavour.enabled_clouds(settings.clouds)
     region = settings.aws.region if settings.aws is not None else None
@@ -374,14 +378,17 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
             )
         elif (cloud == "aws" and flavour.base_image.flavour is None and region
               and flavour.base_image.aws_parent(region) is None):
-            given = ", ".join(sorted(flavour.base_image.aws or {}))
+            regional = flavour.base_image.aws
+            given = ", ".join(sorted(regional)) if isinstance(regional, dict) else ""
             problems.append(Problem(item.source, "base_image.aws.regions",
                                     f"no parent image for {region}, where this stack builds (given for {given})"))
     problems.extend(_reach_problems(item, settings, clouds, region, stacks))
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
-        missing = [c for c in clouds if step is not None and c not in step.spec.clouds]
+        if step is None:
+            continue  # check_steps reports it
+        missing = [c for c in clouds if c not in step.spec.clouds]
         if missing and use.only_cloud is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
@@ -459,11 +466,11 @@ def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[s
     return problems
 
 
-def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Path,
+def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path,
                 stack: str | None = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
     problems: list[Problem] = []
-    settings = None
+    settings: Optional[StackSettings] = None
     try:
         settings = parse_settings(config, settings_source)
     except ValidationFailed as failed:
@@ -475,7 +482,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue)
     problems.extend(flavour_problems)
     selected = loaded
-    warnings: list = []
+    warnings: list[Problem] = []
     if settings is not None:
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
@@ -497,7 +504,7 @@ def load_inputs(config: dict, settings_source: str, flavours_dir: Path, root: Pa
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
                               ready=not problems, stack=stack)
     problems.extend(apps.problems)
-    if problems:
+    if problems or settings is None:  # settings are None only when they had problems
         raise ValidationFailed(problems)
     return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
                   warnings=warnings + apps.warnings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from .assets import Asset
 from .flavour import StepUse
@@ -42,21 +42,21 @@ class PreparedStep:
     name: str
     category: str
     os: str
-    params: dict
-    environment: dict  # variable -> string value, in a stable order
+    params: dict[str, Any]
+    environment: dict[str, str]  # variable -> string value, in a stable order
     script: Optional[str]  # install script with the environment prologue, None if native-only
     check: str  # check script with the environment prologue
-    downloads: tuple = ()
+    downloads: tuple[Download, ...] = ()
     reboot_after: bool = False
     run_elevated: bool = True
     run_as_system: bool = False
-    valid_exit_codes: tuple = (0,)
+    valid_exit_codes: tuple[int, ...] = (0,)
     timeout_minutes: Optional[int] = None
     retries: int = 0
     only_on: Optional[str] = None
     aws_managed_component: Optional[str] = None
     azure_windows_update: bool = False
-    capabilities: tuple = field(default=())
+    capabilities: tuple[str, ...] = field(default=())
     image_test: bool = True
 
     def runs_on(self, cloud: str) -> bool:
@@ -67,7 +67,7 @@ def env_name(*parts: str) -> str:
     return "GI_" + "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).upper() for p in parts)
 
 
-def _env_value(value) -> str:
+def _env_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -77,14 +77,14 @@ def _env_value(value) -> str:
     return "" if value is None else str(value)
 
 
-def prologue(os: str, environment: dict) -> str:
+def prologue(os: str, environment: dict[str, str]) -> str:
     """Variable assignments in the script's own language, values quoted literally."""
     if os == "windows":
         return "".join(f"$env:{k} = '{v.replace(chr(39), chr(39) * 2)}'\n" for k, v in environment.items())
     return "".join(f"export {k}='{v.replace(chr(39), chr(39) + chr(92) + chr(39) + chr(39))}'\n" for k, v in environment.items())
 
 
-def with_prologue(os: str, script: str, environment: dict, library: str = "") -> str:
+def with_prologue(os: str, script: str, environment: dict[str, str], library: str = "") -> str:
     """Insert the environment (and shared helpers) after a shebang (bash) or at the top (PowerShell)."""
     head = prologue(os, environment) + library
     if script.startswith("#!"):
@@ -98,7 +98,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
     environment = {env_name("step"): step.name}
     for key in sorted(params):
         environment[env_name("param", key)] = _env_value(params[key])
-    downloads = []
+    downloads: list[Download] = []
     # A pin may be templated on parameters (`dotnet-{kind}-{version}`): the values chosen
     # pick the pin; scripts see it under the template's fixed part (GI_PIN_DOTNET_VERSION).
     for template in sorted(set(step.spec.pins) | set(step.spec.downloads)):

@@ -94,7 +94,8 @@ class Schedule(_Strict):
         if days and self.every == "week":
             on = WEEKDAYS[(WEEKDAYS.index(self.weekday) + days) % 7]
         elif days and self.every == "month":
-            on = int(self.on) + days
+            assert isinstance(self.on, int)  # _on: every: month has a day of the month
+            on = self.on + days
             if on > 28:
                 raise ValueError(
                     f"a flavour {depth} layer(s) above its marketplace image rebuilds {depth * self.layer_delay_hours} "

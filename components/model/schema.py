@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 from .flavour import Flavour
 from .steps import Catalogue, load_catalogue
 
 
-def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict:
+def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict[str, Any]:
     """The model's schema, with `steps` spelled the way files write them and known step names listed."""
     catalogue = catalogue or load_catalogue()
     schema = Flavour.model_json_schema(mode="validation")
@@ -48,7 +48,7 @@ def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict:
     return schema
 
 
-def _param_type(kind: str) -> dict:
+def _param_type(kind: str) -> dict[str, Any]:
     if kind == "list":
         return {"type": "array", "items": {"type": "string"}}
     if kind in ("file", "directory"):  # a path inside image_flavours/: embedded (file) or uploaded (directory)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import tempfile
+from typing import Any
 
 # Checksums are high-entropy by design and are not secrets.
 _CHECKSUM = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -31,7 +32,8 @@ def find_secret_values(entries: list[tuple[str, str, str]]) -> dict[str, list[st
 # tags and parameter values. A scan costs milliseconds, the first one a third of a second
 # (importing detect-secrets); a lookup nothing. `make plan` keeps these between runs with the
 # guardrails' findings (policy/offline.py).
-FOUND: dict = {}  # sha256 of suffix and text -> [[line number, detector], ...]
+# Lists, not tuples: policy/secret_scan.py keeps the findings between runs as JSON.
+FOUND: dict[str, list[list[Any]]] = {}  # sha256 of suffix and text -> [[line number, detector], ...]
 
 
 def scan_text(text: str, suffix: str = ".txt") -> list[tuple[int, str]]:
@@ -42,8 +44,8 @@ def scan_text(text: str, suffix: str = ".txt") -> list[tuple[int, str]]:
     return [(line, kind) for line, kind in FOUND[key]]
 
 
-def _scan(text: str, suffix: str) -> list:
-    from detect_secrets import SecretsCollection
+def _scan(text: str, suffix: str) -> list[list[Any]]:
+    from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
     with tempfile.TemporaryDirectory() as folder:

@@ -11,7 +11,8 @@ from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
 from .schedule import WEEKDAYS as WEEKDAYS
 from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
-from .vocabulary import NAMESPACE, StrictModel, did_you_mean  # noqa: F401  (NAMESPACE re-exported)
+from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
+from .vocabulary import StrictModel, did_you_mean
 
 # Azure public-cloud regions that host Compute Gallery replicas (`az account list-locations`).
 AZURE_REGIONS = frozenset(
@@ -28,7 +29,7 @@ AZURE_REGIONS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def aws_partitions() -> tuple:
+def aws_partitions() -> tuple[dict[str, Any], ...]:
     """botocore's published endpoint data: every AWS partition with its regions and services.
 
     Read as the JSON file it is: a botocore session answers the same questions from the same
@@ -41,12 +42,15 @@ def aws_partitions() -> tuple:
     from importlib.util import find_spec
     from pathlib import Path
 
-    endpoints = Path(find_spec("botocore").origin).parent / "data" / "endpoints.json"
+    spec = find_spec("botocore")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("botocore is not installed: its endpoint data names the AWS regions", name="botocore")
+    endpoints = Path(spec.origin).parent / "data" / "endpoints.json"
     return tuple(json.loads(endpoints.read_text(encoding="utf-8"))["partitions"])
 
 
 @lru_cache(maxsize=1)
-def aws_regions() -> frozenset:
+def aws_regions() -> frozenset[str]:
     """EC2 regions of every AWS partition, from botocore's published endpoint data."""
     # As botocore's get_available_regions("ec2", partition): the service's endpoints that are
     # regions of the partition.
@@ -63,9 +67,9 @@ def aws_partition(region: str) -> str:
     """aws, aws-cn, aws-us-gov...: the partition a region belongs to (botocore's get_partition_for_region)."""
     for partition in aws_partitions():
         if region in partition["regions"]:
-            return partition["partition"]
+            return str(partition["partition"])
         if "regionRegex" in partition and re.match(partition["regionRegex"], region):
-            return partition["partition"]
+            return str(partition["partition"])
     raise ValueError(f"no AWS partition has region '{region}'")
 
 
@@ -128,7 +132,7 @@ def resolve_account(ref: str, accounts: dict[str, str]) -> str:
     raise ValueError(f"unknown account name '{ref}'{did_you_mean(ref, list(accounts))} (known: {known})")
 
 
-class LaunchSharing(_Strict):
+class LaunchSharing(StrictModel):
     """Who may launch the AMIs: never public."""
 
     account_ids: list[str] = Field(default_factory=list)
@@ -159,19 +163,19 @@ class LaunchSharing(_Strict):
         return value
 
 
-class AwsLifecycle(_Strict):
+class AwsLifecycle(StrictModel):
     """Old images are deprecated, then deleted with their snapshots."""
 
     keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
     deprecate_after_days: Optional[int] = Field(default=None, ge=1, le=3650)
 
 
-class PerOsInstanceTypes(_Strict):
+class PerOsInstanceTypes(StrictModel):
     windows: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
     linux: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
 
 
-class AwsSettings(_Strict):
+class AwsSettings(StrictModel):
     """EC2 Image Builder settings of one stack."""
 
     region: AwsRegion = Field(description="Region the pipelines build in")
@@ -237,18 +241,18 @@ class AwsSettings(_Strict):
         return self
 
 
-class AzureReplica(_Strict):
+class AzureReplica(StrictModel):
     region: AzureRegion
     replica_count: int = Field(default=1, ge=1, le=100)
     storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
 
 
-class PerOsVmSize(_Strict):
+class PerOsVmSize(StrictModel):
     windows: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     linux: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
 
 
-class AzureSettings(_Strict):
+class AzureSettings(StrictModel):
     """Azure VM Image Builder settings of one stack."""
 
     location: AzureRegion = Field(description="Region of the factory resource group, gallery and builds")
@@ -297,7 +301,7 @@ class AzureSettings(_Strict):
         return list(self.replication) or [AzureReplica(region=self.location)]
 
 
-class StackSettings(_Strict):
+class StackSettings(StrictModel):
     """Everything a stack decides; flavours decide the rest."""
 
     clouds: list[Cloud] = Field(min_length=1)
@@ -360,7 +364,6 @@ class StackSettings(_Strict):
         if len(set(self.clouds)) != len(self.clouds):
             raise ValueError("clouds lists a cloud twice")
         return self
-
 
 
 def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:

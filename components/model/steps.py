@@ -33,14 +33,18 @@ PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 MAX_FILE_PARAM_CHARS = 4000
 
 
-def parse_yaml(text: str, loader: type = yaml.SafeLoader, fast_loader: Optional[type] = None) -> Any:
+def parse_yaml(
+    text: str,
+    loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.SafeLoader,
+    fast_loader: Optional[type[yaml.SafeLoader | yaml.CSafeLoader]] = None,
+) -> Any:
     """The document in `text`, parsed by libyaml when PyYAML has it (the same data, several
     times faster than its pure-Python parser; fast_loader is `loader` on libyaml's parser).
 
     A document libyaml refuses is parsed again by `loader`, so errors read as they always have.
     """
     try:
-        return yaml.load(text, Loader=fast_loader or getattr(yaml, "CSafeLoader", loader))
+        return yaml.load(text, Loader=fast_loader or getattr(yaml, "CSafeLoader", None) or loader)
     except yaml.YAMLError:
         return yaml.load(text, Loader=loader)
 
@@ -54,10 +58,7 @@ SECRET_REFERENCE_PATTERNS = (
 )
 
 
-_Strict = StrictModel
-
-
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """A typed, non-secret step parameter."""
 
     type: ParamType
@@ -77,27 +78,28 @@ class Parameter(_Strict):
     )
 
 
-class PerOs(_Strict):
+class PerOs(StrictModel):
     windows: Optional[str] = None
     linux: Optional[str] = None
 
     def get(self, os: str) -> Optional[str]:
-        return getattr(self, os)
+        script: Optional[str] = getattr(self, os)
+        return script
 
 
-class AwsHints(_Strict):
+class AwsHints(StrictModel):
     """AWS-specific rendering: an AWS-managed component used by ARN instead of scripts."""
 
     managed_component: PerOs = Field(default_factory=PerOs)
 
 
-class AzureHints(_Strict):
+class AzureHints(StrictModel):
     """Azure-specific rendering: Windows updates use the native WindowsUpdate customizer."""
 
     windows_update: bool = False
 
 
-class StepSpec(_Strict):
+class StepSpec(StrictModel):
     """step.yaml as written; scripts are loaded into Step."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -146,7 +148,7 @@ class Pin:
 
     name: str
     version: str
-    downloads: dict  # os -> {"url", "sha256", "file"}
+    downloads: dict[str, dict[str, Any]]  # os -> {"url", "sha256", "file"}
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,11 @@ class Step:
     """A catalogue step with its scripts loaded."""
 
     spec: StepSpec
-    scripts: dict  # os -> script text
-    checks: dict  # os -> check text
+    scripts: dict[str, str]  # os -> script text
+    checks: dict[str, str]  # os -> check text
     folder: Path
-    libraries: dict = field(default_factory=dict)  # os -> helper text the install script needs
-    includes: dict = field(default_factory=dict)  # os -> text both the install and the check script start with
+    libraries: dict[str, str] = field(default_factory=dict)  # os -> helper text the install script needs
+    includes: dict[str, str] = field(default_factory=dict)  # os -> text both the install and the check script start with
 
     @property
     def name(self) -> str:
@@ -167,7 +169,7 @@ class Step:
     def supports(self, os: str) -> bool:
         return os in self.spec.os
 
-    def resolve_params(self, given: dict) -> dict:
+    def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
         """Defaults overlaid with the flavour's values (already validated)."""
         values = {k: p.default for k, p in self.spec.parameters.items()}
         values.update(given)
@@ -178,8 +180,8 @@ class Step:
 class Catalogue:
     """Every step, and the version pins the steps read."""
 
-    steps: dict  # name -> Step
-    pins: dict  # name -> Pin
+    steps: dict[str, Step]  # name -> Step
+    pins: dict[str, Pin]  # name -> Pin
 
     def get(self, name: str) -> Optional[Step]:
         return self.steps.get(name)
@@ -202,7 +204,8 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             continue
         if spec.name != meta.parent.name:
             problems.append(Problem(source, "name", f"must match its folder '{meta.parent.name}'"))
-        scripts, checks = {}, {}
+        scripts: dict[str, str] = {}
+        checks: dict[str, str] = {}
         for os in spec.os:
             for kind, table, out in (("scripts", spec.scripts, scripts), ("checks", spec.checks, checks)):
                 rel = table.get(os)
@@ -234,16 +237,16 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             found = [os for os in scripts if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
             if not found:
                 problems.append(Problem(source, "libraries", f"no library '{name}' in components/steps/lib/"))
-            for os in found:
-                libraries[os] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").read_text())
+            for family in found:
+                libraries[family] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[family]}").read_text())
         includes = {os: "" for os in checks}
         for name in spec.includes:
-            os = next((os for os, suffix in LIBRARY_SUFFIXES.items() if name.endswith(suffix)), None)
+            include_os = next((os for os, suffix in LIBRARY_SUFFIXES.items() if name.endswith(suffix)), None)
             path = meta.parent / name
-            if os is None or "/" in name or not path.is_file():
+            if include_os is None or "/" in name or not path.is_file():
                 problems.append(Problem(source, "includes", f"'{name}' is not a .ps1 or .sh file in {meta.parent.name}/"))
-            elif os in includes:
-                includes[os] += _without_shebang(path.read_text())
+            elif include_os in includes:
+                includes[include_os] += _without_shebang(path.read_text())
         steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries,
                                 includes=includes)
     if problems:
@@ -251,7 +254,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
     return Catalogue(steps=steps, pins=pins)
 
 
-def substitute(template: str, params: dict) -> list[str]:
+def substitute(template: str, params: dict[str, Any]) -> list[str]:
     """Every string a pin template stands for: `{name}` takes the parameter's value; a list
     parameter gives one string per entry."""
     results = [template]
@@ -269,13 +272,14 @@ def pin_alias(template: str) -> str:
     return re.sub(r"-{2,}", "-", PLACEHOLDER.sub("", template)).strip("-")
 
 
-def _check_pin_refs(source: str, spec: StepSpec, pins: dict) -> list[Problem]:
+def _check_pin_refs(source: str, spec: StepSpec, pins: dict[str, Pin]) -> list[Problem]:
     """Every pin a step names exists, for every value its placeholders may take."""
-    problems, aliases = [], {}
+    problems: list[Problem] = []
+    aliases: dict[str, str] = {}
     for kind, refs in (("pins", spec.pins), ("downloads", spec.downloads)):
         for ref in refs:
             names = PLACEHOLDER.findall(ref)
-            choices = {}
+            choices: dict[str, list[str]] = {}
             for name in names:
                 param = spec.parameters.get(name)
                 if param is None or param.type != "string" or not param.allowed:
@@ -307,11 +311,11 @@ def _without_shebang(text: str) -> str:
     return text.partition("\n")[2] if text.startswith("#!") else text
 
 
-def _load_pins(path: Path, problems: list[Problem]) -> dict:
+def _load_pins(path: Path, problems: list[Problem]) -> dict[str, Pin]:
     if not path.is_file():
         return {}
     raw = parse_yaml(path.read_text()) or {}
-    pins = {}
+    pins: dict[str, Pin] = {}
     for name, entry in raw.items():
         downloads = {os: entry[os] for os in ("windows", "linux") if isinstance(entry.get(os), dict)}
         for os, dl in downloads.items():

@@ -32,7 +32,7 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from .applications import (
     APPLICATIONS_FILE,
@@ -59,18 +59,19 @@ class Proposal:
     """One suggested flavour: an OS, its capabilities, the applications it serves."""
 
     os: str
-    capabilities: tuple  # sorted, without os:<family>
-    applications: tuple  # application names, sorted
+    capabilities: tuple[str, ...]  # sorted, without os:<family>
+    applications: tuple[str, ...]  # application names, sorted
 
 
 @dataclass
 class Suggestion:
     """The proposed flavours and how sure we are that there cannot be fewer."""
 
-    proposals: list
+    proposals: list[Proposal]
     exact: bool  # True: no smaller set of flavours exists under the rules
     lower_bound: int  # no set of flavours under the rules is smaller than this
-    impossible: list = field(default_factory=list)  # (application, clashing capabilities): no image can serve it
+    # (application, clashing capabilities): no image can serve it
+    impossible: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.proposals)
@@ -79,14 +80,14 @@ class Suggestion:
 # --- graph colouring -------------------------------------------------------------------------
 
 
-def _bits(mask: int):
+def _bits(mask: int) -> Iterator[int]:
     while mask:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
 
 
-def _dsatur_greedy(n: int, adj: list) -> list:
+def _dsatur_greedy(n: int, adj: list[int]) -> list[int]:
     colour = [-1] * n
     sat = [0] * n
     degree = [bin(a).count("1") for a in adj]
@@ -101,10 +102,10 @@ def _dsatur_greedy(n: int, adj: list) -> list:
     return colour
 
 
-def _greedy_clique(n: int, adj: list, starts: int = 24) -> list:
+def _greedy_clique(n: int, adj: list[int], starts: int = 24) -> list[int]:
     degree = [bin(a).count("1") for a in adj]
     order = sorted(range(n), key=lambda v: (-degree[v], v))
-    best: list = []
+    best: list[int] = []
     for v in order[:starts]:
         clique, candidates = [v], adj[v]
         while candidates:
@@ -116,7 +117,7 @@ def _greedy_clique(n: int, adj: list, starts: int = 24) -> list:
     return best or ([0] if n else [])
 
 
-def colour_graph(n: int, adj: list, budget: Optional[int] = None) -> tuple[list, bool, int]:
+def colour_graph(n: int, adj: list[int], budget: Optional[int] = None) -> tuple[list[int], bool, int]:
     """Colour vertices 0..n-1 (adjacency as bit masks) with few colours.
 
     Returns (colour of each vertex, proved optimal, lower bound). DSatur greedy
@@ -138,10 +139,10 @@ def colour_graph(n: int, adj: list, budget: Optional[int] = None) -> tuple[list,
     degree = [bin(a).count("1") for a in adj]
     state = {"nodes": 0, "aborted": False, "open": (1 << n) - 1}
 
-    def assign(v: int, c: int) -> list:
+    def assign(v: int, c: int) -> list[int]:
         colour[v] = c
         state["open"] &= ~(1 << v)
-        changed = []
+        changed: list[int] = []
         bit = 1 << c
         for u in _bits(adj[v] & state["open"]):
             if not sat[u] & bit:
@@ -149,7 +150,7 @@ def colour_graph(n: int, adj: list, budget: Optional[int] = None) -> tuple[list,
                 changed.append(u)
         return changed
 
-    def unassign(v: int, c: int, changed: list) -> None:
+    def unassign(v: int, c: int, changed: list[int]) -> None:
         colour[v] = -1
         state["open"] |= 1 << v
         for u in changed:
@@ -196,7 +197,8 @@ def suggest(apps: ApplicationsFile) -> Suggestion:
     rules = apps.rules
     impossible = [(a.name, members) for a in apps.applications for _, members in rules.clashes(a.needs)]
     blocked = {name for name, _ in impossible}
-    classes: dict = {}
+    # (os, exposed capabilities) -> needs -> application names
+    classes: dict[tuple[str, tuple[str, ...]], dict[frozenset[str], list[str]]] = {}
     for app in apps.applications:
         if app.name in blocked:
             continue
@@ -205,7 +207,8 @@ def suggest(apps: ApplicationsFile) -> Suggestion:
     parts = [_Class(os, list(groups.items()), rules) for (os, _), groups in sorted(classes.items())]
     large = sum(len(c) for part in parts for c in part.components if len(c) > EXACT_ALWAYS)
     nodes = max(100, WORK_BUDGET // large) if large else None
-    proposals, exact, lower = [], True, 0
+    proposals: list[Proposal] = []
+    exact, lower = True, 0
     for part in parts:
         found, proved, bound = part.solve(nodes)
         exact &= proved
@@ -219,14 +222,14 @@ class _Class:
     """Applications of one OS needing the same `only_where_needed` capabilities: they may share
     flavours, unless an exclusive group stands between them."""
 
-    def __init__(self, os: str, groups: list, rules: Rules):
+    def __init__(self, os: str, groups: list[tuple[frozenset[str], list[str]]], rules: Rules) -> None:
         self.os = os
         self.groups = groups  # (needs, application names), one per distinct requirement set
         self.adj = _conflicts([needs for needs, _ in groups], rules)
         self.free = [v for v in range(len(groups)) if not self.adj[v]]
         self.components = _components([v for v in range(len(groups)) if self.adj[v]], self.adj)
 
-    def solve(self, nodes: Optional[int]) -> tuple[list, bool, int]:
+    def solve(self, nodes: Optional[int]) -> tuple[list[tuple[set[str], list[str]]], bool, int]:
         """(capabilities, application names) per flavour, proved optimal, lower bound."""
         groups, adj = self.groups, self.adj
         colour = [0] * len(groups)
@@ -234,13 +237,13 @@ class _Class:
         for component in self.components:
             index = {v: i for i, v in enumerate(component)}
             sub = [sum(1 << index[u] for u in _bits(adj[v])) for v in component]
-            found, proved, bound = colour_graph(len(component), sub, None if len(component) <= EXACT_ALWAYS else nodes)
-            for v, c in zip(component, found):
+            colouring, proved, bound = colour_graph(len(component), sub, None if len(component) <= EXACT_ALWAYS else nodes)
+            for v, c in zip(component, colouring):
                 colour[v] = c
-            colours = max(colours, max(found) + 1)
+            colours = max(colours, max(colouring) + 1)
             exact &= proved
             lower = max(lower, bound)
-        unions = [set() for _ in range(colours)]
+        unions: list[set[str]] = [set() for _ in range(colours)]
         for component in self.components:
             for v in component:
                 unions[colour[v]] |= groups[v][0]
@@ -258,7 +261,7 @@ class _Class:
         return found, exact, lower
 
 
-def _conflicts(need_sets: list, rules: Rules) -> list:
+def _conflicts(need_sets: list[frozenset[str]], rules: Rules) -> list[int]:
     """Adjacency bit masks: two requirement sets conflict when together they break an exclusive group.
 
     Each set alone breaks none (such applications are set aside first), so it
@@ -269,7 +272,7 @@ def _conflicts(need_sets: list, rules: Rules) -> list:
 
     adj = [0] * len(need_sets)
     for patterns in rules.exclusive:
-        by_value: dict = {}
+        by_value: dict[str, int] = {}
         for v, needs in enumerate(need_sets):
             for cap in needs:
                 if any(fnmatchcase(cap, p) for p in patterns):
@@ -283,12 +286,14 @@ def _conflicts(need_sets: list, rules: Rules) -> list:
     return adj
 
 
-def _components(vertices: list, adj: list) -> list:
-    seen, out = set(), []
+def _components(vertices: list[int], adj: list[int]) -> list[list[int]]:
+    seen: set[int] = set()
+    out: list[list[int]] = []
     for start in vertices:
         if start in seen:
             continue
-        part, frontier = [], [start]
+        part: list[int] = []
+        frontier = [start]
         seen.add(start)
         while frontier:
             v = frontier.pop()
@@ -314,10 +319,11 @@ def _covers(offering: Offering, proposal: Proposal, rules: Rules) -> bool:
     )
 
 
-def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[list], catalogue: Optional[Catalogue] = None) -> str:
+def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[list[Offering]],
+           catalogue: Optional[Catalogue] = None) -> str:
     """The text `make suggest-flavours` prints."""
     rules = apps.rules
-    by_os: dict = {}
+    by_os: dict[str, int] = {}
     for app in apps.applications:
         by_os[app.os] = by_os.get(app.os, 0) + 1
     lines = [
@@ -365,12 +371,12 @@ def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[l
     for offering in offerings:
         caps = ", ".join(sorted(c for c in offering.capabilities if not c.startswith("os:"))) or "nothing beyond the OS"
         lines.append(f"  {offering.name} ({offering.os}): {caps}")
-        exposed = {a.name: sorted(rules.exposure(offering.capabilities) - set(a.needs)) for a in apps.applications}
-        clean = [a for a in by_flavour[offering.name] if not exposed[a]]
-        extra = [a for a in by_flavour[offering.name] if exposed[a]]
+        unneeded = {a.name: sorted(rules.exposure(offering.capabilities) - set(a.needs)) for a in apps.applications}
+        clean = [a for a in by_flavour[offering.name] if not unneeded[a]]
+        extra = [a for a in by_flavour[offering.name] if unneeded[a]]
         lines.append(f"     serves: {', '.join(clean) or 'no application'}")
         if extra:
-            lines.append(f"     could also run, with {', '.join(exposed[extra[0]])} they do not need: {', '.join(extra)}")
+            lines.append(f"     could also run, with {', '.join(unneeded[extra[0]])} they do not need: {', '.join(extra)}")
     lines.append("")
 
     lines.append(f"Difference: today {len(offerings)}, suggested {len(suggestion)}")
@@ -400,7 +406,7 @@ def report(apps: ApplicationsFile, suggestion: Suggestion, offerings: Optional[l
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     from .errors import ValidationFailed
     from .loader import load_flavours
     from .steps import load_catalogue
@@ -421,7 +427,8 @@ def main(argv: Optional[list] = None) -> int:
         print("error: " + ValidationFailed(problems).report().replace("; nothing was created", ""), file=sys.stderr)
         return 2
     suggestion = suggest(apps)
-    catalogue = offerings = None
+    catalogue: Optional[Catalogue] = None
+    offerings: Optional[list[Offering]] = None
     problems = []
     try:
         catalogue = load_catalogue()

@@ -50,15 +50,15 @@ def substitute(value: Any, versions: dict[str, str], at: str = "") -> tuple[Any,
     problems: list[tuple[str, str]] = []
     used: set[str] = set()
     if isinstance(value, str):
-        def replace(match: re.Match) -> str:
+        def replace(match: re.Match[str]) -> str:
             if match.group(1):  # $${versions.x}: a literal ${versions.x}
-                return match.group(0)[1:]
+                return str(match.group(0))[1:]
             name = match.group(2)
             if name not in versions:
                 known = ", ".join(sorted(versions)) or "none: add image_flavours/versions.yaml"
                 problems.append((at, f"unknown version '{name}'{did_you_mean(name, list(versions))} "
                                      f"(versions.yaml knows: {known})"))
-                return match.group(0)
+                return str(match.group(0))
             used.add(name)
             return versions[name]
         return REFERENCE.sub(replace, value), problems, used

@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode
 
 from .errors import Problem
 from .steps import parse_yaml
 
 
-class _UniqueKeys:
-    """Duplicate keys refused instead of silently keeping the last one."""
+class _UniqueKeys(SafeConstructor):
+    """Duplicate keys refused instead of silently keeping the last one.
 
-    def construct_mapping(self, node, deep=False):
-        seen = {}
+    (Both loaders derive from SafeConstructor after this mixin, so their method order is unchanged.)
+    """
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: dict[Hashable, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
@@ -40,7 +46,13 @@ YamlLoader.add_implicit_resolver(
 )
 
 
-class _FastYamlLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+try:
+    from yaml import CSafeLoader as _SafeLoaderOnLibyaml
+except ImportError:  # PyYAML built without libyaml: the pure-Python parser does
+    from yaml import SafeLoader as _SafeLoaderOnLibyaml  # type: ignore[assignment]  # same role, other class
+
+
+class _FastYamlLoader(_UniqueKeys, _SafeLoaderOnLibyaml):
     """YamlLoader on libyaml's parser (see parse_yaml)."""
 
     yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers

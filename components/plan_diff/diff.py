@@ -5,17 +5,23 @@
 Matching rules, in order:
 1. Same URN in both plans: the same resource. Changed inputs are an update in
    place, unless Pulumi would replace it: a changed input is listed in the
-   resource's `replaceOnChanges` option, or the resource type cannot be
+   resource's `replaceOnChanges` option, the resource type cannot be
    updated at all (EC2 Image Builder components, recipes and workflows: only
-   their tags can change in place).
+   their tags can change in place), or the provider cannot change that input
+   in place (create_only.py: CloudFormation's `createOnlyProperties` as
+   cfn-lint ships them, a pulumi-aws resource's `region`, an Azure resource's
+   names, resource group and location). The reason names the inputs.
 2. Immutable cloud objects carry a content hash in their names (DESIGN.md,
    decision 2), so a changed script gives a resource with a new name, and
    where the name is also the resource's Pulumi name, a new URN. A removed
    and an added resource are the same *role*, replaced, when they have the
    same type, the same parent and names that differ only in hash tokens: a
-   run of 6-16 lower-case hex characters with at least one digit, standing
-   alone between separators (`-`, `_`, `.`, `/`, `:`), e.g.
-   `golden-images-dev-os-updates-linux-209b713c8e`.
+   run of 6-16 lower-case hex characters with at least one digit and one
+   letter, standing alone between separators (`-`, `_`, `.`, `/`, `:`), e.g.
+   `golden-images-dev-os-updates-linux-209b713c8e`. A run of digits alone is
+   a number, not a hash: `web-1` -> `web-2` or `app-20240101` ->
+   `app-20250101` is a rename, shown as a removal and an addition (the old
+   object is deleted), never as the same resource replaced.
 3. Everything else is added or removed.
 
 A changed input that only follows another resource's new name (a pipeline's
@@ -30,14 +36,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .create_only import CreateOnly
+
 GOLDEN_IMAGE = "golden-images:index:GoldenImage"
 SHARED = "shared"
 
-# A content hash inside a name: hex, 6-16 characters, at least one digit, not part of a longer word.
-_HASH_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])[0-9a-f]{6,16}(?![0-9A-Za-z])")
-# In input values only tokens that mix digits and letters count, so account ids and other
-# numbers never pass for hashes.
-_MIXED_HASH_TOKEN = re.compile(
+# A content hash inside a name or value: hex, 6-16 characters, at least one digit and one letter,
+# not part of a longer word. Digits alone (a date, a counter, an account id) are never a hash: a
+# name that differs in them is another resource. (A real 10-character hash is all digits about
+# once in a hundred; that change then shows as an addition and a removal, the safe mistake.)
+_HASH_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{6,16}(?![0-9A-Za-z])"
 )
 # Strings longer than this, or with a line break, are shown as text diffs.
@@ -97,6 +105,8 @@ class ResourceChange:
     options: list = field(default_factory=list)  # ValueChange
     reason: str = ""
     rule: str = ""  # same URN, yet replaced: why Pulumi replaces instead of updating
+    urn: str = ""  # the head's URN; the base's for a removal
+    old_urn: str = ""  # the base's URN of a replaced (or updated) resource
 
     @property
     def causes(self) -> list:
@@ -135,6 +145,8 @@ class PlanDiff:
     outputs: list = field(default_factory=list)  # ValueChange of stack outputs
     flavours: list = field(default_factory=list)  # FlavourNode
     notes: list = field(default_factory=list)
+    risks: list = field(default_factory=list)  # risk.Risk: data a change deletes or orphans
+    redacted: bool = False  # values the secret scanner flags are masked (redact.py)
 
     def counts(self, group: Optional[str] = None) -> dict:
         """Cloud resources (not components) per action, of one group or of all."""
@@ -159,8 +171,13 @@ class PlanDiff:
         return not self.changes and not self.outputs
 
 
-def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str = "head") -> PlanDiff:
-    """Compare two plans (the JSON `make plan` writes): what changes from base to head."""
+def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str = "head",
+               create_only: Optional[CreateOnly] = None) -> PlanDiff:
+    """Compare two plans (the JSON `make plan` writes): what changes from base to head.
+
+    `create_only` says which inputs replace a resource when they change; by default the
+    CloudFormation schemas cfn-lint ships, read only for the types whose resources changed."""
+    create_only = create_only if create_only is not None else CreateOnly()
     stack = head.get("stack") or base.get("stack") or ""
     old = {r["urn"]: r for r in base.get("resources", [])}
     new = {r["urn"]: r for r in head.get("resources", [])}
@@ -188,16 +205,19 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                 continue
             forced = _forced_replacement(after, inputs)
             immutable = _immutable_changes(after, inputs)
+            fixed = [] if forced or immutable else create_only.forced(after, [c.path for c in inputs])
             if forced:
                 rule = f"replaceOnChanges [{', '.join((after.get('options') or {}).get('replaceOnChanges') or [])}]"
             elif immutable:
                 rule = f"{IMMUTABLE[after['type']][0]} cannot be updated in place"
+            elif fixed:
+                rule = _create_only_rule(fixed)
             else:
                 rule = ""
             reason = f"{rule}; {_replace_reason(inputs)}" if rule else ""
             changes.append(
                 ResourceChange(
-                    action="replace" if forced or immutable else "update",
+                    action="replace" if forced or immutable or fixed else "update",
                     type=after["type"],
                     name=after["name"],
                     group=new_groups.get(urn, SHARED),
@@ -206,6 +226,8 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     options=options,
                     reason=reason,
                     rule=rule,
+                    urn=urn,
+                    old_urn=urn,
                 )
             )
     for before, after in pairs:
@@ -223,6 +245,8 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                 inputs=inputs,
                 options=options,
                 reason=reason,
+                urn=after["urn"],
+                old_urn=before["urn"],
             )
         )
     for res in added:
@@ -235,6 +259,7 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     group=new_groups.get(res["urn"], SHARED),
                     custom=bool(res.get("custom")),
                     inputs=[ValueChange(k, MISSING, v) for k, v in sorted(res.get("inputs", {}).items())],
+                    urn=res["urn"],
                 )
             )
     for res in removed:
@@ -248,7 +273,11 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
                     custom=bool(res.get("custom")),
                     reason="protected: the deletion will fail until `protect` is lifted"
                     if (res.get("options") or {}).get("protect")
+                    else "retainOnDelete: left in the cloud, outside the state"
+                    if (res.get("options") or {}).get("retainOnDelete")
                     else "",
+                    urn=res["urn"],
+                    old_urn=res["urn"],
                 )
             )
     rank = {"replace": 0, "update": 1, "add": 2, "remove": 3}
@@ -263,6 +292,9 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
         outputs=outputs,
     )
     diff.flavours = _topology(base, head, {c.group for c in changes}, outputs)
+    from .risk import data_at_risk  # risk.py reads the diff's types: imported once both exist
+
+    diff.risks = data_at_risk(base, head, diff)
     return diff
 
 
@@ -285,6 +317,14 @@ def _renames(pairs: list) -> dict:
             ):
                 renames[previous] = value
     return renames
+
+
+def _create_only_rule(forced: list) -> str:
+    """`create-only: region (pulumi-aws: the region it lives in)`, sources grouped."""
+    by_source: dict = {}
+    for item in forced:
+        by_source.setdefault(item.source, []).append(item.path)
+    return "create-only: " + "; ".join(f"{', '.join(paths)} ({source})" for source, paths in by_source.items())
 
 
 def _replace_reason(inputs: list) -> str:
@@ -390,7 +430,7 @@ def _only_renamed(before: Any, after: Any, renames: dict) -> bool:
     # a real change (a pinned commit, a checksum) and must show as one.
     if not renames or texty(before) or texty(after):
         return False
-    return _MIXED_HASH_TOKEN.sub("#", text_before) == _MIXED_HASH_TOKEN.sub("#", text_after)
+    return _HASH_TOKEN.sub("#", text_before) == _HASH_TOKEN.sub("#", text_after)
 
 
 def _options(resource: dict, urn_renames: dict) -> dict:

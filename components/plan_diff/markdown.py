@@ -6,6 +6,7 @@ import re
 from typing import Any, Optional
 
 from .diff import SHARED, PlanDiff
+from .redact import Redactor
 from .text import is_block, pretty, shortened, text_diff
 
 
@@ -15,6 +16,16 @@ def _code(text: Any) -> str:
     fence = "``" if "`" in text else "`"
     pad = " " if fence == "``" else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+
+
+def _escape(text: str) -> str:
+    """Plain text in Markdown: `golden_images_dev` stays one word, not half in italics; a
+    backquoted phrase of the risk texts (`protect`) stays code."""
+    parts = str(text).split("`")
+    return "".join(_code(part) if i % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", part) for i, part in enumerate(parts))
 
 
 def _html_code(text: Any) -> str:
@@ -32,8 +43,11 @@ def _fence(lines: list, lang: str) -> list:
 _MD_ACTION = {"add": "➕ add", "replace": "♻️ replace", "update": "✏️ update", "remove": "🗑️ remove"}
 
 
-def render_markdown(diff: PlanDiff, max_diff_lines: Optional[int] = 200, max_chars: int = 60000) -> str:
-    """The PR comment: summary table, Mermaid map of flavours, clouds and regions, details per flavour."""
+def render_markdown(diff: PlanDiff, max_diff_lines: Optional[int] = 200, max_chars: int = 60000,
+                    redactor: Optional[Redactor] = None) -> str:
+    """The PR comment: summary table, Mermaid map of flavours, clouds and regions, details per flavour.
+    Values the secret scanner flags are masked (redact.py)."""
+    diff = (redactor or Redactor()).redact(diff)
     limits = [max_diff_lines] + [n for n in (60, 15, 0) if max_diff_lines is None or n < max_diff_lines]
     for limit in limits:
         text = _markdown(diff, limit)
@@ -64,6 +78,10 @@ def _markdown(diff: PlanDiff, max_diff_lines: Optional[int]) -> str:
     out.append("")
     out.append(f"{diff.unchanged} resources unchanged. Counts are cloud resources; component changes are listed below.")
     out.append("")
+    if diff.risks:
+        out += [f"#### ⚠️ Data at risk ({len(diff.risks)})", ""]
+        out.extend(f"- **{risk.title}** {_code(risk.subject)}: {_escape(risk.detail)}" for risk in diff.risks)
+        out.append("")
     if diff.flavours:
         out += _fence(mermaid(diff).splitlines(), "mermaid")
         out.append("")

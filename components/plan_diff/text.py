@@ -13,6 +13,7 @@ import re
 from typing import Any, Optional
 
 from .diff import MISSING, SHARED, TEXT_THRESHOLD, PlanDiff, ResourceChange, ValueChange, canonical, scalars, texty
+from .redact import Redactor
 
 # A payload of a script embedded in a command line, e.g. `printf '%s' '<base64>' | base64 -d > f`.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{80,}={0,2}(?![A-Za-z0-9+/=])")
@@ -97,11 +98,17 @@ def _count_line(counts: dict) -> str:
 _SIGN = {"add": "+", "replace": "+-", "update": "~", "remove": "-"}
 
 
-def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None) -> str:
-    """The terminal report: per flavour, what changes and why; scripts as unified diffs."""
+def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None, redactor: Optional[Redactor] = None) -> str:
+    """The terminal report: per flavour, what changes and why; scripts as unified diffs. Values
+    the secret scanner flags are masked (redact.py)."""
+    diff = (redactor or Redactor()).redact(diff)
     out = [f"Plan diff of stack '{diff.stack}': {diff.base_label} -> {diff.head_label} (offline, mock runtime)"]
     out.append(f"  cloud resources: {_count_line(diff.counts())}; {diff.unchanged} unchanged")
     out.extend(f"  note: {note}" for note in diff.notes)
+    if diff.risks:
+        out.append(f"  data at risk: {len(diff.risks)} (below, read these first)")
+        out += ["", "== data at risk =="]
+        out.extend(f" ! {risk.title}: {risk.subject}: {risk.detail}" for risk in diff.risks)
     if diff.empty:
         out.append("")
         out.append("No changes: both revisions plan the same resources, inputs and outputs.")

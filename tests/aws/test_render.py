@@ -451,7 +451,7 @@ class TestDistribution:
             assert ami["launch_permission"] == {
                 "user_ids": ["345678901234"],
                 "organization_arns": ["arn:aws:organizations::123456789012:organization/o-a1b2c3d4e5"]}
-            assert ami["ami_tags"] == {"t": "v"}
+            assert {k: v for k, v in ami["ami_tags"].items() if not k.startswith("golden-images:")} == {"t": "v"}
             assert entry["ssm_parameter_configurations"] == [
                 {"parameter_name": "/images/dev/ubuntu-2404/latest", "data_type": "aws:ec2:image"}]
             assert "fast_launch_configurations" not in entry  # Linux
@@ -616,3 +616,27 @@ def test_every_catalogue_step_renders_for_every_os_it_supports():
             assert phases[-2:] == expected, f"{step.name} ({os})"
             rendered += 1
     assert rendered >= 2
+
+
+class TestLineage:
+    """Every AMI says what it was built from (flavour, version, commit, parent), so any consumer can trace it."""
+
+    def test_amis_carry_flavour_version_commit_and_parent(self):
+        flavour = make_flavour(source_commit="0123456789abcdef0123456789abcdef01234567")
+        args = render.distribution_args(flavour, make_settings().aws, prefix=PREFIX, key=KEY, account_id="1",
+                                        tags=render.flavour_tags(flavour))
+        tags = args["distributions"][0]["ami_distribution_configuration"]["ami_tags"]
+        assert tags["golden-images:flavour"] == "ubuntu-2404" and tags["golden-images:version"] == "1.2.3"
+        assert tags["golden-images:source-commit"] == "0123456789abcdef0123456789abcdef01234567"
+        assert tags["golden-images:built-from"] == UBUNTU_SSM
+        assert "golden-images:base-flavour" not in tags
+
+    def test_a_layers_amis_name_the_base_flavour(self):
+        base = make_flavour()
+        layer = build_of(Flavour.model_validate({
+            "name": "web", "description": "web on ubuntu", "version": "2.0.0", "os": "linux",
+            "base_image": {"flavour": "ubuntu-2404"}, "steps": ["os-updates"]}), make_settings(), FULL_CATALOGUE, base=base)
+        args = render.distribution_args(layer, make_settings().aws, prefix=PREFIX, key=KEY, account_id="1", tags={})
+        tags = args["distributions"][0]["ami_distribution_configuration"]["ami_tags"]
+        assert tags["golden-images:built-from"] == "flavour:ubuntu-2404"
+        assert tags["golden-images:base-flavour"] == "ubuntu-2404"

@@ -95,8 +95,9 @@ class TestWindowsUpdate:
         windows_update = customizers[1]
         assert windows_update["searchCriteria"] == "IsInstalled=0"
         assert windows_update["filters"] == ["exclude:$_.Title -like '*Preview*'", "include:$true"]
-        assert windows_update["updateLimit"] == render.UPDATE_LIMIT
-        assert all(c["restartTimeout"] == render.RESTART_TIMEOUT for c in by_type(customizers, "WindowsRestart"))
+        # docs/azure.md: at most 40 updates per pass; restarts wait up to 30 minutes.
+        assert windows_update["updateLimit"] == 40
+        assert all(c["restartTimeout"] == "30m" for c in by_type(customizers, "WindowsRestart"))
 
     def test_excluded_kbs_become_filters_before_the_catch_all(self):
         update = step("windows", script=None, azure_windows_update=True,
@@ -143,7 +144,8 @@ class TestWindowsScriptStep:
         assert "for ($attempt = 1; $attempt -le 3; $attempt++)" in text
         assert f"WaitForExit({15 * 60 * 1000})" in text
         assert "$valid = @(0, 3010)" in text
-        assert f"$code = {render.WINDOWS_TIMEOUT_EXIT_CODE}" in text
+        # docs/azure.md: a timed-out step fails with exit code 1460 (ERROR_TIMEOUT).
+        assert "$code = 1460" in text
         assert lines[-1] == "exit $code"
 
     def test_without_a_time_limit_the_step_may_run_until_the_build_timeout(self):
@@ -562,3 +564,16 @@ def test_renderer_imports_no_pulumi():
     modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     modules += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [m for m in modules if m.split(".")[0].startswith("pulumi")]
+
+
+def test_gallery_image_versions_carry_lineage_without_the_commit():
+    """artifactTags land on each gallery image version; the commit would rename the template on every deploy."""
+    built = build_of(Flavour.model_validate({
+        "name": "test-linux", "description": "d", "version": "3.2.1", "os": "linux",
+        "base_image": {"azure": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}},
+        "steps": ["os-updates"]}), settings(), CATALOGUE, source_commit="0123456789abcdef0123456789abcdef01234567")
+    [dist] = render.render_distribution(built, settings().azure, "IMAGE-ID")
+    tags = dist["artifactTags"]
+    assert tags["golden-images:built-from"] == "Canonical:ubuntu-24_04-lts:server:latest"
+    assert tags["golden-images:flavour"] == "test-linux" and tags["golden-images:version"] == "3.2.1"
+    assert "golden-images:source-commit" not in tags

@@ -162,8 +162,13 @@ class TestPermissions:
         assert assignment.inputs["scope"] == gallery_id
         role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
         # Build assets exist in the shipped stacks: reading blobs is the one data action added.
-        assert role.inputs["permissions"] == [{"actions": list(render.GALLERY_ACTIONS), "notActions": [],
-                                               "dataActions": [render.BLOB_READ_DATA_ACTION]}]
+        # docs/azure.md: the builder reads the gallery and writes image versions, and reads build assets.
+        assert role.inputs["permissions"] == [{"actions": [
+            "Microsoft.Compute/galleries/read",
+            "Microsoft.Compute/galleries/images/read",
+            "Microsoft.Compute/galleries/images/versions/read",
+            "Microsoft.Compute/galleries/images/versions/write",
+        ], "notActions": [], "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]}]
 
     def test_build_assets_are_private_and_read_by_the_builder_on_their_container_only(self, plans, stack):
         plan = plans[stack]
@@ -195,7 +200,10 @@ class TestPermissions:
     def test_schedule_identity_may_only_run_templates_in_the_factory_group(self, plans, stack):
         plan = plans[stack]
         role = one([r for r in plan.of_type(DEFINITION) if r.name == "runner-role"], "runner role")
-        assert role.inputs["permissions"] == [{"actions": list(render.RUNNER_ACTIONS), "notActions": []}]
+        assert role.inputs["permissions"] == [{"actions": [
+            "Microsoft.VirtualMachineImages/imageTemplates/read",
+            "Microsoft.VirtualMachineImages/imageTemplates/run/action",
+        ], "notActions": []}]
         assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "scheduler-runner"], "runner assignment")
         group = one(plan.of_type("azure-native:resources:ResourceGroup"), "factory group")
         assert assignment.inputs["scope"] == f"{SUB}/resourceGroups/{group.inputs['resourceGroupName']}"

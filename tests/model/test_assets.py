@@ -12,7 +12,7 @@ from components.model.assets import Asset, AssetError, assets_on, pack_directory
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from tests.builds import build_of
-from tests.model.test_settings import settings
+from tests.samples import stack_config as settings
 from tests.samples import ubuntu_flavour
 
 UBUNTU = ubuntu_flavour() + "  - os-updates\n"

@@ -7,7 +7,7 @@ from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from components.model.settings import Schedule
 from tests.builds import builds_of
-from tests.model.test_settings import settings
+from tests.samples import stack_config as settings
 from tests.samples import ubuntu_flavour
 
 BASE = ubuntu_flavour("base", "The base image") + """\

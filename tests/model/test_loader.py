@@ -7,7 +7,7 @@ from components.model.errors import ValidationFailed
 from components.model.flavour import Flavour
 from components.model.loader import LoadedFlavour, check_steps, load_inputs
 from components.model.steps import Catalogue, Step, StepSpec, load_catalogue
-from tests.model.test_settings import settings
+from tests.samples import stack_config as settings
 from tests.samples import ubuntu_flavour
 
 GOOD = ubuntu_flavour(version="1.2.3") + "  - os-updates\n"

@@ -3,20 +3,9 @@ import pytest
 
 from components.model.errors import ValidationFailed
 from components.model.settings import parse_settings
+from tests.samples import stack_config as settings
 
 SOURCE = "Pulumi.dev.yaml"
-
-
-def settings(**overrides):
-    raw = {
-        "golden-images:clouds": ["aws", "azure"],
-        "golden-images:schedule": {"every": "week", "on": "sunday", "at": "02:00", "timezone": "Europe/Amsterdam"},
-        "golden-images:aws": {"region": "eu-west-1"},
-        "golden-images:azure": {"location": "westeurope"},
-        "aws:region": "eu-west-1",
-    }
-    raw.update({f"golden-images:{k}": v for k, v in overrides.items()})
-    return raw
 
 
 def problems(raw) -> list[str]:

@@ -173,6 +173,8 @@ def test_identical_plans_have_no_changes():
         ("windows-2022-core-dotnet", "windows-2022-core-dotnet"),  # 4-digit year, no hash
         ("decade-facade", "decade-facade"),  # hex words without digits are words
         ("golden-images-build", "golden-images-build"),
+        ("app-20240101", "app-20240101"),  # a date: digits alone are a number, not a hash
+        ("web-123456", "web-123456"),
     ],
 )
 def test_stem_blanks_only_hash_tokens(name, expected):
@@ -185,6 +187,25 @@ def test_renamed_resource_without_hash_is_an_add_and_a_remove():
     b2.add(SSM, "ubuntu-latest-eu-central-1", inputs={"name": "/a"})
     diff = diff_plans(b1.plan(), b2.plan())
     assert [c.action for c in diff.changes] == ["add", "remove"]
+
+
+@pytest.mark.parametrize("old, new", [("web-1", "web-2"), ("web-123456", "web-123457"),
+                                      ("app-20240101", "app-20250101")])
+def test_a_rename_ending_in_digits_is_a_removal_and_an_addition(old, new):
+    """A flavour renamed: every resource under it is another resource, and the old ones are deleted."""
+    b1, b2 = PlanBuilder(), PlanBuilder()
+    for builder, name in ((b1, old), (b2, new)):
+        image = builder.add("golden-images:index:GoldenImage", name, custom=False)
+        pipeline = builder.add("golden-images:aws:ImagePipeline", name, image, custom=False)
+        builder.add(RECIPE, f"{name}-recipe", pipeline, inputs={"name": f"golden-images-dev-{name}-1a2b3c4d5e"})
+        builder.add(COMPONENT, f"golden-images-dev-{name}-os-updates-9f8e7d6c5b", inputs={"data": "x"})
+    diff = diff_plans(b1.plan(), b2.plan())
+    assert not changes_of(diff, "replace")
+    assert sorted((c.action, c.name) for c in diff.changes if c.custom) == sorted([
+        ("add", f"golden-images-dev-{new}-os-updates-9f8e7d6c5b"), ("add", f"{new}-recipe"),
+        ("remove", f"golden-images-dev-{old}-os-updates-9f8e7d6c5b"), ("remove", f"{old}-recipe"),
+    ])
+    assert render_text(diff).count("- remove aws:") == 2
 
 
 def test_replacement_needs_same_type_and_parent():

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ...model.build import SOURCE_COMMIT_TAG, FlavourBuild
 from ...model.errors import Problem, RenderError
@@ -11,11 +11,11 @@ from ...model.settings import AwsSettings
 from .component import DocumentCache
 from .distribution import ami_name
 from .keys import KmsKey, configured_key
-from .names import RESOURCE_TAG_LIMIT, checked_tags, name_prefix
+from .names import RESOURCE_TAG_LIMIT, TAG_LIMIT, checked_tags, name_prefix
 from .recipe import RecipePlan, parent_image, recipe_args, recipe_plan
 
 
-def _parent_check(build: FlavourBuild, region: str):  # type: ignore[no-untyped-def]
+def _parent_check(build: FlavourBuild, region: str) -> Callable[[], None]:
     def check() -> None:
         if build.base is None:
             parent_image(build, None, region=region)
@@ -66,6 +66,8 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
             # The commit is known only in CI: count its tag whether or not this run has one.
             ("tags", lambda build=build: checked_tags({**build.tags, SOURCE_COMMIT_TAG: "0" * 40}, RESOURCE_TAG_LIMIT,
                                                       f"flavour '{build.name}' build instances")),
+            ("tags", lambda build=build: checked_tags({**build.tags, **build.lineage("aws"), SOURCE_COMMIT_TAG: "0" * 40},
+                                                      TAG_LIMIT, f"flavour '{build.name}' AMIs")),
             ("base_image.aws" if build.base is None else "steps", _parent_check(build, aws.region)),
             ("steps", render_recipe),
             ("name", lambda build=build: ami_name(prefix, build)),

@@ -7,7 +7,7 @@ from ...model.build import FlavourBuild
 from ...model.errors import RenderError
 from ...model.settings import AwsSettings
 from .keys import KmsKey
-from .names import flavour_resource_name
+from .names import TAG_LIMIT, checked_tags, flavour_resource_name
 
 AMI_NAME_LIMIT = 127
 AMI_DESCRIPTION_LIMIT = 255
@@ -53,7 +53,8 @@ def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key
             # EC2 (CreateImage, RegisterImage) takes AMI descriptions of up to 255 characters;
             # Image Builder would accept 1024 and fail at distribution.
             "description": build.description[:AMI_DESCRIPTION_LIMIT],
-            "ami_tags": tags,
+            # Lineage: flavour, version, commit and what it was built from, on every AMI.
+            "ami_tags": checked_tags({**tags, **build.lineage("aws")}, TAG_LIMIT, f"flavour '{build.name}' AMIs"),
             "kms_key_id": key.arn(region),
         }
         if targets:

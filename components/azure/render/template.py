@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...model.build import FlavourBuild
+from ...model.build import SOURCE_COMMIT_TAG, FlavourBuild
 from ...model.flavour import AzureImageRef
 from ...model.settings import AzureSettings
 from ...model.vocabulary import content_hash
@@ -97,7 +97,9 @@ def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_ima
             "type": "SharedImage",
             "galleryImageId": gallery_image_id,
             "runOutputName": flavour.name,
-            "artifactTags": template_tags(flavour),
+            # Lineage on every gallery image version; the commit stays off the template (template_tags).
+            "artifactTags": {**template_tags(flavour), **{key: value for key, value in flavour.lineage("azure").items()
+                                                          if key != SOURCE_COMMIT_TAG}},
             "targetRegions": [
                 {
                     "name": replica.region,
