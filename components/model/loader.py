@@ -159,9 +159,6 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
             texts = _texts(at, key, value)
-            for where_text, _, text in texts:
-                if "{{" in text:
-                    problems.append(Problem(source, where_text, AWSTOE_BRACES))
             if declared[key].secret_reference or declared[key].not_secret:
                 continue
             secret_candidates.extend(texts)
@@ -192,9 +189,6 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
         )
     return problems
 
-
-AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own variables and cannot escape; "
-                 "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
 
 
 def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
@@ -231,6 +225,10 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
     # type[Any]: the isinstance check below leaves value open to each type's own checks.
     expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
                 "mapping": dict}[param.type]
+    if param.type in ("string", "file", "directory") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # YAML reads an unquoted digits-only value (a sha256 of digits, an account id) as a number.
+        return [f"must be a string, got the number {value!r}; quote it in YAML (\"{value}\"): unquoted, digits "
+                "become a number and leading zeros are lost"]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
     if param.type == "mapping":

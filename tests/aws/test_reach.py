@@ -120,3 +120,29 @@ def test_a_flavour_cadence_and_instance_types():
     assert args["schedule"]["schedule_expression"] == "cron(30 4 * * ? *)"
     assert args["schedule"]["timezone"] == "UTC"
     assert render.instance_types(build, make_settings().aws) == ["c6i.xlarge", "c7i.xlarge"]
+
+
+def test_a_script_holding_double_braces_travels_encoded(catalogue_with_packages=None):
+    import base64
+
+    import yaml
+
+    from components.model.flavour import StepUse
+    from components.model.prepared import prepare_step
+    from components.model.steps import load_catalogue
+
+    full = load_catalogue()
+    for os_, name in (("linux", "linux-packages"), ("windows", "windows-feature")):
+        params = {"packages": ["jq"]} if os_ == "linux" else {"features": ["Web-Server"]}
+        step = prepare_step(StepUse(name=name, params=params), full.steps[name], os_, full)
+        # A parameter value with a template, as Ansible's Jinja would be.
+        step = step.__class__(**{**step.__dict__, "script": step.script + "\n# motd: {{ ansible_hostname }}\n"})
+        (spec,) = render.component_specs(step, prefix=PREFIX, key=KEY)
+        # AWSTOE replaces every {{ ... }} in a document and has no escape: none may remain.
+        assert "{{" not in spec.data
+        build = yaml.safe_load(spec.data)["phases"][0]["steps"]
+        write, decode = build[0], build[1]
+        assert write["action"] == "CreateFile" and write["inputs"][0]["path"].endswith(".b64")
+        text = base64.b64decode(write["inputs"][0]["content"]).decode("utf-8-sig")
+        assert text == step.script
+        assert decode["action"] == ("ExecutePowerShell" if os_ == "windows" else "ExecuteBash")

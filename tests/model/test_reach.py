@@ -320,3 +320,10 @@ def test_an_application_is_checked_only_in_the_stacks_that_need_it(tmp_path):
         load_inputs(settings(), "Pulumi.prod.yaml", folder, tmp_path, stack="prod")
     assert [p.path for p in caught.value.problems] == ["applications[1]"]
     assert "application 'jump-host' (owner platform-team) is not served" in caught.value.problems[0].message
+
+
+def test_a_digits_only_value_is_told_to_be_quoted(tmp_path):
+    text = ubuntu_flavour() + "  - os-updates\n  - dotnet-runtime: {version: 10}\n"
+    found = problems(tmp_path, {"web.yaml": text})
+    assert any("steps[1].dotnet-runtime.version: must be a string, got the number 10; quote it in YAML (\"10\")" in p
+               for p in found)
