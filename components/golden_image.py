@@ -8,7 +8,7 @@ from typing import Any, Optional
 import pulumi
 
 from .builds import StackBuild
-from .model.assets import assets_on, write_asset
+from .model.assets import artifacts_on, assets_on, write_asset
 from .model.build import FlavourBuild
 from .model.vocabulary import GOLDEN_IMAGE_TYPE
 
@@ -44,7 +44,8 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
         from .aws import AwsSharedInfrastructure
 
         aws = AwsSharedInfrastructure("aws", settings=stack.aws, tags=settings.tags, protect=settings.protect,
-                                      prefix=stack.aws_plan.prefix, assets=files("aws"))
+                                      prefix=stack.aws_plan.prefix, assets=files("aws"),
+                                      artifacts=artifacts_on(stack.builds, "aws"))
     if stack.azure is not None and stack.azure_plan is not None:
         from .azure import AzureSharedInfrastructure
 

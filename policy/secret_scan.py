@@ -47,6 +47,9 @@ _REFERENCE = re.compile(
 _COMMIT_KEY = re.compile(r"commit|revision|sha", re.IGNORECASE)
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _LINE_BREAKS = str.maketrans("", "", "\r\n\t")
+# A step parameter's value as the renderers put it at the top of a script: `export GI_PARAM_X='v'`
+# (bash) or `$env:GI_PARAM_X = 'v'` (PowerShell).
+_ASSIGNMENT = re.compile(r"(?P<head>(?:export |\$env:)(?P<name>GI_PARAM_[A-Z0-9_]+)\s*=\s*')(?P<value>[^'\n]*)'")
 _BASE64_BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
 
 
@@ -76,6 +79,7 @@ class ScanCache:
         self._decoded: dict = {}
         self._unpacked: dict = {}
         self._documents: dict = {}
+        self._not_secret: Optional[dict] = None
 
     @property
     def scanner(self) -> str:
@@ -167,10 +171,19 @@ class ScanCache:
             from components.model.steps import is_secret_reference
 
             masked = _SHA256.sub("sha256-checksum", text)
+            masked = _ASSIGNMENT.sub(self._mask_not_secret, masked)
             self._masked[text] = _REFERENCE.sub(
                 lambda m: "${secret-reference}" if is_secret_reference(m.group(0)) else m.group(0), masked
             )
         return self._masked[text]
+
+    def _mask_not_secret(self, match: re.Match) -> str:
+        if self._not_secret is None:
+            self._not_secret = not_secret_parameters()
+        value = match.group("value")
+        if value and any(p.fullmatch(value) for p in self._not_secret.get(match.group("name"), ())):
+            return f"{match.group('head')}not-secret-value'"
+        return match.group(0)
 
     def decoded_text(self, blob: str) -> Optional[str]:
         """The text a base64 blob encodes, if it is text (an embedded script); None for anything else."""
@@ -200,6 +213,24 @@ class ScanCache:
         if key not in self._documents:
             self._documents[key] = _document_entries(label, text)
         return self._documents[key]
+
+
+def not_secret_parameters() -> dict:
+    """GI_PARAM_* name -> patterns of the step parameters the catalogue declares `not_secret`.
+
+    Such a value looks random by design (git_commit: a 40-hex commit id) and its pattern admits
+    nothing else, so the flavour checks already spare it; the script it is rendered into is
+    spared it too. Any other parameter's value is scanned as before.
+    """
+    from components.model.prepared import env_name
+    from components.model.steps import load_catalogue
+
+    patterns: dict = {}
+    for step in load_catalogue().steps.values():
+        for key, parameter in step.spec.parameters.items():
+            if parameter.not_secret and parameter.pattern:
+                patterns.setdefault(env_name("param", key), []).append(re.compile(parameter.pattern))
+    return patterns
 
 
 def _digest(*parts: str) -> str:

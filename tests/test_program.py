@@ -7,7 +7,7 @@ import pytest
 
 from components.plan import ROOT, UserError, stack_config
 
-FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "ubuntu-2404"}
+FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -140,6 +140,8 @@ def test_make_plan_writes_the_plan_file(project):
     assert ("Layers (each built on the newest image of the one above it):\n"
             "  ubuntu-2404 (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  windows-2022-core-dotnet (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
+            "  ├─ windows-2022-app-server (on day 15 of every month at 07:00 Europe/Amsterdam, after "
+            "windows-2022-core-dotnet)\n"
             "  └─ windows-2022-core-dotnet-iis (on day 15 of every month at 07:00 Europe/Amsterdam, after "
             "windows-2022-core-dotnet)\n") in result.stdout
     assert ("  built on: windows-2022-core-dotnet (its newest image)\n"

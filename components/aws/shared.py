@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -18,8 +18,10 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
     the Image Builder components, once per stack."""
 
     def __init__(self, name: str, *, settings: AwsSettings, tags: Mapping[str, str], protect: bool, prefix: str,
-                 assets: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None):
-        """assets: object key -> file path of each build asset the stack's steps fetch on AWS."""
+                 assets: Optional[dict] = None, artifacts: Sequence[str] = (),
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """assets: object key -> file path of each build asset the stack's steps fetch on AWS.
+        artifacts: the s3:// URL of each team file an artifact step fetches on AWS."""
         super().__init__(AWS_SHARED_TYPE, name, None, opts)
         self.aws_settings = settings
         self.protect = protect
@@ -27,6 +29,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
         # Autonamed children take their logical name as physical prefix: with the stack in
         # it, two stacks sharing an account stay recognisable.
         self.prefix = prefix
+        self.artifacts = list(artifacts)
         self.tags = dict(tags)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self._components: dict = {}
@@ -191,6 +194,13 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
                 opts=self._opts(),
             ))
             prerequisites.extend(self.asset_objects)
+        if self.artifacts:
+            prerequisites.append(aws.iam.RolePolicy(
+                f"{self.prefix}-imagebuilder-instance-artifacts",
+                role=self.instance_role.name,
+                policy=json.dumps(render.artifact_read_policy(render.artifact_arns(self.artifacts, region))),
+                opts=self._opts(),
+            ))
         self.instance_profile = aws.iam.InstanceProfile(
             f"{self.prefix}-imagebuilder-instance",
             role=self.instance_role.name,

@@ -116,6 +116,12 @@ def assets_on(builds: Iterable[FlavourBuild], cloud: str) -> dict[str, Asset]:
     return dict(sorted(found.items()))
 
 
+def artifacts_on(builds: Iterable[FlavourBuild], cloud: str) -> list[str]:
+    """Every source URL a step of these builds fetches from `cloud`'s own store (the artifact step)."""
+    return sorted({d.url for build in builds for step in build.steps_on(cloud) for d in step.downloads
+                   if d.store == cloud})
+
+
 def write_asset(asset: Asset, folder: Path) -> Path:
     """The archive as a file the deployment uploads (named by content, so written once)."""
     path = folder / f"{asset.sha256}.tar.gz"

@@ -30,9 +30,18 @@ class Download:
 
     pin: str
     url: str
-    sha256: str
+    sha256: str  # "" for an artifact given without one
     destination: str
     asset_key: Optional[str] = None
+
+    @property
+    def store(self) -> Optional[str]:
+        """'aws' or 'azure' for a file in that cloud's object store (the artifact step), else None."""
+        if self.asset_key is None and self.url.startswith("s3://"):
+            return "aws"
+        if self.asset_key is None and re.match(r"^https://[a-z0-9]{3,24}\.blob\.core\.windows\.net/", self.url):
+            return "azure"
+        return None
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,12 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
                                       sha256=asset.sha256, destination=destination, asset_key=asset.key))
             environment[env_name("asset", key)] = destination
             environment[env_name("asset", key, "sha256")] = asset.sha256
+    # A file from the cloud's own store (s3:// or an Azure blob), fetched by the renderer with
+    # the build machine's identity; the script verifies its sha256 when one is given.
+    if step.spec.fetch is not None:
+        fetch = step.spec.fetch
+        downloads.append(Download(pin=step.name, url=str(params[fetch.source]), sha256=str(params.get(fetch.sha256) or ""),
+                                  destination=str(params[fetch.destination])))
     script = step.scripts.get(os)
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(

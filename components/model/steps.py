@@ -93,6 +93,16 @@ class AwsHints(StrictModel):
     managed_component: PerOs = Field(default_factory=PerOs)
 
 
+class FetchHint(StrictModel):
+    """A file the renderers fetch natively before the script runs, from the cloud's own store
+    with the build machine's identity (AWSTOE S3Download; AIB File customizer): the names of
+    the parameters holding its source URL, its destination and its optional sha256."""
+
+    source: str
+    destination: str
+    sha256: str
+
+
 class AzureHints(StrictModel):
     """Azure-specific rendering: Windows updates use the native WindowsUpdate customizer."""
 
@@ -140,6 +150,8 @@ class StepSpec(StrictModel):
     together: list[list[str]] = Field(default_factory=list, description="Groups of parameters given all or none")
     aws: AwsHints = Field(default_factory=AwsHints)
     azure: AzureHints = Field(default_factory=AzureHints)
+    fetch: Optional[FetchHint] = Field(
+        default=None, description="A file fetched natively from the cloud's store (the artifact step)")
 
 
 @dataclass(frozen=True)
@@ -226,6 +238,10 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
+        if spec.fetch is not None:
+            unknown = [p for p in spec.fetch.model_dump().values() if p not in spec.parameters]
+            if unknown:
+                problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
         for field_name in ("one_of", "together"):
             for group in getattr(spec, field_name):
                 unknown = [p for p in group if p not in spec.parameters]

@@ -86,7 +86,8 @@ def test_pipeline_uses_its_own_recipe_and_configurations(plans, stack):
         assert pipeline["enhancedImageMetadataEnabled"] is True
 
 
-LAYERED = "windows-2022-core-dotnet-iis"  # the shipped layered flavour
+LAYERED = "windows-2022-core-dotnet-iis"  # a shipped layered flavour
+LAYERS = {LAYERED, "windows-2022-app-server"}  # every shipped flavour layered on another
 LAYER_BASE = "windows-2022-core-dotnet"
 
 
@@ -97,7 +98,7 @@ def test_schedules_follow_the_stack(plans):
     for stack, (cron, layer_cron) in expected.items():
         for name, factory in factories(plans[stack]).items():
             schedule = only(plans[stack], factory, PIPELINE).inputs["schedule"]
-            assert schedule == {"scheduleExpression": layer_cron if name == LAYERED else cron,
+            assert schedule == {"scheduleExpression": layer_cron if name in LAYERS else cron,
                                 "timezone": "Europe/Amsterdam",
                                 "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY"}
 
@@ -164,7 +165,7 @@ def test_recipes_take_the_flavour_image_and_an_encrypted_root_volume(plans, stac
         version = plan.outputs["flavours"][name]["version"]
         assert recipe["version"] == version
         assert re.fullmatch(rf"golden-images-{stack}-{name}-[0-9a-f]{{10}}", recipe["name"])
-        assert recipe["parentImage"].startswith("ssm:/aws/service/" if name != LAYERED else f"{ARN}:image/")
+        assert recipe["parentImage"].startswith("ssm:/aws/service/" if name not in LAYERS else f"{ARN}:image/")
         (device,) = recipe["blockDeviceMappings"]
         windows = plan.outputs["flavours"][name]["os"] == "windows"
         assert device["ebs"] == {"encrypted": "true", "deleteOnTermination": "true", "volumeType": "gp3",
@@ -241,7 +242,8 @@ def test_build_instances(plans):
                         "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"]
     inline = {p.name.rsplit("-", 1)[-1]: p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
               if p.inputs["role"] == role_name}
-    assert set(inline) == {"logs", "assets"}
+    # artifacts: the app server's installer object (windows-2022-app-server.yaml)
+    assert set(inline) == {"logs", "assets", "artifacts"}
     bucket = single(plan, "aws:s3/bucket:Bucket", "-build-logs")
     bucket_name = autoname(bucket.name)
     assert json.loads(inline["logs"].inputs["policy"])["Statement"] == [
@@ -401,7 +403,7 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
     config["golden-images:aws"] = {**config["golden-images:aws"], "build_on_deploy": True}
     plan = project.plan("dev", config=config)
     for name, factory in factories(plan).items():
-        if name == LAYERED:
+        if name in LAYERS:
             # Its base's deploy-time build publishes an image only hours later: it waits for its schedule.
             assert not [r for r in plan.children(factory.urn) if r.type == COMMAND]
             assert plan.outputs["flavours"][name]["aws"]["build_on_deploy"] is False

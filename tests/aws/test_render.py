@@ -594,6 +594,9 @@ def _sample_params(step: Step) -> dict:
             values[name] = param.default if param.default in param.allowed else param.allowed[0]
         elif param.default is None:
             values[name] = "ssm:/sample" if param.secret_reference else dummies[param.type]
+    if step.spec.fetch is not None:  # a file in the cloud's own store, as the step's pattern admits
+        values[step.spec.fetch.source] = "s3://sample-bucket/sample.bin"
+        values[step.spec.fetch.destination] = "/var/tmp/sample.bin"
     return values
 
 

@@ -241,7 +241,7 @@ class TestSchedule:
         assert workflows
         for workflow in workflows:
             recurrence = workflow.inputs["definition"]["triggers"]["Recurrence"]["recurrence"]
-            if workflow.name == "windows-2022-core-dotnet-iis-schedule":
+            if workflow.name in ("windows-2022-core-dotnet-iis-schedule", "windows-2022-app-server-schedule"):
                 # A layer runs layer_delay_hours (4) after its base, on the same rule.
                 expected_here = copy.deepcopy(expected)
                 expected_here["schedule"]["hours"] = [expected["schedule"]["hours"][0] + 4]
@@ -364,11 +364,12 @@ def test_changing_one_step_renames_only_that_template(project):
     assert set(old) == set(new), "the same resources exist before and after"
     renamed = {urn for urn in old if old[urn] != new[urn]}
     [template] = [r for r in after.of_type(TEMPLATE) if r.name == f"{changed}-template"]
-    # The IIS layer re-runs its base's updates with the base's parameters, so it changes too;
-    # nothing else does.
+    # The layers (IIS, app server) re-run their base's updates with the base's parameters, so
+    # they change too; nothing else does.
     [layer] = [r for r in after.of_type(TEMPLATE) if r.name == f"{changed}-iis-template"]
-    assert renamed == {template.urn, layer.urn}
-    assert "KB5005463" in str(layer.inputs["customize"])
+    [app_server] = [r for r in after.of_type(TEMPLATE) if r.name == "windows-2022-app-server-template"]
+    assert renamed == {template.urn, layer.urn, app_server.urn}
+    assert "KB5005463" in str(layer.inputs["customize"]) and "KB5005463" in str(app_server.inputs["customize"])
     assert set(k for k in old[template.urn] if old[template.urn][k] != new[template.urn][k]) == {
         "imageTemplateName", "stagingResourceGroup"}
 
@@ -379,6 +380,7 @@ def test_changing_one_step_renames_only_that_template(project):
     old_uri = workflow(before).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
     new_uri = workflow(after).inputs["definition"]["actions"]["Run_image_template"]["inputs"]["uri"]
     assert old_uri != new_uri and new[template.urn]["imageTemplateName"] in new_uri
-    others = [r for r in after.of_type(WORKFLOW) if r.name not in (f"{changed}-schedule", f"{changed}-iis-schedule")]
+    others = [r for r in after.of_type(WORKFLOW)
+              if r.name not in (f"{changed}-schedule", f"{changed}-iis-schedule", "windows-2022-app-server-schedule")]
     assert others and all(r.inputs == next(b for b in before.of_type(WORKFLOW) if b.urn == r.urn).inputs for r in others)
     assert "KB5005463" in str(template.inputs["customize"])

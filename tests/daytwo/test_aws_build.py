@@ -181,7 +181,7 @@ def test_with_layers_builds_the_layer_after_its_base():
     aws = StubbedAws()
     ib = aws.stub("imagebuilder", REGION)
     base, layer = "golden-images-dev-windows-2022-core-dotnet", "golden-images-dev-windows-2022-core-dotnet-iis"
-    for name in (base, layer):
+    for name in (base, "golden-images-dev-windows-2022-app-server", layer):
         arn = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image-pipeline/{name}"
         pipeline_found(ib, name, arn)
         started(ib, pipeline=arn)
@@ -191,6 +191,8 @@ def test_with_layers_builds_the_layer_after_its_base():
     assert code == 0, out
     assert out.index("aws windows-2022-core-dotnet (eu-west-1): succeeded") < \
         out.index("aws windows-2022-core-dotnet-iis (eu-west-1): started")
+    assert out.index("aws windows-2022-core-dotnet (eu-west-1): succeeded") < \
+        out.index("aws windows-2022-app-server (eu-west-1): started")
     aws.assert_done()
 
 

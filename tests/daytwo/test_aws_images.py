@@ -43,7 +43,7 @@ def stub_ubuntu(aws, days_old, ssm_value, tags):
     respond(aws.stub("ssm", REGION), "get_parameter", {"Parameter": {
         "Name": "/golden-images/ubuntu-2404/latest", "Type": "String", "Value": ssm_value, "DataType": "aws:ec2:image",
         "Version": 3}}, {"Name": "/golden-images/ubuntu-2404/latest"})
-    for other in ("windows-2022-core-dotnet", "windows-2022-core-dotnet-iis"):
+    for other in ("windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
         respond(ib, "list_image_pipelines", {"imagePipelineList": []},
                 {"filters": [{"name": "name", "values": [f"golden-images-dev-{other}"]}]})
 

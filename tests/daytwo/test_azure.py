@@ -162,7 +162,7 @@ def test_images_reads_newest_version_lineage_and_latest():
                   "golden-images:source-commit": "0123456789abcdef0123456789abcdef01234567"},
          "properties": {"provisioningState": "Succeeded", "publishingProfile": {
              "publishedDate": (NOW - timedelta(days=2)).isoformat(), "targetRegions": [{"name": "West Europe"}]}}}]}))
-    for flavour in ("windows-2022-core-dotnet", "windows-2022-core-dotnet-iis"):
+    for flavour in ("windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
         transport.add("GET", rf"/images/{flavour}/versions\?", ok({"value": []}))
     console = captured(width=250)
     code = main(["images", "--cloud", "azure", "--json"], root=ROOT, console=console,

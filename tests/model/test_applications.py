@@ -171,8 +171,8 @@ def test_shipped_applications_are_all_served(stack):
     assert mapping["financial-app"] == ["windows-2022-core-dotnet-iis"]
     assert mapping["company-site"] == ["windows-2022-core-dotnet-iis"]
     # Best fit first: the flavour without IIS for applications that do not need a web server.
-    assert mapping["financial-data-processing"] == ["windows-2022-core-dotnet", "windows-2022-core-dotnet-iis"]
-    assert mapping["jump-host"] == ["windows-2022-core-dotnet", "windows-2022-core-dotnet-iis"]
+    assert mapping["financial-data-processing"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
+    assert mapping["jump-host"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
     assert mapping["report-exporter"] == ["ubuntu-2404"]
     assert all(mapping.values())
     assert result.warnings == []
@@ -283,6 +283,8 @@ def test_unneeded_web_server_is_a_warning(tmp_path):
     # The IIS flavour on its own (not layered), so a stack can build it without the plain one.
     folder = tmp_path / "image_flavours"
     shutil.copytree(ROOT / "image_flavours", folder)
+    apps = folder / "applications.yaml"  # without the app server's application, which this stack cannot serve
+    apps.write_text(apps.read_text().split("\n  - name: contoso-orders\n")[0] + "\n")
     iis = folder / "windows-2022-core-dotnet-iis.yaml"
     base = yaml.safe_load((folder / "windows-2022-core-dotnet.yaml").read_text())
     data = yaml.safe_load(iis.read_text())
@@ -435,7 +437,7 @@ def test_the_plan_exports_the_mapping_and_the_summary_shows_it(plans):
     exported = plans["dev"].outputs["applications"]
     assert exported == inputs("dev").applications
     text = summary(plans["dev"])
-    assert "Applications (5):" in text
+    assert "Applications (6):" in text
     assert "  jump-host (windows, owner platform-team) needs nothing beyond the OS" in text
-    assert "    served by: windows-2022-core-dotnet, windows-2022-core-dotnet-iis" in text
+    assert "    served by: windows-2022-core-dotnet, windows-2022-app-server, windows-2022-core-dotnet-iis" in text
     assert "output applications:" not in text

@@ -26,3 +26,39 @@ def test_make_plan_passes_the_shipped_stacks_and_prints_advisories(project, tmp_
     assert "error: GI-" not in capsys.readouterr().err
     assert main(["--stack", "dev", "--root", str(project.root), "--out", str(tmp_path / "dev.json"), "--quiet"]) == 0
     assert "warning: GI-BUILD-003 " in capsys.readouterr().err  # dev keeps failed build VMs on purpose
+
+
+GIT_FORM = """      git_url: https://github.com/example/playbooks.git
+      git_commit: 3f786850e387550fdab836ed7e6dc881de23001b
+      playbook: site.yml"""
+
+
+def _git_form(project, variables: str = "") -> None:
+    """The shipped Ubuntu flavour with its playbook from git, as the ansible-playbook README documents."""
+    text = project.flavour_text("ubuntu-2404.yaml").replace(
+        "      directory: ansible/ubuntu-2404\n      playbook: site.yml", GIT_FORM + variables)
+    assert GIT_FORM in text
+    project.write_flavour("ubuntu-2404.yaml", text)
+
+
+def test_make_plan_passes_the_documented_git_form_of_ansible_playbook(project, tmp_path, capsys):
+    """The 40-hex commit id is a public identifier (not_secret in step.yaml), not a secret: it
+    used to trip GI-SECRET-001's Hex High Entropy detector inside the rendered AWSTOE document."""
+    _git_form(project)
+    for stack in ("dev", "prod"):
+        code = main(["--stack", stack, "--root", str(project.root), "--out", str(tmp_path / f"{stack}.json"), "--quiet"])
+        assert "GI-SECRET-001" not in capsys.readouterr().err
+        assert code == 0
+
+
+def test_only_a_not_secret_parameter_matching_its_pattern_is_spared():
+    """The same 40-hex value under another parameter's name, or a commit parameter holding
+    something its pattern does not admit, is still reported by the guardrails' scan."""
+    from policy.secret_scan import ScanCache
+
+    commit = "3f786850e387550fdab836ed7e6dc881de23001b"
+    cache = ScanCache()
+    assert cache.scan_text(f"export GI_PARAM_GIT_COMMIT='{commit}'\n") == []
+    assert cache.scan_text(f"$env:GI_PARAM_GIT_COMMIT = '{commit}'\n") == []
+    assert cache.scan_text(f"export GI_PARAM_API_TOKEN='{commit}'\n") != []
+    assert cache.scan_text("export GI_PARAM_GIT_COMMIT='Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1u'\n") != []

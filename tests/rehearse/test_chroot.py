@@ -90,7 +90,7 @@ def test_a_broken_step_script_fails_the_rehearsal_at_that_step_with_its_log(proj
     shutil.copytree(steps.STEPS_DIR, broken)
     script = broken / "linux-packages" / "install.sh"
     text = script.read_text()
-    line = 'retry apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${packages[@]}"'
+    line = 'retry apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${names[@]}"'
     assert line in text
     # A typical script mistake: a package name that does not exist in the distribution (without
     # retry(), whose pauses would add two and a half minutes).

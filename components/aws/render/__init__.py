@@ -56,6 +56,8 @@ from .names import (
 )
 from .pipeline import START_CONDITION, pipeline_args, schedule_expression, start_build_command
 from .policies import (
+    artifact_arns,
+    artifact_read_policy,
     asset_read_policy,
     assume_role_policy,
     kms_key_policy,
@@ -104,7 +106,7 @@ __all__ = [
     "START_CONDITION", "schedule_expression", "pipeline_args", "start_build_command",
     "lifecycle_policy_args",
     # policies
-    "assume_role_policy", "log_write_policy", "asset_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
+    "assume_role_policy", "log_write_policy", "asset_read_policy", "artifact_arns", "artifact_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
     "kms_key_policy",
     # checks
     "AwsPlan", "plan_aws",

@@ -69,7 +69,12 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
     if step.aws_managed_component is None:
         if step.script is None:
             raise RenderError(f"step '{step.name}' ({step.os}) has neither a script nor an AWS-managed component")
-        web = [d for d in step.downloads if d.asset_key is None]
+        foreign = [d for d in step.downloads if d.store == "azure"]
+        if foreign:
+            raise RenderError(
+                f"step '{step.name}' ({step.os}): {foreign[0].url} is in an Azure blob container, which the AWS "
+                "build instance has no identity for; use an s3:// source on AWS (options.only_on: azure for this use)")
+        web = [d for d in step.downloads if d.asset_key is None and d.store is None]
         if web:
             build.append({
                 "name": "Download",
@@ -92,6 +97,16 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
                      "overwrite": True}
                     for d in assets
                 ],
+            })
+        stored = [d for d in step.downloads if d.store == "aws"]
+        if stored:
+            # A team's file in its own bucket, read with the instance profile (the stack grants
+            # s3:GetObject on exactly these objects). S3Download verifies nothing: the step's
+            # script checks the sha256 when the flavour gives one.
+            build.append({
+                "name": "DownloadArtifacts",
+                "action": "S3Download",
+                "inputs": [{"source": d.url, "destination": d.destination, "overwrite": True} for d in stored],
             })
         build.extend(_script_steps(step, "Install", step.script, step.valid_exit_codes,
                                    step.timeout_minutes, step.retries))
@@ -127,7 +142,9 @@ def component_document(step: PreparedStep, phases: Optional[list[dict[str, Any]]
 
 
 def needs_asset_bucket(phases: list[dict[str, Any]]) -> bool:
-    return any(item.get("action") == "S3Download" for phase in phases for item in phase["steps"])
+    """A download from the stack's asset bucket (not a team's own bucket) needs its name passed in."""
+    return any(item.get("action") == "S3Download" and ASSET_BUCKET_PARAMETER in str(item.get("inputs"))
+               for phase in phases for item in phase["steps"])
 
 
 def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[int, ...],

@@ -1,7 +1,7 @@
 """The stack's shared infrastructure: IAM, KMS and bucket policies, bucket rules."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from ...model.assets import ASSET_PREFIX
 from ...model.settings import AwsSettings
@@ -27,6 +27,18 @@ def asset_read_policy(bucket_arn: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadBuildAssets", "Effect": "Allow", "Action": "s3:GetObject",
          "Resource": f"{bucket_arn}/{ASSET_PREFIX}/*"},
+    ]}
+
+
+def artifact_arns(sources: Iterable[str], region: str) -> list[str]:
+    """The S3 object ARN of each s3://bucket/key an artifact step fetches (bucket names are global)."""
+    return sorted({f"arn:{partition(region)}:s3:::{source[len('s3://'):]}" for source in sources})
+
+
+def artifact_read_policy(object_arns: list[str]) -> dict[str, Any]:
+    """Build instances read exactly the team files the stack's flavours fetch, nothing else of those buckets."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arns},
     ]}
 
 

@@ -73,6 +73,12 @@ def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
     for index, use in enumerate(build.declared_steps):
         declared.setdefault(use.name, index)
     for step in build.steps_on("azure"):
+        for download in step.downloads:
+            if download.store == "aws":
+                problems.append(Problem(
+                    build.source, f"steps[{declared.get(step.name, 0)}].{step.name}.source",
+                    f"{download.url} is in an S3 bucket, which the Azure build VM has no identity for; use an "
+                    "Azure blob URL on Azure (options.only_on: aws for this use)"))
         if not step.azure_windows_update:
             continue
         try:

@@ -111,6 +111,8 @@ def windows_update_exclusions(value: Any) -> list[str]:
 
 def _source_uri(download: Any, asset_store: Any) -> Any:
     """A pinned download's URL, or a build asset's blob in the stack's asset container."""
+    if download.store == "aws":
+        raise ValueError(f"{download.url} is in an S3 bucket, which the Azure build VM has no identity for")
     if download.asset_key is None:
         return download.url
     if asset_store is None:
@@ -145,20 +147,21 @@ def _download_customizers(index: int, step: PreparedStep, asset_store: Any = Non
                     "name": _label(index, step, f"download-{download.pin}"),
                     "sourceUri": _source_uri(download, asset_store),
                     "destination": download.destination,
-                    "sha256Checksum": download.sha256,
+                    **_checksum(download),
                 }
             )
         return out
     moves = ["set -eu"]
     for download in step.downloads:
-        upload = f"{LINUX_UPLOAD_DIR}/golden-images-{download.sha256[:12]}-{download.destination.rsplit('/', 1)[-1]}"
+        tag = download.sha256[:12] or download.pin
+        upload = f"{LINUX_UPLOAD_DIR}/golden-images-{tag}-{download.destination.rsplit('/', 1)[-1]}"
         out.append(
             {
                 "type": "File",
                 "name": _label(index, step, f"download-{download.pin}"),
                 "sourceUri": _source_uri(download, asset_store),
                 "destination": upload,
-                "sha256Checksum": download.sha256,
+                **_checksum(download),
             }
         )
         folder = download.destination.rsplit("/", 1)[0]
@@ -166,6 +169,11 @@ def _download_customizers(index: int, step: PreparedStep, asset_store: Any = Non
         moves.append(f"sudo mv -f {sh_quote(upload)} {sh_quote(download.destination)}")
     out.append({"type": "Shell", "name": _label(index, step, "place-downloads"), "inline": moves})
     return out
+
+
+def _checksum(download: Any) -> dict[str, Any]:
+    """The File customizer verifies sha256Checksum when given; an artifact given without one has none."""
+    return {"sha256Checksum": download.sha256} if download.sha256 else {}
 
 
 def _cleanup_downloads(os: str) -> dict[str, Any]:

@@ -4,18 +4,19 @@ Set-StrictMode -Version Latest
 $ProgressPreference = 'SilentlyContinue'
 
 $name = $env:GI_PARAM_NAME
-$url = $env:GI_PARAM_URL
+$url = "$env:GI_PARAM_URL"
+$path = "$env:GI_PARAM_PATH"
 $expected = "$env:GI_PARAM_SHA256".ToLowerInvariant()
 $type = $env:GI_PARAM_TYPE
 $arguments = "$env:GI_PARAM_ARGUMENTS"
 $creates = $env:GI_PARAM_CREATES
-if (-not $name -or -not $url -or -not $creates -or $expected -notmatch '^[0-9a-f]{64}$') {
-    throw 'generic-installer: name, url, sha256 (64 hex digits) and creates are required'
+if (-not $name -or -not ($url -or $path) -or -not $creates -or $expected -notmatch '^[0-9a-f]{64}$') {
+    throw 'generic-installer: name, url or path, sha256 (64 hex digits) and creates are required'
 }
 if ($type -notin @('msi', 'exe')) {
     throw "generic-installer: type '$type' cannot run on Windows (use msi or exe)"
 }
-if (-not $url.StartsWith('https://')) {
+if ($url -and -not $url.StartsWith('https://')) {
     throw "generic-installer: $url is not an https URL"
 }
 if (Test-Path -LiteralPath $creates) {
@@ -26,8 +27,16 @@ if (Test-Path -LiteralPath $creates) {
 [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
 $folder = Join-Path 'C:\golden-images\downloads' "generic-installer-$name"
 New-Item -ItemType Directory -Path $folder -Force | Out-Null
-$file = Join-Path $folder ([IO.Path]::GetFileName(([Uri]$url).AbsolutePath))
-for ($attempt = 1; ; $attempt++) {
+if ($path) {
+    # Placed by an artifact step: verified again here, whatever fetched it.
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { throw "generic-installer: $path does not exist (an artifact step places it first)" }
+    $file = $path
+    $url = $path
+}
+else {
+    $file = Join-Path $folder ([IO.Path]::GetFileName(([Uri]$url).AbsolutePath))
+}
+for ($attempt = 1; -not $path; $attempt++) {
     try {
         Invoke-WebRequest -Uri $url -OutFile $file -UseBasicParsing
         break

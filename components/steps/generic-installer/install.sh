@@ -4,19 +4,20 @@ set -euo pipefail
 
 name="${GI_PARAM_NAME:-}"
 url="${GI_PARAM_URL:-}"
+path="${GI_PARAM_PATH:-}"
 expected="${GI_PARAM_SHA256:-}"
 expected="${expected,,}"
 type="${GI_PARAM_TYPE:-}"
 creates="${GI_PARAM_CREATES:-}"
-if [ -z "${name}" ] || [ -z "${url}" ] || [ -z "${creates}" ] || ! [[ "${expected}" =~ ^[0-9a-f]{64}$ ]]; then
-  echo "generic-installer: name, url, sha256 (64 hex digits) and creates are required" >&2
+if [ -z "${name}" ] || [ -z "${url}${path}" ] || [ -z "${creates}" ] || ! [[ "${expected}" =~ ^[0-9a-f]{64}$ ]]; then
+  echo "generic-installer: name, url or path, sha256 (64 hex digits) and creates are required" >&2
   exit 1
 fi
 case "${type}" in
   deb | rpm) ;;
   *) echo "generic-installer: type '${type}' cannot run on Linux (use deb or rpm)" >&2; exit 1 ;;
 esac
-if [[ "${url}" != https://* ]]; then
+if [ -n "${url}" ] && [[ "${url}" != https://* ]]; then
   echo "generic-installer: ${url} is not an https URL" >&2
   exit 1
 fi
@@ -27,8 +28,18 @@ fi
 
 folder="/var/tmp/golden-images/downloads/generic-installer-${name}"
 mkdir -p "${folder}"
-file="${folder}/$(basename "${url}")"
-retry curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 --output "${file}" "${url}"
+if [ -n "${path}" ]; then
+  # Placed by an artifact step: verified again here, whatever fetched it.
+  if [ ! -f "${path}" ]; then
+    echo "generic-installer: ${path} does not exist (an artifact step places it first)" >&2
+    exit 1
+  fi
+  file="${path}"
+  url="${path}"
+else
+  file="${folder}/$(basename "${url}")"
+  retry curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 --output "${file}" "${url}"
+fi
 actual=$(sha256sum "${file}" | cut -d' ' -f1)
 if [ "${actual}" != "${expected}" ]; then
   rm -f "${file}"

@@ -4,25 +4,40 @@ set -euo pipefail
 
 read -r -a held <<< "${GI_PARAM_EXCLUDE:-}"
 
-if command -v apt-get >/dev/null 2>&1; then
-  apt-get -o DPkg::Lock::Timeout=600 update >/dev/null
-  pending=$(apt list --upgradable 2>/dev/null | grep -F '/' || true)
-elif command -v dnf >/dev/null 2>&1; then
-  set +e
-  pending=$(dnf -q check-update)
-  status=$?
-  set -e
-  if [ "$status" -ne 0 ] && [ "$status" -ne 100 ]; then
-    echo "dnf check-update failed with exit code ${status}" >&2
+manager=""
+for candidate in apt-get dnf yum zypper; do
+  if command -v "${candidate}" >/dev/null 2>&1; then manager="${candidate}"; break; fi
+done
+
+case "${manager}" in
+  apt-get)
+    apt-get -o DPkg::Lock::Timeout=600 update >/dev/null
+    pending=$(apt list --upgradable 2>/dev/null | grep -F '/' || true)
+    ;;
+  dnf|yum)
+    # check-update exits 100 when updates are available, 0 when there are none.
+    set +e
+    pending=$("${manager}" -q check-update)
+    status=$?
+    set -e
+    if [ "$status" -ne 0 ] && [ "$status" -ne 100 ]; then
+      echo "${manager} check-update failed with exit code ${status}" >&2
+      exit 1
+    fi
+    ;;
+  zypper)
+    # Table rows of available updates start with "v |"; the third column is the package.
+    listing=$(zypper --non-interactive --quiet list-updates)
+    pending=$(printf '%s\n' "$listing" | awk -F'|' '/^v / { gsub(/ /, "", $3); print $3 }')
+    ;;
+  *)
+    echo "no supported package manager (apt-get, dnf, yum or zypper) found" >&2
     exit 1
-  fi
-else
-  echo "no supported package manager (apt-get or dnf) found" >&2
-  exit 1
-fi
+    ;;
+esac
 
 for name in "${held[@]}"; do
-  pending=$(printf '%s\n' "$pending" | grep -v "^${name}[/.]" || true)
+  pending=$(printf '%s\n' "$pending" | grep -v "^${name}\([/.]\|$\)" || true)
 done
 pending=$(printf '%s\n' "$pending" | sed '/^$/d')
 if [ -n "$pending" ]; then
