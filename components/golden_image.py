@@ -37,8 +37,12 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
         found = assets_on(stack.builds, cloud)
         if found and root is None:
             raise ValueError("build assets need the project root to be written under")
-        return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
-                for key, asset in found.items()}
+        try:
+            return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
+                    for key, asset in found.items()}
+        except OSError as err:  # before any resource: a full or unwritable build/ is one line, not a traceback
+            raise pulumi.RunError(f"{ASSET_FOLDER}: cannot write the build assets ({err.strerror or err}); "
+                                  "nothing was created") from None
 
     if stack.aws is not None and stack.aws_plan is not None:
         from .aws import AwsSharedInfrastructure

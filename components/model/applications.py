@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .capabilities import capability_error, catalogue_patterns, check_catalogue, flavour_capabilities, normalise, os_capability
 from .errors import Problem, problems_from_pydantic
 from .flavour import LoadedFlavour, OsFamily
+from .inert import control_problems
 from .steps import Catalogue
 from .vocabulary import StrictModel, did_you_mean
 from .yaml_files import read_yaml
@@ -313,15 +314,18 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
-def load_file(path: Path, source: str) -> tuple[Optional[ApplicationsFile], list[Problem]]:
+def load_file(path: Path, source: str, root: Optional[Path] = None) -> tuple[Optional[ApplicationsFile], list[Problem]]:
     """Parse and model-check applications.yaml; every mistake as a Problem."""
 
-    data, problems = read_yaml(path, source)
+    data, problems = read_yaml(path, source, root)
     if problems:
         return None, problems
     if not isinstance(data, dict):
         kind = "nothing" if data is None else f"a {type(data).__name__}"
         return None, [Problem(source, "", f"an applications file is a mapping with an 'applications' list, not {kind}")]
+    controls = control_problems(data, source)
+    if controls:
+        return None, controls
     try:
         return ApplicationsFile.model_validate(data), []
     except ValidationError as err:
@@ -344,13 +348,13 @@ def check_applications(
     flavours would only add noise.
     """
     path = flavours_dir / APPLICATIONS_FILE
-    if not path.is_file():
-        return Report()
+    if not path.exists() and not path.is_symlink():
+        return Report()  # a directory, FIFO or dangling link of that name is refused by name
     try:
-        source = str(path.resolve().relative_to(Path(root).resolve()))
+        source = str(path.absolute().relative_to(Path(root).absolute()))
     except ValueError:
         source = str(path)
-    apps, problems = load_file(path, source)
+    apps, problems = load_file(path, source, flavours_dir)
     if apps is None or not ready:
         return Report(problems=problems)
     problems = check_catalogue(catalogue)

@@ -41,6 +41,18 @@ def check_tags(value: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"tag '{key}' value is longer than 256 characters")
         if any(c in key for c in "<>%&\\?/"):
             raise ValueError(f"tag key '{key}' contains a character Azure forbids (<>%&\\?/)")
+        # Image Builder's TagKey pattern (botocore model): ^(?!aws:)[a-zA-Z0-9\s_.:/=+\-@]*$
+        if not re.fullmatch(r"[a-zA-Z0-9 _.:=+@-]+", key):
+            raise ValueError(f"tag key '{key}' may hold only letters, digits, spaces and _ . : = + - @ "
+                             "(what EC2 Image Builder and Azure both accept)")
+        for text in (key, item):
+            if "{{" in text or "${" in text:
+                raise ValueError(f"tag '{key}' contains '{{{{' or '${{', which Image Builder substitutes as a variable")
+    seen: dict[str, str] = {}
+    for key in value:
+        if key.lower() in seen:
+            raise ValueError(f"tag keys '{seen[key.lower()]}' and '{key}' differ only in case; Azure treats them as one")
+        seen[key.lower()] = key
     return value
 
 

@@ -10,15 +10,17 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import Asset, AssetError, pack_directory, text_files
+from .assets import Asset, AssetError, pack_and_read
 from .errors import Problem, ValidationFailed, problems_from_pydantic
+from .files import FileRefused, inside, read_text
 from .flavour import Flavour, FlavourSchedule, LoadedFlavour
+from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
-from .secrets import find_secret_values, scan_text
+from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import Schedule, StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .versions import VERSIONS_FILE, load_versions, substitute
-from .vocabulary import did_you_mean
+from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
@@ -37,8 +39,8 @@ class Inputs:
     warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
-def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None
-                      ) -> tuple[list[LoadedFlavour], list[Problem]]:
+def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None,
+                       cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
 
     A file whose fields fail the model still has its steps checked (with a catalogue),
@@ -53,7 +55,7 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
     for path in files:
         source = _rel(path, root)
-        data, errors = read_yaml(path, source)
+        data, errors = read_yaml(path, source, folder)
         if errors:
             problems.extend(errors)
             continue
@@ -63,14 +65,20 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
         if not isinstance(data, dict):
             problems.append(Problem(source, "", f"a flavour file is a mapping of fields, not a {type(data).__name__}"))
             continue
+        # Versions first: the control-character check then sees the text the build receives,
+        # a version's value included.
         data, unknown, used = substitute(data, versions)
         problems.extend(Problem(source, at, message) for at, message in unknown)
+        controls = control_problems(data, source)
+        if controls:
+            problems.extend(controls)
+            continue
         try:
             flavour = Flavour.model_validate(data)
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, Flavour))
             if catalogue is not None:
-                problems.extend(_steps_of_invalid(data, source, err, catalogue))
+                problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
             continue
         loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
@@ -83,7 +91,8 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
     return loaded, problems
 
 
-def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue) -> list[Problem]:
+def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
+                     cache: Optional[SecretCache] = None) -> list[Problem]:
     """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
     from pydantic import TypeAdapter
 
@@ -99,26 +108,29 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
         base = BaseImage()
     partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
                                       os=data["os"], steps=steps, base_image=base, tags={}, flags={})
-    return check_steps(LoadedFlavour(partial, source), catalogue)
+    return check_steps(LoadedFlavour(partial, source), catalogue, cache)
 
 
-def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem], bool]:
+def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
+                  cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem], bool]:
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
     What holds in every stack; load_inputs adds the stack's own checks. Returns
     (flavours, problems, whether the layer graph itself is sound).
     """
     problems: list[Problem] = []
-    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue)
+    cache = cache if cache is not None else active_cache()
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
-        step_problems = check_steps(item, catalogue)
+        step_problems = check_steps(item, catalogue, cache)
         problems.extend(step_problems)
         # Embedding reads only file and directory parameters given as paths: it runs whatever
         # else is wrong, so a missing file shows in the same run as a misspelt parameter (a
         # parameter already refused is not read).
-        item, found = embed_files(item, catalogue, flavours_dir, skip=frozenset(p.path for p in step_problems))
+        item, found = embed_files(item, catalogue, flavours_dir, cache,
+                                   skip=frozenset(p.path for p in step_problems))
         problems.extend(found)
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
@@ -126,7 +138,7 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple
     return resolved, problems, not (file_problems or graph_problems)
 
 
-def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
+def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[SecretCache] = None) -> list[Problem]:
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
@@ -177,17 +189,24 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, f"{where}.{use.name}.{missing[0]}", f"required together with {', '.join(given)}"))
     for key, value in flavour.tags.items():
         secret_candidates.append((f"tags.{key}", key, value))
-    for at, kinds in find_secret_values(secret_candidates).items():
-        problems.append(
-            Problem(
-                source,
-                at,
-                f"value looks like a secret ({', '.join(sorted(set(kinds)))}); never put secrets in flavours: "
-                "pass a Secrets Manager/SSM name or Key Vault URI to a parameter that takes a reference, "
-                "or configure it at boot",
-            )
-        )
+    # The description becomes the recipe's, the template's and the gallery definition's.
+    secret_candidates.append(("description", "description", flavour.description))
+    if "{{" in flavour.description or "${" in flavour.description:
+        problems.append(Problem(source, "description", "contains '{{' or '${', which Image Builder substitutes as a variable"))
+    problems.extend(secret_problems(source, secret_candidates, cache,
+                                    "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
+                                    "to a parameter that takes a reference, or configure it at boot"))
     return problems
+
+
+def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
+    """One Problem per (location, key, value) whose value looks like a secret; never the value."""
+    try:
+        found = find_secret_values(candidates, cache)
+    except ScanRefused as err:
+        return [Problem(source, "", f"values {err}")]
+    return [Problem(source, at, f"value looks like a secret ({', '.join(sorted(set(kinds)))}); {advice}")
+            for at, kinds in found.items()]
 
 
 
@@ -198,7 +217,7 @@ def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     if isinstance(value, list):
         return [entry for item in value for entry in _texts(at, key, item)]
     if isinstance(value, dict):
-        return [entry for k, item in value.items() for entry in _texts(f"{at}.{k}", str(k), item)]
+        return [entry for k, item in value.items() for entry in _texts(f"{at}.{k}" if at else str(k), str(k), item)]
     return []
 
 
@@ -259,6 +278,7 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
 
 
 def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
+                cache: Optional[SecretCache] = None,
                 skip: frozenset[str] = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
     """Replace each file parameter's path (relative to image_flavours/) by the file's text.
 
@@ -267,7 +287,6 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
     """
     problems: list[Problem] = []
     steps = []
-    root = flavours_dir.resolve()
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
         params = dict(use.params)
@@ -275,56 +294,66 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
             if f"steps[{index}].{use.name}.{key}" in skip:
                 continue
             if param.type == "directory" and isinstance(params.get(key), str):
-                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key])
+                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key], cache)
                 problems.extend(found)
                 continue
             if param.type != "file" or not isinstance(params.get(key), str):
                 continue
             at = f"steps[{index}].{use.name}.{key}"
-            path = (flavours_dir / params[key]).resolve()
-            if root not in path.parents or not path.is_file():
+            path = flavours_dir / params[key]
+            if not path.exists() and not path.is_symlink():
                 problems.append(Problem(item.source, at, f"no file '{params[key]}' in {flavours_dir.name}/"))
                 continue
             try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                problems.append(Problem(item.source, at, f"'{params[key]}' is not UTF-8 text"))
+                # Characters are counted below; four bytes a character at most in UTF-8.
+                text = read_text(path, flavours_dir, MAX_FILE_PARAM_CHARS * 4)
+            except FileRefused as err:
+                problems.append(Problem(item.source, at, f"'{params[key]}' {err}"))
                 continue
             if len(text) > MAX_FILE_PARAM_CHARS:
                 problems.append(
                     Problem(item.source, at, f"'{params[key]}' has {len(text)} characters; at most {MAX_FILE_PARAM_CHARS} travel inside a build step")
                 )
                 continue
-            for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
-                problems.append(Problem(item.source, at, f"'{params[key]}' line {line} looks like a secret ({kind})"))
+            try:
+                for line, kind in scan_text(text, suffix=path.suffix or ".txt", cache=cache):
+                    problems.append(Problem(item.source, at, f"'{params[key]}' line {line} looks like a secret ({kind})"))
+            except ScanRefused as err:
+                problems.append(Problem(item.source, at, f"'{params[key]}' {err}"))
             params[key] = text
         steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
     flavour = item.flavour.model_copy(update={"steps": steps})
     return LoadedFlavour(flavour, item.source, versions=item.versions), problems
 
 
-def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Asset | str, list[Problem]]:
-    """A directory parameter's folder as a build asset, scanned for secrets file by file."""
-    root = flavours_dir.resolve()
-    folder = (flavours_dir / value).resolve()
-    if root not in folder.parents or not folder.is_dir():
-        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/")]
+def _pack(source: str, at: str, flavours_dir: Path, value: str,
+          cache: Optional[SecretCache] = None) -> tuple[Asset | str, list[Problem]]:
+    """A directory parameter's folder as a build asset, every file scanned for secrets in any encoding."""
     try:
-        asset = pack_directory(folder, value)
+        folder = inside(flavours_dir / value, flavours_dir)
+    except FileRefused as err:
+        reason = "" if str(err) == "does not exist" else f" ('{value}' {err})"
+        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/{reason}")]
+    if not folder.is_dir():
+        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/ (it is a file)")]
+    try:
+        asset, contents = pack_and_read(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
     problems: list[Problem] = []
-    for path in text_files(folder):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue  # binary files: nothing the text scanner can judge
-        rel = f"{value}/{path.relative_to(folder).as_posix()}"
+    for rel_path, data in contents:
+        rel = f"{value}/{rel_path}"
+        text, encoding = decode_for_scan(data)
         lines: dict[int, list[str]] = {}
-        for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
-            lines.setdefault(line, []).append(kind)
+        try:
+            for line, kind in scan_text(text, suffix=Path(rel_path).suffix or ".txt", cache=cache):
+                lines.setdefault(line, []).append(kind)
+        except ScanRefused as err:
+            problems.append(Problem(source, at, f"'{rel}' {err}"))
+            continue
+        where = "a binary file" if encoding == "binary" else "line {}"
         for line, kinds in sorted(lines.items()):
-            problems.append(Problem(source, at, f"'{rel}' line {line} looks like a secret ({', '.join(kinds)}); "
+            problems.append(Problem(source, at, f"'{rel}' {where.format(line)} looks like a secret ({', '.join(kinds)}); "
                                                 "build assets end up on the build instance and in storage"))
     return asset, problems
 
@@ -464,10 +493,39 @@ def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[s
     return problems
 
 
+# Stack tags a flavour may not change: cost reports and access policies select on them.
+RESERVED_STACK_TAGS = ("environment",)
+
+
+def tag_problems(item: LoadedFlavour, settings: StackSettings, settings_source: str) -> list[Problem]:
+    """A flavour's tags against the stack's: no reserved tag overridden, no key differing only in case,
+    and the identity tags (golden-images:*) are the program's."""
+    problems = []
+    stack_keys = {key.lower(): key for key in settings.tags}
+    for key in item.flavour.tags:
+        lower = key.lower()
+        if lower.startswith(f"{NAMESPACE}:"):
+            problems.append(Problem(item.source, f"tags.{key}", f"the '{NAMESPACE}:' tags are the program's (flavour, "
+                                                                "version, source commit); choose another key"))
+        elif lower in stack_keys and (lower in RESERVED_STACK_TAGS or stack_keys[lower] != key):
+            what = ("differs only in case from the stack's tag, and Azure treats them as one"
+                    if stack_keys[lower] != key else "is set by the stack for every resource")
+            problems.append(Problem(item.source, f"tags.{key}",
+                                    f"{what} ('{stack_keys[lower]}' in {settings_source} golden-images:tags); remove it here"))
+    return problems
+
+
 def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path,
-                stack: str | None = None) -> Inputs:
+                stack: str | None = None, scan_cache: Optional[SecretCache] = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
-    problems: list[Problem] = []
+    cache = scan_cache if scan_cache is not None else active_cache()
+    problems: list[Problem] = control_problems(config, settings_source)
+    # Every stack setting (its tags land on every resource): references name secrets, never hold them.
+    problems.extend(secret_problems(
+        settings_source, [entry for entry in _texts("", "", config)
+                          if not is_secret_reference(entry[2]) and not entry[0].endswith(".secure")], cache,
+        "never put secrets in stack settings: use `pulumi config set --secret` for the program's own secrets "
+        "and references (ssm:/, Secrets Manager, Key Vault) for the build's"))
     settings: Optional[StackSettings] = None
     try:
         settings = parse_settings(config, settings_source)
@@ -477,7 +535,7 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue)
+    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue, cache)
     problems.extend(flavour_problems)
     selected = loaded
     warnings: list[Problem] = []
@@ -493,6 +551,7 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         stacks = known_stacks(root)
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue, stacks))
+            problems.extend(tag_problems(item, settings, settings_source))
         if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))
@@ -513,6 +572,7 @@ _close = did_you_mean
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        # Named as found, links not followed: a link loop or a link out is refused by this name.
+        return str(path.absolute().relative_to(root.absolute()))
     except ValueError:
         return str(path)

@@ -86,11 +86,29 @@ def _env_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# Every character PowerShell ends a single-quoted string at: the apostrophe and the Unicode
+# single quotes U+2018-U+201B (its tokenizer's IsSingleQuote); inside the string each is
+# escaped by doubling it. Scripts are written with a BOM (Windows PowerShell 5.1 reads a
+# .ps1 without one in the ANSI code page, where UTF-8 bytes can turn into these quotes).
+PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+_PS_SINGLE_QUOTE = re.compile(f"[{PS_SINGLE_QUOTES}]")
+
+
+def ps_quote(value: str) -> str:
+    """A PowerShell single-quoted string literal that is exactly `value`: nothing expands or ends it."""
+    return "'" + _PS_SINGLE_QUOTE.sub(lambda m: m.group() * 2, value) + "'"
+
+
+def sh_quote(value: str) -> str:
+    """A POSIX shell single-quoted word that is exactly `value`."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
 def prologue(os: str, environment: dict[str, str]) -> str:
     """Variable assignments in the script's own language, values quoted literally."""
     if os == "windows":
-        return "".join(f"$env:{k} = '{v.replace(chr(39), chr(39) * 2)}'\n" for k, v in environment.items())
-    return "".join(f"export {k}='{v.replace(chr(39), chr(39) + chr(92) + chr(39) + chr(39))}'\n" for k, v in environment.items())
+        return "".join(f"$env:{k} = {ps_quote(v)}\n" for k, v in environment.items())
+    return "".join(f"export {k}={sh_quote(v)}\n" for k, v in environment.items())
 
 
 def with_prologue(os: str, script: str, environment: dict[str, str], library: str = "") -> str:

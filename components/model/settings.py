@@ -168,6 +168,10 @@ class AwsLifecycle(StrictModel):
 
     keep_images: int = Field(default=5, ge=1, le=1000, description="Newest images kept per flavour")
     deprecate_after_days: Optional[int] = Field(default=None, ge=1, le=3650)
+    # Image Builder's lastLaunched exclusion (1-365 days, botocore's model): an AMI an instance
+    # was launched from within this time is not deleted, however many newer images exist.
+    keep_launched_within_days: int = Field(default=30, ge=1, le=365,
+                                           description="Images launched within this many days are never deleted")
 
 
 class PerOsInstanceTypes(StrictModel):
@@ -220,6 +224,15 @@ class AwsSettings(StrictModel):
         for item in value:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
                 raise ValueError(f"'{item}' is not an e-mail address")
+        # One subscription resource per address, named by the address's letters and digits:
+        # two addresses that differ only in case, '.' or '-' would be one resource (one URN).
+        seen: dict[str, str] = {}
+        for item in value:
+            slug = re.sub(r"[^a-z0-9]+", "-", item.lower()).strip("-")
+            if slug in seen:
+                raise ValueError(f"'{seen[slug]}' and '{item}' differ only in case or punctuation; "
+                                 "list each address once")
+            seen[slug] = item
         return value
 
     @field_validator("kms_key_arn")

@@ -203,7 +203,8 @@ def test_key_policy_grants_what_cross_account_sharing_needs(plans):
     assert statements["SharedAccountsUseKey"]["Principal"]["AWS"] == [
         "arn:aws:iam::210987654321:root", "arn:aws:iam::345678901234:root"]
     assert statements["OrganizationalUnitsUseKey"]["Condition"] == {
-        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}}
+        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]},
+        "StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -149,7 +149,9 @@ class TestComponentDocument:
         assert [p["name"] for p in doc["phases"]] == ["build", "validate"]
         for name in ("validate",):
             write, run = phase(doc, name)
-            assert write["inputs"][0]["content"] == steps[0].check
+            # With a BOM: Windows PowerShell 5.1 reads a .ps1 without one as ANSI (REFERENCE.md).
+            assert write["inputs"][0]["content"] == "\ufeff" + steps[0].check
+            assert write["inputs"][0]["encoding"] == "utf8"
             assert write["inputs"][0]["path"] == "C:\\Windows\\Temp\\golden-images-steps\\os-updates-check.ps1"
             assert run["action"] == "ExecutePowerShell"
             assert f"-File '{write['inputs'][0]['path']}'" in run["inputs"]["commands"][0]
@@ -198,7 +200,7 @@ class TestComponentDocument:
         assert [s["action"] for s in build] == ["WebDownload", "CreateFile", "ExecutePowerShell"]
         assert build[0]["inputs"][0]["destination"] == "C:\\golden-images\\downloads\\agent.msi"
         script = build[1]["inputs"][0]["content"]
-        assert script.startswith("$env:GI_STEP = 'agent'\n")
+        assert script.startswith("\ufeff$env:GI_STEP = 'agent'\n")  # a BOM first: PowerShell 5.1 reads UTF-8 then
         assert "$env:GI_PARAM_SITE = 'us'\n" in script
         assert "$env:GI_DOWNLOAD_AGENT_MSI = 'C:\\golden-images\\downloads\\agent.msi'\n" in script
         assert "if (@(0, 3010) -contains $status)" in build[2]["inputs"]["commands"][0]
@@ -510,7 +512,9 @@ class TestLifecycle:
             {"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
              "filter": {"type": "AGE", "value": 90, "unit": "DAYS"}},
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 12}},
+             "filter": {"type": "COUNT", "value": 12},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
         assert args["resource_selection"] == {"recipes": [{"name": "recipe-abc", "semantic_version": "x.x.x"}]}
         assert args["execution_role"] == "arn:aws:iam::123456789012:role/lifecycle"
@@ -519,7 +523,9 @@ class TestLifecycle:
         # Image Builder accepts a COUNT filter only with DELETE, so there is no count-based deprecation.
         assert self.args(keep_images=3)["policy_details"] == [
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 3}},
+             "filter": {"type": "COUNT", "value": 3},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
 
 
@@ -546,10 +552,13 @@ class TestPolicies:
         grant = statements["SharedAccountsGrantToEbs"]
         assert grant["Action"] == "kms:CreateGrant"
         assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        # Use only through EC2 (AMI copies and launches, EBS volumes): kms:ViaService.
+        via_ec2 = {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}
+        assert shared["Condition"] == via_ec2
         assert statements["OrganizationsUseKey"]["Condition"] == {
-            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}
+            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}, **via_ec2}
         assert statements["OrganizationalUnitsUseKey"]["Condition"] == {
-            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}}
+            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}, **via_ec2}
         notify = statements["ImageBuilderNotifications"]
         assert notify["Condition"]["ArnEquals"] == {"aws:PrincipalArn": (
             "arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder")}

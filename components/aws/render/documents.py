@@ -170,8 +170,12 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[
     wrapper = _powershell_wrapper if windows else _bash_wrapper
     run["inputs"] = {"commands": [wrapper(folder, path, valid_codes, f"{step.name} {label.lower()}")]}
     if "{{" not in text:
+        # The encoding is explicit, and a PowerShell script starts with a BOM: Windows PowerShell
+        # 5.1 reads a .ps1 without one in the ANSI code page, where the UTF-8 bytes of one
+        # character can read as a Unicode quote that ends a quoted string (REFERENCE: quoting).
+        content = "\ufeff" + text if windows and not text.startswith("\ufeff") else text
         write = {"name": f"Write{label}Script", "action": "CreateFile",
-                 "inputs": [{"path": path, "content": text, "overwrite": True}]}
+                 "inputs": [{"path": path, "content": content, "encoding": "utf8", "overwrite": True}]}
         return [write, run]
     # AWSTOE substitutes {{ ... }} anywhere in a document and has no escape: a script that
     # holds it (an Ansible template in a parameter, say) travels base64-encoded, which has
@@ -180,8 +184,10 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[
 
 
 def _encoded_script_steps(label: str, path: str, text: str, windows: bool) -> list[dict[str, Any]]:
-    # PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code page.
-    data = base64.b64encode(text.encode("utf-8-sig" if windows else "utf-8")).decode("ascii")
+    # PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code page: the decoded
+    # bytes start with one, and only one.
+    data = base64.b64encode(text.removeprefix("\ufeff").encode("utf-8-sig") if windows
+                            else text.encode("utf-8")).decode("ascii")
     encoded = f"{path}.b64"
     write = {"name": f"Write{label}ScriptEncoded", "action": "CreateFile",
              "inputs": [{"path": encoded, "content": data, "overwrite": True}]}

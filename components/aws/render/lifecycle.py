@@ -22,8 +22,13 @@ def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str,
         details.append({"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
                         "filter": {"type": "AGE", "value": aws.lifecycle.deprecate_after_days, "unit": "DAYS"}})
     # Image Builder takes COUNT filters only with DELETE, so deprecation needs an age.
+    # An image still in use (launched recently) is kept whatever its rank: deleting it would
+    # break the auto-scaling groups and templates that launch it. AMIs never launched are
+    # not excluded (Image Builder: no recorded last-launched time, no exclusion).
     details.append({"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-                    "filter": {"type": "COUNT", "value": keep}})
+                    "filter": {"type": "COUNT", "value": keep},
+                    "exclusion_rules": {"amis": {"last_launched": {
+                        "unit": "DAYS", "value": aws.lifecycle.keep_launched_within_days}}}})
     return {
         "name": flavour_resource_name(prefix, build),
         "description": f"Keep the newest {keep} images of {build.name}",

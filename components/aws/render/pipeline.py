@@ -1,6 +1,7 @@
 """Image pipelines: the schedule that rebuilds a flavour, with tests and scanning."""
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ...model.build import FlavourBuild
@@ -62,4 +63,5 @@ def pipeline_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe_
 
 
 def start_build_command(pipeline_arn: str, region: str) -> str:
-    return f"aws imagebuilder start-image-pipeline-execution --image-pipeline-arn {pipeline_arn} --region {region}"
+    return (f"aws imagebuilder start-image-pipeline-execution --image-pipeline-arn {shlex.quote(pipeline_arn)} "
+            f"--region {shlex.quote(region)}")
