@@ -6,7 +6,8 @@ Values that exist only after a deployment (ARNs of resources this stack
 creates, the account id) are parameters placed as given: tests pass strings,
 the components pass Outputs. Names of immutable objects (components, recipes)
 are derived from static content only, never from such values, so a preview
-knows them.
+knows them; the one exception is a recipe whose parent an AMI filter finds at
+deploy time (deploy_time_recipe_name), whose lookup a preview runs too.
 
 One module per thing rendered, in data-flow order: names (prefix, ARNs, tags),
 keys (the KMS key), documents (AWSTOE), component (CreateComponent), recipe,
@@ -74,6 +75,7 @@ from .recipe import (
     ami_filter_identity,
     ami_lookup_args,
     block_device_mappings,
+    deploy_time_recipe_name,
     parent_image,
     recipe_args,
     recipe_entries,
@@ -97,7 +99,7 @@ __all__ = [
     "COMPONENT_VERSION", "PLATFORMS", "ComponentSpec", "DocumentCache", "component_specs",
     # recipe
     "RECIPE_COMPONENT_LIMIT", "WORKING_DIRECTORIES", "RecipeEntry", "recipe_entries", "root_device_name",
-    "ami_filter_identity", "ami_lookup_args", "block_device_mappings",
+    "ami_filter_identity", "ami_lookup_args", "block_device_mappings", "deploy_time_recipe_name",
     "ParentImage", "RecipePlan", "parent_image", "recipe_plan", "recipe_name", "recipe_args",
     # infrastructure, distribution, pipeline, lifecycle
     "instance_types", "infrastructure_args",

@@ -171,10 +171,23 @@ def recipe_name(build: FlavourBuild, entries: Sequence[RecipeEntry], *, prefix: 
     return hashed_name(f"{prefix}-{build.name}", content_hash(body))
 
 
+def deploy_time_recipe_name(build: FlavourBuild, plan: RecipePlan, *, prefix: str, resolved_parent: str) -> str:
+    """The recipe's name when its parent is known only at deploy time: an AMI filter's newest match
+    (resolved_parent: the AMI id), or a layer on such a base (resolved_parent: the base's recipe name).
+
+    A recipe is immutable and its name and version are its identity: a newer AMI under the plan's
+    name would be a different recipe under a taken name (CreateImageRecipe refuses it with
+    ResourceAlreadyExistsException), so the name hashes the plan's name (all the static content)
+    with the parent actually received. A newer AMI then creates a new recipe next to the old one,
+    the pipeline switches to it, and the old one is deleted, as for any content change.
+    """
+    return hashed_name(f"{prefix}-{build.name}", content_hash({"recipe": plan.name, "parent": resolved_parent}))
+
+
 def _marketplace_parent(build: FlavourBuild, region: Optional[str]) -> ParentImage:
     """The parent a marketplace-based flavour names. An AMI filter's value is the filter itself: the
-    component looks the newest AMI up at deploy time (so a newer AMI replaces the recipe), and the
-    name hashes the filter."""
+    component looks the newest AMI up at deploy time, the static name hashes the filter, and the
+    deployed name adds the AMI found (deploy_time_recipe_name)."""
     if build.base is not None:
         raise RenderError(f"flavour '{build.name}' is layered on '{build.base.name}': its parent image is "
                           "the base's Image Builder image (see parent_image)")
@@ -255,13 +268,14 @@ def _recipe_body(build: FlavourBuild, components: list[dict[str, Any]], kms_key_
 
 def recipe_args(build: FlavourBuild, plan: RecipePlan, component_arns: Sequence[Any], *, region: str, key: KmsKey,
                 tags: dict[str, str], parent_value: Any = None, asset_bucket: Any = None,
-                root_device: Any = None) -> dict[str, Any]:
+                root_device: Any = None, name: Any = None) -> dict[str, Any]:
     """CreateImageRecipe: parent image, components in order, encrypted gp3 root volume.
 
     parent_value: the parent as the API receives it when it differs from the plan's
     (a layer's base image ARN holds the account id, an AMI filter's newest AMI id: Outputs in
     the component). root_device: the parent AMI's root device name when its kind does not
-    tell it (root_device_name is None), looked up at deploy time.
+    tell it (root_device_name is None), looked up at deploy time. name: the recipe's name when
+    it differs from the plan's (a parent resolved at deploy time: deploy_time_recipe_name).
     """
     device = root_device_name(build, region) or root_device
     if device is None:
@@ -281,7 +295,7 @@ def recipe_args(build: FlavourBuild, plan: RecipePlan, component_arns: Sequence[
             f"most {RECIPE_COMPONENT_LIMIT}; use fewer steps (AWS-managed steps count twice, steps too large "
             "for one document count once per phase)")
     return {
-        "name": plan.name,
+        "name": plan.name if name is None else name,
         "version": build.version,
         **_recipe_body(build, _recipe_components(list(entries), component_arns, asset_bucket), key.arn(region),
                        parent, device),
