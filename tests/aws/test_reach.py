@@ -146,3 +146,28 @@ def test_a_script_holding_double_braces_travels_encoded(catalogue_with_packages=
         text = base64.b64decode(write["inputs"][0]["content"]).decode("utf-8-sig")
         assert text == step.script
         assert decode["action"] == ("ExecutePowerShell" if os_ == "windows" else "ExecuteBash")
+
+
+def test_an_encoded_powershell_script_starts_with_exactly_one_byte_order_mark():
+    import base64
+
+    import yaml
+
+    from components.model.flavour import StepUse
+    from components.model.prepared import prepare_step
+    from components.model.steps import load_catalogue
+
+    full = load_catalogue()
+    step = prepare_step(StepUse(name="windows-feature", params={"features": ["Web-Server"]}),
+                        full.steps["windows-feature"], "windows", full)
+    # A script that already starts with a BOM (saved so by an editor) and holds a template.
+    step = step.__class__(**{**step.__dict__, "script": "\ufeff" + step.script + "\n# {{ ansible_hostname }}\n"})
+    (spec,) = render.component_specs(step, prefix=PREFIX, key=KEY)
+    write = yaml.safe_load(spec.data)["phases"][0]["steps"][0]
+    assert write["inputs"][0]["path"].endswith(".ps1.b64")
+    data = base64.b64decode(write["inputs"][0]["content"])
+    # Windows PowerShell 5.1 reads a .ps1 as UTF-8 only after a BOM; a second one would be a stray
+    # U+FEFF before the first statement.
+    bom = b"\xef\xbb\xbf"
+    assert data.startswith(bom) and not data[len(bom):].startswith(bom)
+    assert data[len(bom):].decode("utf-8") == step.script[1:]
