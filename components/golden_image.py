@@ -37,8 +37,12 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
         found = assets_on(stack.builds, cloud)
         if found and root is None:
             raise ValueError("build assets need the project root to be written under")
-        return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
-                for key, asset in found.items()}
+        try:
+            return {key: write_asset(asset, root / ASSET_FOLDER).relative_to(root).as_posix()
+                    for key, asset in found.items()}
+        except OSError as err:  # before any resource: a full or unwritable build/ is one line, not a traceback
+            raise pulumi.RunError(f"{ASSET_FOLDER}: cannot write the build assets ({err.strerror or err}); "
+                                  "nothing was created") from None
 
     if stack.aws is not None and stack.aws_plan is not None:
         from .aws import AwsSharedInfrastructure
@@ -100,7 +104,12 @@ class GoldenImage(pulumi.ComponentResource):
             "os": build.os,
             "description": build.description,
             "clouds": self.clouds,
-            "schedule": build.schedule.describe() + (f", after {build.base.name}" if build.base is not None else ""),
+            "schedule": (build.schedule.describe() if build.schedule is not None else
+                         f"none: no scheduled rebuilds ({build.schedule_off_reason})")
+            + (f", after {build.base.name}" if build.base is not None else ""),
+            **({"versions": dict(build.versions)} if build.versions else {}),
+            **({"skipped_steps": list(build.skipped_steps)} if build.skipped_steps else {}),
+            **({"image_tests": f"off: {build.tests.reason}"} if not build.tests_enabled else {}),
             "steps": [use.name for use in build.build_steps],
             **({"built_on": build.base.name,
                 "layer_notes": [str(n) for n in build.layer_notes],

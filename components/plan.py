@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 # Re-exported: callers read a stack's settings and catch its mistakes from here as before.
+from .model.errors import visible
 from .stack_file import UserError, stack_config  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "golden-images"
+# Exit codes of `make plan` (README): a mistake in the inputs, or a plan the guardrails refuse.
+USER_ERROR = 2
+GUARDRAIL_REFUSED = 1
 
 
 @dataclass
@@ -141,6 +145,9 @@ def _run_program(stack: str, config: dict, root: Path, preview: bool, env: Optio
         _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
     except pulumi.RunError as err:
         raise UserError(str(err), registered=monitor.registrations) from None
+    except Exception:
+        if not monitor.duplicates:
+            raise
     finally:
         sys.path.remove(str(root))
         for key, value in saved_env.items():
@@ -148,6 +155,9 @@ def _run_program(stack: str, config: dict, root: Path, preview: bool, env: Optio
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    if monitor.duplicates:
+        raise UserError(f"duplicate resource URN {monitor.duplicates[0]}: two resources of one type have one name, "
+                        "which the Pulumi engine refuses", registered=monitor.registrations)
     # Registrations arrive in asynchronous order; sorting keeps plan files diffable.
     resources = sorted(monitor.registrations, key=lambda r: r.urn)
     return Plan(project=PROJECT, stack=stack, resources=resources, outputs=_plain(outputs))
@@ -168,6 +178,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class DuplicateUrn(Exception):
+    """A second registration of a URN: the real engine refuses it, and so does the plan."""
+
+
 def _recording_monitor_class():
     from pulumi.runtime import rpc
     from pulumi.runtime.mocks import MockMonitor
@@ -178,9 +192,17 @@ def _recording_monitor_class():
         def __init__(self, mocks):
             super().__init__(mocks)
             self.registrations: list[Registration] = []
+            self.urns: set = set()
+            self.duplicates: list = []
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
+            # The real engine refuses a second resource with one URN ("Duplicate resource URN"),
+            # so the offline plan does too: it would otherwise list one resource where two were meant.
+            if response.urn in self.urns:
+                self.duplicates.append(response.urn)
+                raise DuplicateUrn(response.urn)
+            self.urns.add(response.urn)
             if request.type != "pulumi:pulumi:Stack":
                 inputs = _strip_secrets(rpc.deserialize_properties(request.object, keep_unknowns=True))
                 options = {
@@ -241,6 +263,12 @@ def summary(plan: Plan) -> str:
         lines.append(f"  steps:    {', '.join(info.get('steps', []))}")
         for note in info.get("layer_notes", []):
             lines.append(f"    {note}")
+        if info.get("skipped_steps"):
+            lines.append(f"  skipped:  {', '.join(info['skipped_steps'])} (their 'when' does not hold in this stack)")
+        if info.get("versions"):
+            lines.append("  versions: " + ", ".join(f"{k}={v}" for k, v in sorted(info["versions"].items())))
+        if info.get("image_tests"):
+            lines.append(f"  tests:    {info['image_tests']}")
         for cloud in info.get("clouds", []):
             details = info.get(cloud) or {}
             lines.append(f"  {cloud}:")
@@ -333,31 +361,81 @@ def _main(argv: Optional[list]) -> int:
         # The secret findings of earlier runs serve the flavour checks too: with nothing new
         # to scan, detect-secrets is not even imported.
         scan_cache = ScanCache.load(scan_cache_file)
+    from .model.secrets import SecretCache, using
+
     try:
         config, _ = stack_config(args.stack, root)
-        plan = run_program(args.stack, config, root=root)
+        with using(scan_cache.model if scan_cache is not None else SecretCache()):
+            plan = run_program(args.stack, config, root=root)
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+        # A stale plan of an earlier run must never pass for this one's.
+        _remove(out)
+        print(f"error: {visible(str(err))}", file=sys.stderr)
+        return USER_ERROR
+    except RecursionError:
+        _remove(out)
+        print("error: the flavours are nested too deeply to plan (Python's recursion limit); "
+              "flatten the layers or the values", file=sys.stderr)
+        return USER_ERROR
+    try:
+        write_atomically(out, json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+    except OSError as err:
+        _remove(out)
+        print(f"error: {out}: cannot write the plan file ({err.strerror or err}); nothing else was written",
+              file=sys.stderr)
+        return USER_ERROR
     if not args.quiet:
-        print(summary(plan))
+        print(visible(summary(plan)))
     print(f"plan written to {out.relative_to(root) if out.is_relative_to(root) else out}")
     # Guardrails run on the offline plan too, so a violation fails before anyone has credentials.
     from policy.offline import enforce
 
     errors, warnings = enforce(plan, config, scan_cache=scan_cache)
-    scan_cache.save(scan_cache_file)
+    try:
+        scan_cache.save(scan_cache_file)
+    except OSError as err:  # only a cache: the next run scans again
+        print(f"warning: {scan_cache_file}: secret scan cache not saved ({err.strerror or err})", file=sys.stderr)
     for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"warning: {visible(str(line))}", file=sys.stderr)
     for line in errors:
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {visible(str(line))}", file=sys.stderr)
     if errors:
         print(f"{len(errors)} guardrail violation(s), see docs/policy.md; the plan file was written for review",
               file=sys.stderr)
-        return 1
+        return GUARDRAIL_REFUSED
     return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a reader never sees half a plan (a full disk, a kill)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as err:
+        print(f"warning: {path}: the plan of an earlier run could not be removed ({err.strerror or err})",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ both read it; neither imports the other for it. No Pulumi import.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -21,20 +22,18 @@ class UserError(Exception):
 
 def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
     """The `config:` mapping of Pulumi.<stack>.yaml and the file's name."""
-    import yaml
-
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}", stack):
+        raise UserError(f"stack name {stack!r} is not a Pulumi stack name (letters, digits, '-', '_', '.')")
     source = f"Pulumi.{stack}.yaml"
     path = root / source
-    from .model.yaml_files import YamlLoader
+    from .model.yaml_files import read_yaml
 
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UserError(f"{source}: no such stack file (stacks: {', '.join(_stacks(root))})")
-    try:
-        data = yaml.load(path.read_text(), Loader=YamlLoader) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f": line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UserError(f"{source}{where}: YAML syntax error: {getattr(err, 'problem', err)}") from None
+    data, problems = read_yaml(path, source, root)
+    if problems:
+        raise UserError(str(problems[0]))
+    data = data or {}
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise UserError(f"{source}: config: must be a mapping of settings")

@@ -46,6 +46,9 @@ _REFERENCE = re.compile(
 )
 _COMMIT_KEY = re.compile(r"commit|revision|sha", re.IGNORECASE)
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+# A 64-hex value is exempt only in a field declared as a checksum (the model scans every other).
+_CHECKSUM_KEY = re.compile(r"checksum|sha256", re.IGNORECASE)
+_CHECKSUM = re.compile(r"^[0-9a-fA-F]{64}$")
 _LINE_BREAKS = str.maketrans("", "", "\r\n\t")
 # A step parameter's value as the renderers put it at the top of a script: `export GI_PARAM_X='v'`
 # (bash) or `$env:GI_PARAM_X = 'v'` (PowerShell).
@@ -54,13 +57,10 @@ _BASE64_BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-
 
 
 def scanner_version() -> str:
-    """What secret findings depend on besides the text: detect-secrets and the project's way of calling it."""
-    from importlib.metadata import version
+    """What secret findings depend on besides the text (the model's scanner says)."""
+    from components.model.secrets import scanner_version as model_scanner_version
 
-    import components.model.secrets as model_secrets
-
-    source = hashlib.sha256(Path(model_secrets.__file__).read_bytes()).hexdigest()[:16]
-    return f"detect-secrets {version('detect-secrets')}, components/model/secrets.py {source}"
+    return model_scanner_version()
 
 
 class ScanCache:
@@ -72,8 +72,12 @@ class ScanCache:
     """
 
     def __init__(self, lines: Optional[dict] = None, entries: Optional[dict] = None):
+        from components.model.secrets import SecretCache
+
         self.lines: dict = dict(lines or {})
         self.entries: dict = dict(entries or {})
+        # The model's scans of flavour values and embedded files, shared with the flavour checks.
+        self.model = SecretCache()
         self._scanner: Optional[str] = None
         self._masked: dict = {}
         self._decoded: dict = {}
@@ -105,17 +109,13 @@ class ScanCache:
             if isinstance(data.get(kind), dict):
                 getattr(cache, kind).update(data[kind])
         if isinstance(data.get("texts"), dict):
-            import components.model.secrets as model_secrets
-
-            model_secrets.FOUND.update(data["texts"])
+            cache.model.found.update(data["texts"])
         return cache
 
     def save(self, path: Path) -> None:
         """Write the findings (with the model scanner's) for the next run to load."""
-        import components.model.secrets as model_secrets
-
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"scanner": self.scanner, "lines": self.lines, "entries": self.entries, "texts": model_secrets.FOUND}
+        data = {"scanner": self.scanner, "lines": self.lines, "entries": self.entries, "texts": self.model.found}
         path.write_text(json.dumps(data, sort_keys=True) + "\n")
 
     # Findings ----------------------------------------------------------------------------------
@@ -153,6 +153,7 @@ class ScanCache:
             (loc, key, value)
             for loc, key, value in entries
             if not is_secret_reference(value) and not (_COMMIT_KEY.search(key) and _COMMIT.match(value))
+            and not (_CHECKSUM_KEY.search(key) and _CHECKSUM.match(value))
         ]
         memory = self.entries
         keyed = [(loc, key, value, _digest(key, value)) for loc, key, value in judged]

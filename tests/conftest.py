@@ -48,3 +48,14 @@ class ProjectCopy:
 @pytest.fixture
 def project(tmp_path) -> ProjectCopy:
     return ProjectCopy(tmp_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_secret_findings():
+    """One memory of secret findings for the whole session, as `make plan` keeps one between runs:
+    the shipped flavours' test suites and assets are scanned once, not once per test. The per-run
+    budget is the plan's concern (tests/model/test_hostile.py checks it with caches of its own)."""
+    from components.model.secrets import SecretCache, using
+
+    with using(SecretCache(budget=10**12)) as cache:
+        yield cache

@@ -210,7 +210,8 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
         self.lifecycle_role = aws.iam.Role(
             f"{self.prefix}-imagebuilder-lifecycle",
             description="Image Builder lifecycle policies of the golden-images pipelines",
-            assume_role_policy=json.dumps(render.assume_role_policy("imagebuilder.amazonaws.com")),
+            assume_role_policy=self.account_id.apply(
+                lambda account: json.dumps(render.assume_role_policy("imagebuilder.amazonaws.com", source_account=account))),
             tags=self.tags,
             opts=self._opts(),
         )

@@ -1,6 +1,7 @@
 """Per-stack Azure infrastructure shared by every flavour's template."""
 from __future__ import annotations
 
+import shlex
 from typing import Mapping, Optional
 
 import pulumi
@@ -141,12 +142,13 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             self.sharing = local.Command(
                 "gallery-sharing",
                 create=pulumi.Output.all(self.subscription_id, self.gallery.name).apply(
-                    lambda args: f"az sig share add --subscription {args[0]} --resource-group {names.resource_group} "
-                    f"--gallery-name {args[1]} --subscription-ids {' '.join(azure.share_with_subscriptions)}"
+                    lambda args: f"az sig share add --subscription {shlex.quote(args[0])} "
+                    f"--resource-group {shlex.quote(names.resource_group)} --gallery-name {shlex.quote(args[1])} "
+                    f"--subscription-ids {' '.join(shlex.quote(s) for s in azure.share_with_subscriptions)}"
                 ),
                 delete=pulumi.Output.all(self.subscription_id, self.gallery.name).apply(
-                    lambda args: f"az sig share reset --subscription {args[0]} "
-                    f"--resource-group {names.resource_group} --gallery-name {args[1]}"
+                    lambda args: f"az sig share reset --subscription {shlex.quote(args[0])} "
+                    f"--resource-group {shlex.quote(names.resource_group)} --gallery-name {shlex.quote(args[1])}"
                 ),
                 triggers=list(azure.share_with_subscriptions),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gallery], delete_before_replace=True),

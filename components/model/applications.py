@@ -21,13 +21,14 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .capabilities import capability_error, catalogue_patterns, check_catalogue, flavour_capabilities, normalise, os_capability
 from .errors import Problem, problems_from_pydantic
 from .flavour import LoadedFlavour, OsFamily
+from .inert import control_problems
 from .steps import Catalogue
 from .vocabulary import StrictModel, did_you_mean
 from .yaml_files import read_yaml
@@ -63,6 +64,20 @@ class Application(StrictModel):
         default_factory=list,
         description="Capabilities the application needs on its image, e.g. [iis, dotnet-runtime:10.0]",
     )
+    stacks: Optional[list[str]] = Field(
+        default=None, min_length=1,
+        description="Stacks that must serve it (default: every stack); other stacks need not build its flavour")
+    clouds: Optional[list[Literal["aws", "azure"]]] = Field(
+        default=None, min_length=1,
+        description="Clouds it runs on (default: any); a stack on none of them need not serve it")
+
+    def needed_in(self, stack: Optional[str], stack_clouds: Optional[Sequence[str]]) -> bool:
+        """Whether a stack must serve this application (unknown stack or clouds: yes)."""
+        if self.stacks is not None and stack is not None and stack not in self.stacks:
+            return False
+        if self.clouds is not None and stack_clouds is not None and not set(self.clouds) & set(stack_clouds):
+            return False
+        return True
 
     @field_validator("name", mode="before")
     @classmethod
@@ -218,8 +233,13 @@ def unknown_needs(apps: ApplicationsFile, catalogue: Catalogue) -> list[tuple[in
     return found
 
 
-def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalogue: Catalogue) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) of these applications against these flavours."""
+def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalogue: Catalogue,
+          stack: Optional[str] = None, stack_clouds: Optional[Sequence[str]] = None) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of these applications against these flavours.
+
+    An application that says which stacks or clouds need it (`stacks`, `clouds`) is not an
+    error in a stack outside them: a dev stack trying one flavour need not build the rest.
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
     rules = apps.rules
@@ -234,7 +254,8 @@ def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalo
                 Problem(source, f"{where}.needs", f"{', '.join(members)} cannot share an image (rules.exclusive[{index}]); split the application")
             )
         if not served[app.name]:
-            errors.append(Problem(source, where, _unserved(app, offerings, rules)))
+            if app.needed_in(stack, stack_clouds):
+                errors.append(Problem(source, where, _unserved(app, offerings, rules)))
             continue
         clean = [n for n in served[app.name] if not (rules.exposure(by_name[n].capabilities) - set(app.needs))]
         if not clean:
@@ -293,15 +314,18 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
-def load_file(path: Path, source: str) -> tuple[Optional[ApplicationsFile], list[Problem]]:
+def load_file(path: Path, source: str, root: Optional[Path] = None) -> tuple[Optional[ApplicationsFile], list[Problem]]:
     """Parse and model-check applications.yaml; every mistake as a Problem."""
 
-    data, problems = read_yaml(path, source)
+    data, problems = read_yaml(path, source, root)
     if problems:
         return None, problems
     if not isinstance(data, dict):
         kind = "nothing" if data is None else f"a {type(data).__name__}"
         return None, [Problem(source, "", f"an applications file is a mapping with an 'applications' list, not {kind}")]
+    controls = control_problems(data, source)
+    if controls:
+        return None, controls
     try:
         return ApplicationsFile.model_validate(data), []
     except ValidationError as err:
@@ -315,6 +339,7 @@ def check_applications(
     catalogue: Catalogue,
     stack_clouds: Optional[Sequence[str]],
     ready: bool = True,
+    stack: Optional[str] = None,
 ) -> Report:
     """The loader's entry point: no applications file, nothing to check.
 
@@ -323,20 +348,20 @@ def check_applications(
     flavours would only add noise.
     """
     path = flavours_dir / APPLICATIONS_FILE
-    if not path.is_file():
-        return Report()
+    if not path.exists() and not path.is_symlink():
+        return Report()  # a directory, FIFO or dangling link of that name is refused by name
     try:
-        source = str(path.resolve().relative_to(Path(root).resolve()))
+        source = str(path.absolute().relative_to(Path(root).absolute()))
     except ValueError:
         source = str(path)
-    apps, problems = load_file(path, source)
+    apps, problems = load_file(path, source, flavours_dir)
     if apps is None or not ready:
         return Report(problems=problems)
     problems = check_catalogue(catalogue)
     if problems:
         return Report(problems=problems)
     offerings = offerings_of(flavours, catalogue, stack_clouds)
-    errors, warnings = check(apps, source, offerings, catalogue)
+    errors, warnings = check(apps, source, offerings, catalogue, stack, stack_clouds)
     return Report(applications=export(apps, serving(apps, offerings)), problems=errors, warnings=warnings)
 
 

@@ -39,9 +39,10 @@ _AWS: tuple[tuple[str, Distribution], ...] = (
 )
 
 
-def aws_distribution(parent: Optional[str]) -> Optional[Distribution]:
-    """The distribution of an AWS parent image reference, or None when its name does not say."""
-    if not parent or not (parent.startswith("ssm:") or parent.startswith("arn:")):
+def aws_distribution(parent: object) -> Optional[Distribution]:
+    """The distribution of an AWS parent image reference, or None when its name does not say (an AMI
+    id, an AMI filter, per-region parents)."""
+    if not isinstance(parent, str) or not (parent.startswith("ssm:") or parent.startswith("arn:")):
         return None
     return next((name for pattern, name in _AWS if re.search(pattern, parent)), None)
 
@@ -50,7 +51,7 @@ def azure_distribution(image: Optional[AzureImageRef]) -> Optional[Distribution]
     """The distribution of an Azure Marketplace image (publisher, offer, sku), or None."""
     if image is None:
         return None
-    publisher, offer, sku = image.publisher.lower(), image.offer.lower(), image.sku.lower()
+    publisher, offer, sku = ((value or "").lower() for value in (image.publisher, image.offer, image.sku))
     if publisher == "canonical":
         if offer in ("0001-com-ubuntu-server-jammy", "ubuntu-22_04-lts"):
             return "ubuntu-22.04"

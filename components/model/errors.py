@@ -1,11 +1,21 @@
 """Problems found while loading flavours and stack settings, reported together."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
+
+# Every control character but the line feed, and the bidirectional overrides and isolates.
+_SHOWN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """The text with every control character (but the line feed) written as an escape: safe
+    to print on a reviewer's terminal or in a CI log (an ESC would rewrite the screen)."""
+    return _SHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -18,7 +28,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
-        return f"{where}: {self.message}"
+        return visible(f"{where}: {self.message}")
 
 
 class ValidationFailed(Exception):

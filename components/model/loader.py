@@ -10,20 +10,23 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import Asset, AssetError, pack_directory, text_files
+from .assets import Asset, AssetError, pack_and_read, pack_file_and_read
 from .distributions import NAMES as DISTRIBUTION_NAMES
 from .distributions import base_distributions
 from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Flavour, LoadedFlavour
+from .files import FileRefused, inside, read_text
+from .flavour import Flavour, FlavourSchedule, LoadedFlavour
+from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
-from .secrets import find_secret_values, scan_text
-from .settings import StackSettings, parse_settings
+from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
+from .settings import Schedule, StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
-from .vocabulary import did_you_mean
+from .versions import VERSIONS_FILE, load_versions, substitute
+from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
-NON_FLAVOUR_FILES = {"applications.yaml"}
+NON_FLAVOUR_FILES = {"applications.yaml", VERSIONS_FILE}
 
 
 @dataclass(frozen=True)
@@ -38,16 +41,23 @@ class Inputs:
     warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
-def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
-    """Parse and model-check every image_flavours/*.yaml."""
+def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None,
+                       cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem]]:
+    """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
+
+    A file whose fields fail the model still has its steps checked (with a catalogue),
+    so a new flavour's mistakes all show in one run.
+    """
     loaded: list[LoadedFlavour] = []
     problems: list[Problem] = []
+    versions, version_problems = load_versions(folder, _rel(folder / VERSIONS_FILE, root))
+    problems.extend(version_problems)
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
     if not files:
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
     for path in files:
         source = _rel(path, root)
-        data, errors = read_yaml(path, source)
+        data, errors = read_yaml(path, source, folder)
         if errors:
             problems.extend(errors)
             continue
@@ -57,10 +67,22 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
         if not isinstance(data, dict):
             problems.append(Problem(source, "", f"a flavour file is a mapping of fields, not a {type(data).__name__}"))
             continue
+        # Versions first: the control-character check then sees the text the build receives,
+        # a version's value included.
+        data, unknown, used = substitute(data, versions)
+        problems.extend(Problem(source, at, message) for at, message in unknown)
+        controls = control_problems(data, source)
+        if controls:
+            problems.extend(controls)
+            continue
         try:
-            loaded.append(LoadedFlavour(Flavour.model_validate(data), source))
+            flavour = Flavour.model_validate(data)
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, Flavour))
+            if catalogue is not None:
+                problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
+            continue
+        loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
     for item in loaded:
         if item.flavour.name in seen:
@@ -71,29 +93,54 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
     return loaded, problems
 
 
-def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem], bool]:
+def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
+                     cache: Optional[SecretCache] = None) -> list[Problem]:
+    """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
+    from pydantic import TypeAdapter
+
+    from .flavour import BaseImage, StepUse
+
+    failed = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+    if failed & {"steps", "os"} or not isinstance(data.get("steps"), list):
+        return []
+    steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
+    try:
+        base = BaseImage.model_validate(data.get("base_image") or {})
+    except ValidationError:
+        base = BaseImage()
+    partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                      os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+    return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+
+
+def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
+                  cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem], bool]:
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
     What holds in every stack; load_inputs adds the stack's own checks. Returns
     (flavours, problems, whether the layer graph itself is sound).
     """
     problems: list[Problem] = []
-    loaded, file_problems = load_flavour_files(flavours_dir, root)
+    cache = cache if cache is not None else active_cache()
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
-        step_problems = check_steps(item, catalogue)
+        step_problems = check_steps(item, catalogue, cache)
         problems.extend(step_problems)
-        if not step_problems:
-            item, found = embed_files(item, catalogue, flavours_dir)
-            problems.extend(found)
+        # Embedding reads only file and directory parameters given as paths: it runs whatever
+        # else is wrong, so a missing file shows in the same run as a misspelt parameter (a
+        # parameter already refused is not read).
+        item, found = embed_files(item, catalogue, flavours_dir, cache,
+                                   skip=frozenset(p.path for p in step_problems))
+        problems.extend(found)
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
     return resolved, problems, not (file_problems or graph_problems)
 
 
-def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
+def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[SecretCache] = None) -> list[Problem]:
     """Steps exist, support the OS, and take these parameters with these types; no secrets."""
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
@@ -116,11 +163,12 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             )
         for cloud, distribution in base_distributions(flavour.base_image).items():
             reason = step.spec.unsupported_distributions.get(distribution)
-            if reason and use.options.only_on in (None, cloud):
+            if reason and use.only_cloud in (None, cloud):
                 problems.append(Problem(source, f"{where}.{use.name}", f"step '{use.name}' does not support "
                                         f"{DISTRIBUTION_NAMES[distribution]} (base_image.{cloud}): {reason}"))
-        if use.options.only_on and use.options.only_on not in step.spec.clouds:
-            problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
+        if use.only_cloud and use.only_cloud not in step.spec.clouds:
+            field_name = "options.only_on" if use.options.only_on else "when.cloud"
+            problems.append(Problem(source, f"{where}.{field_name}", f"step '{use.name}' does not run on {use.only_cloud}"))
         declared = step.spec.parameters
         for key, value in use.params.items():
             at = f"{where}.{use.name}.{key}"
@@ -129,10 +177,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            allowed_here = declared[key].allowed_on.get(flavour.os)
+            if allowed_here is not None and isinstance(value, str) and value not in allowed_here:
+                problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour "
+                                                    f"(use {' or '.join(allowed_here)})"))
             texts = _texts(at, key, value)
-            for where_text, _, text in texts:
-                if "{{" in text:
-                    problems.append(Problem(source, where_text, AWSTOE_BRACES))
             if declared[key].secret_reference or declared[key].not_secret:
                 continue
             secret_candidates.extend(texts)
@@ -144,6 +193,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
             if len(given) != 1:
                 what = "only one" if given else "one"
                 problems.append(Problem(source, f"{where}.{use.name}", f"give {what} of {', '.join(group)} (got {', '.join(given) or 'none'})"))
+        for group in step.spec.exclusive:
+            given = [key for key in group if use.params.get(key) not in (None, "")]
+            if len(given) > 1:
+                problems.append(Problem(source, f"{where}.{use.name}", f"give at most one of {', '.join(group)} (got {', '.join(given)})"))
+        problems.extend(_option_problems(source, where, use, step, flavour.os))
         for group in step.spec.together:
             given = [key for key in group if use.params.get(key) not in (None, "")]
             if given and len(given) != len(group):
@@ -151,21 +205,70 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue) -> list[Problem]:
                 problems.append(Problem(source, f"{where}.{use.name}.{missing[0]}", f"required together with {', '.join(given)}"))
     for key, value in flavour.tags.items():
         secret_candidates.append((f"tags.{key}", key, value))
-    for at, kinds in find_secret_values(secret_candidates).items():
-        problems.append(
-            Problem(
-                source,
-                at,
-                f"value looks like a secret ({', '.join(sorted(set(kinds)))}); never put secrets in flavours: "
-                "pass a Secrets Manager/SSM name or Key Vault URI to a parameter that takes a reference, "
-                "or configure it at boot",
-            )
-        )
+    # The description becomes the recipe's, the template's and the gallery definition's.
+    secret_candidates.append(("description", "description", flavour.description))
+    if "{{" in flavour.description or "${" in flavour.description:
+        problems.append(Problem(source, "description", "contains '{{' or '${', which Image Builder substitutes as a variable"))
+    problems.extend(secret_problems(source, secret_candidates, cache,
+                                    "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
+                                    "to a parameter that takes a reference, or configure it at boot"))
     return problems
 
 
-AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own variables and cannot escape; "
-                 "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
+# Options that only mean something on Windows (AIB's PowerShell customizer fields).
+WINDOWS_ONLY_OPTIONS = {
+    "run_as_system": "runs Windows steps as SYSTEM; Linux steps run as root on both clouds",
+    "run_elevated": "is about Windows elevation; Linux steps run as root on both clouds",
+}
+
+
+def _option_problems(source: str, where: str, use: Any, step: Any, os: str) -> list[Problem]:
+    """Options the flavour set that this step (or this OS) cannot honour, with the reason."""
+    problems = []
+    defaults = type(use.options)()
+    for option in sorted(use.options.model_fields_set):
+        if getattr(use.options, option) == getattr(defaults, option):
+            continue  # the default, spelled out: nothing asked that the step cannot do
+        reason = step.spec.refused_options.get(option)
+        if reason:
+            problems.append(Problem(source, f"{where}.options.{option}", f"step '{use.name}' cannot honour it: {reason}"))
+        elif os == "linux" and option in WINDOWS_ONLY_OPTIONS:
+            problems.append(Problem(source, f"{where}.options.{option}",
+                                    f"a Linux flavour cannot honour it: {option} {WINDOWS_ONLY_OPTIONS[option]}"))
+    return problems
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+MAX_ENVIRONMENT = 50
+
+
+def _environment_problem(value: dict[Any, Any]) -> str:
+    """Why an `environment` value is not a flat map of variable names to plain text, or ''."""
+    if len(value) > MAX_ENVIRONMENT:
+        return f"has {len(value)} variables; at most {MAX_ENVIRONMENT}"
+    for key, item in value.items():
+        if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+            return f"{key!r} is not a variable name (letters, digits and underscores, not starting with a digit)"
+        if key.upper().startswith("GI_"):
+            return f"{key!r}: names starting with GI_ are the build's own (GI_STEP, GI_PARAM_*)"
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            return f"{key}: must be text or a whole number, got {type(item).__name__} {item!r}; quote it"
+        if any(ord(c) < 32 and c not in "\t\n" for c in str(item)):
+            return f"{key}: holds a control character; values are plain text"
+    if len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
+        return f"is longer than {MAX_FILE_PARAM_CHARS} characters"
+    return ""
+
+
+def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
+    """One Problem per (location, key, value) whose value looks like a secret; never the value."""
+    try:
+        found = find_secret_values(candidates, cache)
+    except ScanRefused as err:
+        return [Problem(source, "", f"values {err}")]
+    return [Problem(source, at, f"value looks like a secret ({', '.join(sorted(set(kinds)))}); {advice}")
+            for at, kinds in found.items()]
+
 
 
 def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
@@ -175,7 +278,7 @@ def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     if isinstance(value, list):
         return [entry for item in value for entry in _texts(at, key, item)]
     if isinstance(value, dict):
-        return [entry for k, item in value.items() for entry in _texts(f"{at}.{k}", str(k), item)]
+        return [entry for k, item in value.items() for entry in _texts(f"{at}.{k}" if at else str(k), str(k), item)]
     return []
 
 
@@ -201,9 +304,21 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
 def _check_value(param: Parameter, value: Any) -> list[str]:
     # type[Any]: the isinstance check below leaves value open to each type's own checks.
     expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
-                "mapping": dict}[param.type]
+                           "mapping": dict, "environment": dict}[param.type]
+    if param.type in ("string", "file", "directory") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # YAML reads an unquoted digits-only value (a sha256 of digits, an account id) as a number.
+        return [f"must be a string, got the number {value!r}; quote it in YAML (\"{value}\"): unquoted, digits "
+                "become a number and leading zeros are lost"]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
-        return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
+        what = "mapping of NAME: value" if param.type == "environment" else param.type
+        return [f"must be a {what}, got {type(value).__name__} {value!r}"]
+    if param.type == "environment" and isinstance(value, dict):
+        problem = _environment_problem(value)
+        return [problem] if problem else []
+    if param.type == "integer" and param.minimum is not None and value < param.minimum:
+        return [f"{value} is below the smallest value, {param.minimum}"]
+    if param.type == "integer" and param.maximum is not None and value > param.maximum:
+        return [f"{value} is above the largest value, {param.maximum}"]
     if param.type == "mapping":
         problem = _mapping_problem(value)
         if not problem and len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
@@ -231,7 +346,9 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
     return []
 
 
-def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -> tuple[LoadedFlavour, list[Problem]]:
+def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
+                cache: Optional[SecretCache] = None,
+                skip: frozenset[str] = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
     """Replace each file parameter's path (relative to image_flavours/) by the file's text.
 
     The build instance has no checkout of this repository, so a file shipped with a flavour
@@ -239,82 +356,158 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path) -
     """
     problems: list[Problem] = []
     steps = []
-    root = flavours_dir.resolve()
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
+            if f"steps[{index}].{use.name}.{key}" in skip:
+                continue
             if param.type == "directory" and isinstance(params.get(key), str):
-                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key])
+                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key],
+                                           cache, param.files_too)
                 problems.extend(found)
                 continue
             if param.type != "file" or not isinstance(params.get(key), str):
                 continue
             at = f"steps[{index}].{use.name}.{key}"
-            path = (flavours_dir / params[key]).resolve()
-            if root not in path.parents or not path.is_file():
+            path = flavours_dir / params[key]
+            if not path.exists() and not path.is_symlink():
                 problems.append(Problem(item.source, at, f"no file '{params[key]}' in {flavours_dir.name}/"))
                 continue
             try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                problems.append(Problem(item.source, at, f"'{params[key]}' is not UTF-8 text"))
+                # Characters are counted below; four bytes a character at most in UTF-8.
+                text = read_text(path, flavours_dir, MAX_FILE_PARAM_CHARS * 4)
+            except FileRefused as err:
+                problems.append(Problem(item.source, at, f"'{params[key]}' {err}"))
                 continue
             if len(text) > MAX_FILE_PARAM_CHARS:
                 problems.append(
                     Problem(item.source, at, f"'{params[key]}' has {len(text)} characters; at most {MAX_FILE_PARAM_CHARS} travel inside a build step")
                 )
                 continue
-            for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
-                problems.append(Problem(item.source, at, f"'{params[key]}' line {line} looks like a secret ({kind})"))
+            try:
+                for line, kind in scan_text(text, suffix=path.suffix or ".txt", cache=cache):
+                    problems.append(Problem(item.source, at, f"'{params[key]}' line {line} looks like a secret ({kind})"))
+            except ScanRefused as err:
+                problems.append(Problem(item.source, at, f"'{params[key]}' {err}"))
             params[key] = text
         steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
     flavour = item.flavour.model_copy(update={"steps": steps})
-    return LoadedFlavour(flavour, item.source), problems
+    return LoadedFlavour(flavour, item.source, versions=item.versions), problems
 
 
-def _pack(source: str, at: str, flavours_dir: Path, value: str) -> tuple[Asset | str, list[Problem]]:
-    """A directory parameter's folder as a build asset, scanned for secrets file by file."""
-    root = flavours_dir.resolve()
-    folder = (flavours_dir / value).resolve()
-    if root not in folder.parents or not folder.is_dir():
-        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/")]
+def _pack(source: str, at: str, flavours_dir: Path, value: str,
+          cache: Optional[SecretCache] = None, files_too: bool = False) -> tuple[Asset | str, list[Problem]]:
+    """A directory parameter's folder (or, files_too, a single file) as a build asset, every file
+    scanned for secrets in any encoding."""
+    what = "file or folder" if files_too else "folder"
     try:
-        asset = pack_directory(folder, value)
+        folder = inside(flavours_dir / value, flavours_dir)
+    except FileRefused as err:
+        reason = "" if str(err) == "does not exist" else f" ('{value}' {err})"
+        return value, [Problem(source, at, f"no {what} '{value}' in {flavours_dir.name}/{reason}")]
+    single = files_too and folder.is_file()
+    if not single and not folder.is_dir():
+        return value, [Problem(source, at, f"no {what} '{value}' in {flavours_dir.name}/ (it is a file)")]
+    try:
+        asset, contents = pack_file_and_read(folder, value) if single else pack_and_read(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
     problems: list[Problem] = []
-    for path in text_files(folder):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue  # binary files: nothing the text scanner can judge
-        rel = f"{value}/{path.relative_to(folder).as_posix()}"
+    for rel_path, data in contents:
+        rel = value if single else f"{value}/{rel_path}"
+        text, encoding = decode_for_scan(data)
         lines: dict[int, list[str]] = {}
-        for line, kind in scan_text(text, suffix=path.suffix or ".txt"):
-            lines.setdefault(line, []).append(kind)
+        try:
+            for line, kind in scan_text(text, suffix=Path(rel_path).suffix or ".txt", cache=cache):
+                lines.setdefault(line, []).append(kind)
+        except ScanRefused as err:
+            problems.append(Problem(source, at, f"'{rel}' {err}"))
+            continue
+        where = "a binary file" if encoding == "binary" else "line {}"
         for line, kinds in sorted(lines.items()):
-            problems.append(Problem(source, at, f"'{rel}' line {line} looks like a secret ({', '.join(kinds)}); "
+            problems.append(Problem(source, at, f"'{rel}' {where.format(line)} looks like a secret ({', '.join(kinds)}); "
                                                 "build assets end up on the build instance and in storage"))
     return asset, problems
 
 
-def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
-    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
+# The smallest root a parent family ships with, where its kind is known: a smaller root
+# fails the build ("volume size is smaller than the snapshot"). AWS Windows AMIs have 30 GB
+# roots, Amazon Linux, Ubuntu and Debian AMIs 8 GB, RHEL 10 GB, the EKS-optimized AMIs 20 GB;
+# Azure Windows marketplace images 127 GB (smalldisk SKUs 30 GB), Linux ones 30 GB.
+_AWS_MINIMUM_ROOT = (("/aws/service/eks/", 20), ("amazon-eks", 20), ("rhel", 10), ("windows", 30),
+                     ("amzn", 8), ("al2023", 8), ("amazon-linux", 8), ("ubuntu", 8), ("canonical", 8),
+                     ("debian", 8))
+
+
+def minimum_root_gb(flavour: Flavour, cloud: str, region: str | None = None) -> tuple[int, str] | None:
+    """(GB, what says so) for a parent whose family is known; None when only the build can tell."""
+    base = flavour.base_image
+    if cloud == "azure":
+        image = base.azure
+        if image is None or image.image_version_id is not None:
+            return None
+        if flavour.os == "windows":
+            small = "smalldisk" in (image.sku or "").lower()
+            return (30, f"Azure's {image.sku} image") if small else (127, f"Azure's {image.sku} image")
+        return 30, f"Azure's {image.offer} image"
+    parent = base.aws_parent(region) if region else None
+    text = parent.lower() if isinstance(parent, str) else (parent.name.lower() if parent is not None else "")
+    if flavour.os == "windows":
+        return 30, "AWS Windows AMIs"
+    found = next(((gb, marker) for marker, gb in _AWS_MINIMUM_ROOT if marker in text), None)
+    return (found[0], f"its parent ({found[1]})") if found else None
+
+
+def known_stacks(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
+                           stacks: list[str] | None = None) -> list[Problem]:
+    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise;
+    its own distribution, disks and conditions fit the stack."""
     problems: list[Problem] = []
+    flavour = item.flavour
     clouds = item.flavour.enabled_clouds(settings.clouds)
+    region = settings.aws.region if settings.aws is not None else None
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
+        elif (cloud == "aws" and flavour.base_image.flavour is None and region
+              and flavour.base_image.aws_parent(region) is None):
+            regional = flavour.base_image.aws
+            given = ", ".join(sorted(regional)) if isinstance(regional, dict) else ""
+            problems.append(Problem(item.source, "base_image.aws.regions",
+                                    f"no parent image for {region}, where this stack builds (given for {given})"))
+    problems.extend(_reach_problems(item, settings, clouds, region, stacks))
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
         if step is None:
             continue  # check_steps reports it
+        for cloud in clouds:
+            unsupported = step.spec.cloud_unsupported
+            reason = unsupported.get(cloud, {}).get(item.flavour.os)  # type: ignore[call-overload]
+            if reason and use.runs_on(cloud):
+                problems.append(Problem(item.source, f"steps[{index}]",
+                                        f"step '{use.name}' cannot run on {cloud} for {item.flavour.os}: {reason}"))
+            if not use.runs_on(cloud) or cloud not in step.spec.clouds:
+                continue
+            defaults = type(use.options)()
+            refused = step.spec.cloud_refused.get(cloud, {})
+            for key, why in refused.get(item.flavour.os, {}).items():
+                if key in use.options.model_fields_set and getattr(use.options, key) != getattr(defaults, key):
+                    at = f"steps[{index}].options.{key}"
+                elif key in use.params and use.params[key] != getattr(step.spec.parameters.get(key), "default", None):
+                    at = f"steps[{index}].{use.name}.{key}"
+                else:
+                    continue
+                problems.append(Problem(item.source, at, f"{cloud} cannot honour it for {item.flavour.os}: {why}"))
         missing = [c for c in clouds if c not in step.spec.clouds]
-        if missing and use.options.only_on is None:
+        if missing and use.only_cloud is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
                 item.source, f"steps[{index}]",
@@ -324,9 +517,106 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     return problems
 
 
-def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path) -> Inputs:
-    """Load and check everything; raise ValidationFailed with every problem found."""
+def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[str], region: str | None,
+                    stacks: list[str] | None) -> list[Problem]:
+    """Disks against the parent, per-flavour distribution against the stack's accounts, conditions' stacks."""
+    from .settings import resolve_account
+
+    flavour, source = item.flavour, item.source
     problems: list[Problem] = []
+    if flavour.base_image.flavour is None:
+        for cloud in clouds:
+            minimum = minimum_root_gb(flavour, cloud, region)
+            size = flavour.build.disk_size_on(cloud, flavour.os)
+            if minimum is not None and size < minimum[0]:
+                field_name = ("build.aws.root_volume.size_gb" if cloud == "aws" and flavour.build.aws.root_volume.size_gb
+                              else "build.azure.os_disk_size_gb" if cloud == "azure" and flavour.build.azure.os_disk_size_gb
+                              else "build.disk_size_gb")
+                problems.append(Problem(source, field_name,
+                                        f"{size} GB is smaller than the {minimum[0]} GB root of {minimum[1]} on {cloud}; "
+                                        "the build fails on a root smaller than its parent's"))
+        image = flavour.base_image.azure
+        if "azure" in clouds and image is not None and image.image_version_id and not flavour.gallery.hyper_v_generation:
+            problems.append(Problem(source, "gallery.hyper_v_generation",
+                                    "required with base_image.azure.image_version_id: the gallery image definition "
+                                    "must match that image's generation (V1 or V2), which its id does not tell"))
+    own = flavour.distribution.aws
+    if "aws" in clouds and settings.aws is not None:
+        aws = settings.aws
+        allowed_launch = set(aws.launch_permissions.account_ids)
+        allowed_targets = set(aws.target_account_ids)
+        lists = []
+        if own.target_accounts is not None:
+            lists.append(("distribution.aws.target_accounts", own.target_accounts, allowed_targets,
+                          "golden-images:aws.target_account_ids"))
+        if own.launch_permissions is not None:
+            lists.append(("distribution.aws.launch_permissions.accounts", own.launch_permissions.accounts,
+                          allowed_launch, "golden-images:aws.launch_permissions.account_ids"))
+            for key in ("organization_arns", "organizational_unit_arns"):
+                stack_list = set(getattr(aws.launch_permissions, key))
+                for index, arn in enumerate(getattr(own.launch_permissions, key)):
+                    if arn not in stack_list:
+                        problems.append(Problem(source, f"distribution.aws.launch_permissions.{key}[{index}]",
+                                                f"'{arn}' is not in golden-images:aws.launch_permissions.{key}; a "
+                                                "flavour shares only with what the stack allows"))
+        for path, refs, allowed, setting in lists:
+            for index, ref in enumerate(refs):
+                try:
+                    account = resolve_account(ref, settings.accounts)
+                except ValueError as err:
+                    problems.append(Problem(source, f"{path}[{index}]", str(err)))
+                    continue
+                if account not in allowed:
+                    problems.append(Problem(source, f"{path}[{index}]",
+                                            f"'{ref}' ({account}) is not in {setting}; a flavour shares only with "
+                                            "accounts the stack allows (the reviewed list the guardrails enforce)"))
+    if stacks:
+        for index, use in enumerate(flavour.steps):
+            for name in (use.when.stack or []) if use.when else []:
+                if name not in stacks:
+                    problems.append(Problem(source, f"steps[{index}].when.stack",
+                                            f"unknown stack '{name}'{_close(name, stacks)} (known: {', '.join(stacks)})"))
+    if isinstance(flavour.schedule, FlavourSchedule):
+        try:
+            Schedule.model_validate(flavour.schedule.model_dump(exclude_unset=True)).for_layer(item.depth)
+        except ValueError as err:
+            problems.append(Problem(source, "schedule", str(err)))
+    return problems
+
+
+# Stack tags a flavour may not change: cost reports and access policies select on them.
+RESERVED_STACK_TAGS = ("environment",)
+
+
+def tag_problems(item: LoadedFlavour, settings: StackSettings, settings_source: str) -> list[Problem]:
+    """A flavour's tags against the stack's: no reserved tag overridden, no key differing only in case,
+    and the identity tags (golden-images:*) are the program's."""
+    problems = []
+    stack_keys = {key.lower(): key for key in settings.tags}
+    for key in item.flavour.tags:
+        lower = key.lower()
+        if lower.startswith(f"{NAMESPACE}:"):
+            problems.append(Problem(item.source, f"tags.{key}", f"the '{NAMESPACE}:' tags are the program's (flavour, "
+                                                                "version, source commit); choose another key"))
+        elif lower in stack_keys and (lower in RESERVED_STACK_TAGS or stack_keys[lower] != key):
+            what = ("differs only in case from the stack's tag, and Azure treats them as one"
+                    if stack_keys[lower] != key else "is set by the stack for every resource")
+            problems.append(Problem(item.source, f"tags.{key}",
+                                    f"{what} ('{stack_keys[lower]}' in {settings_source} golden-images:tags); remove it here"))
+    return problems
+
+
+def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path,
+                stack: str | None = None, scan_cache: Optional[SecretCache] = None) -> Inputs:
+    """Load and check everything; raise ValidationFailed with every problem found."""
+    cache = scan_cache if scan_cache is not None else active_cache()
+    problems: list[Problem] = control_problems(config, settings_source)
+    # Every stack setting (its tags land on every resource): references name secrets, never hold them.
+    problems.extend(secret_problems(
+        settings_source, [entry for entry in _texts("", "", config)
+                          if not is_secret_reference(entry[2]) and not entry[0].endswith(".secure")], cache,
+        "never put secrets in stack settings: use `pulumi config set --secret` for the program's own secrets "
+        "and references (ssm:/, Secrets Manager, Key Vault) for the build's"))
     settings: Optional[StackSettings] = None
     try:
         settings = parse_settings(config, settings_source)
@@ -336,7 +626,7 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue)
+    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue, cache)
     problems.extend(flavour_problems)
     selected = loaded
     warnings: list[Problem] = []
@@ -349,15 +639,18 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
+        stacks = known_stacks(root)
         for item in selected:
-            problems.extend(check_against_settings(item, settings, catalogue))
+            problems.extend(check_against_settings(item, settings, catalogue, stacks))
+            problems.extend(tag_problems(item, settings, settings_source))
         if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
             problems.extend(schedule_problems(selected, settings.schedule, settings_source))
             build_errors, warnings = build_problems(selected, settings.schedule)
             problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
-    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
+    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
+                              ready=not problems, stack=stack)
     problems.extend(apps.problems)
     if problems or settings is None:  # settings are None only when they had problems
         raise ValidationFailed(problems)
@@ -370,6 +663,7 @@ _close = did_you_mean
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        # Named as found, links not followed: a link loop or a link out is refused by this name.
+        return str(path.absolute().relative_to(root.absolute()))
     except ValueError:
         return str(path)

@@ -4,14 +4,20 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode
 
 from .errors import Problem
+from .files import MAX_TEXT_BYTES, FileRefused, read_text
 from .steps import parse_yaml
+
+# Deeper than any real flavour (about 6) and far below the parser's recursion limit.
+MAX_YAML_DEPTH = 32
+ALIASES_REFUSED = ("YAML anchors and aliases are not accepted (a few hundred bytes of nested aliases "
+                   "expand to gigabytes); write the value out, or share it through a base flavour")
 
 
 class _UniqueKeys(SafeConstructor):
@@ -58,14 +64,63 @@ class _FastYamlLoader(_UniqueKeys, _SafeLoaderOnLibyaml):
     yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers
 
 
-def read_yaml(path: Path, source: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file; syntax errors become a Problem with the line and column."""
+class YamlRefused(ValueError):
+    """A well-formed document this project does not read: aliases, anchors, or too deep."""
+
+    def __init__(self, message: str, mark: Any):
+        super().__init__(message)
+        self.mark = mark
+
+
+def check_events(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything is built from the text.
+
+    PyYAML expands aliases into shared objects; whatever walks or serialises them later
+    (pydantic, json.dumps, the plan) pays for every expansion: the "billion laughs". The
+    event stream is read in constant memory per event, without building anything.
+    Syntax errors are left to the loader, which reports them with their line.
+    """
+    # libyaml first (fast); what it refuses (its own nesting limit, say) again on PyYAML's
+    # parser, which is iterative too and stops at the first refusal.
+    for loader in (_FastYamlLoader, YamlLoader):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    raise YamlRefused(ALIASES_REFUSED, event.start_mark)
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    if depth > MAX_YAML_DEPTH:
+                        raise YamlRefused(f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+            return
+        except yaml.YAMLError:
+            continue  # a syntax error: the loader reports it with its line
+
+
+def load_text(text: str) -> Any:
+    """One document of text, checked (check_events) and parsed; YamlRefused or yaml.YAMLError."""
+    check_events(text)
+    return parse_yaml(text, YamlLoader, _FastYamlLoader)
+
+
+def read_yaml(path: Path, source: str, root: Optional[Path] = None) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file; every refusal (not a regular file inside the repository, over
+    1 MB, not UTF-8, aliases, nesting, syntax) becomes one Problem with the line and column."""
     try:
-        return parse_yaml(path.read_text(encoding="utf-8"), YamlLoader, _FastYamlLoader), []
+        text = read_text(path, root if root is not None else path.parent, MAX_TEXT_BYTES)
+    except FileRefused as err:
+        return None, [Problem(source, "", str(err))]
+    try:
+        return load_text(text), []
+    except YamlRefused as err:
+        mark = err.mark
+        return None, [Problem(source, f"line {mark.line + 1}, column {mark.column + 1}", str(err))]
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(err, "problem", None) or str(err)
         return None, [Problem(source, where, f"YAML syntax error: {reason}")]
-    except UnicodeDecodeError:
-        return None, [Problem(source, "", "file is not UTF-8 text")]
+    except RecursionError:
+        return None, [Problem(source, "", f"nested more than {MAX_YAML_DEPTH} levels deep")]

@@ -149,7 +149,9 @@ class TestComponentDocument:
         assert [p["name"] for p in doc["phases"]] == ["build", "validate"]
         for name in ("validate",):
             write, run = phase(doc, name)
-            assert write["inputs"][0]["content"] == steps[0].check
+            # With a BOM: Windows PowerShell 5.1 reads a .ps1 without one as ANSI (REFERENCE.md).
+            assert write["inputs"][0]["content"] == "\ufeff" + steps[0].check
+            assert write["inputs"][0]["encoding"] == "utf8"
             assert write["inputs"][0]["path"] == "C:\\Windows\\Temp\\golden-images-steps\\os-updates-check.ps1"
             assert run["action"] == "ExecutePowerShell"
             assert f"-File '{write['inputs'][0]['path']}'" in run["inputs"]["commands"][0]
@@ -198,7 +200,7 @@ class TestComponentDocument:
         assert [s["action"] for s in build] == ["WebDownload", "CreateFile", "ExecutePowerShell"]
         assert build[0]["inputs"][0]["destination"] == "C:\\golden-images\\downloads\\agent.msi"
         script = build[1]["inputs"][0]["content"]
-        assert script.startswith("$env:GI_STEP = 'agent'\n")
+        assert script.startswith("\ufeff$env:GI_STEP = 'agent'\n")  # a BOM first: PowerShell 5.1 reads UTF-8 then
         assert "$env:GI_PARAM_SITE = 'us'\n" in script
         assert "$env:GI_DOWNLOAD_AGENT_MSI = 'C:\\golden-images\\downloads\\agent.msi'\n" in script
         assert "if (@(0, 3010) -contains $status)" in build[2]["inputs"]["commands"][0]
@@ -243,9 +245,17 @@ class TestComponentDocument:
         with pytest.raises(render.RenderError, match=r"step 'agent' \(linux\): its build phase alone .*16000"):
             render.component_specs(big, prefix=PREFIX, key=KEY)
 
-    def test_awstoe_variables_in_scripts_are_refused(self):
-        with pytest.raises(render.RenderError, match="AWSTOE reads as a variable"):
-            render.component_specs(hand_step(check="docker ps --format '{{.Names}}'\n"), prefix=PREFIX, key=KEY)
+    def test_awstoe_variables_in_scripts_travel_encoded(self, tmp_path):
+        # AWSTOE substitutes {{ ... }} anywhere in a document: the check is shipped as base64.
+        data = single(hand_step(check="docker ps --format '{{.Names}}'\n")).data
+        assert "{{" not in data
+        write, decode = yaml.safe_load(data)["phases"][-1]["steps"][:2]
+        encoded = tmp_path / "check.sh.b64"
+        encoded.write_text(write["inputs"][0]["content"])
+        target = tmp_path / "check.sh"
+        commands = [c.replace(write["inputs"][0]["path"][:-4], str(target)) for c in decode["inputs"]["commands"]]
+        subprocess.run(["bash", "-c", "\n".join(commands)], check=True)
+        assert target.read_text() == "docker ps --format '{{.Names}}'\n" and not encoded.exists()
 
     def test_no_yaml_aliases(self):
         data = single(hand_step()).data
@@ -502,7 +512,9 @@ class TestLifecycle:
             {"action": {"type": "DEPRECATE", "include_resources": {"amis": True}},
              "filter": {"type": "AGE", "value": 90, "unit": "DAYS"}},
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 12}},
+             "filter": {"type": "COUNT", "value": 12},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
         assert args["resource_selection"] == {"recipes": [{"name": "recipe-abc", "semantic_version": "x.x.x"}]}
         assert args["execution_role"] == "arn:aws:iam::123456789012:role/lifecycle"
@@ -511,7 +523,9 @@ class TestLifecycle:
         # Image Builder accepts a COUNT filter only with DELETE, so there is no count-based deprecation.
         assert self.args(keep_images=3)["policy_details"] == [
             {"action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
-             "filter": {"type": "COUNT", "value": 3}},
+             "filter": {"type": "COUNT", "value": 3},
+             # An image launched within 30 days (the default) is in use: never deleted for its rank.
+             "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": 30}}}},
         ]
 
 
@@ -538,10 +552,13 @@ class TestPolicies:
         grant = statements["SharedAccountsGrantToEbs"]
         assert grant["Action"] == "kms:CreateGrant"
         assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        # Use only through EC2 (AMI copies and launches, EBS volumes): kms:ViaService.
+        via_ec2 = {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}
+        assert shared["Condition"] == via_ec2
         assert statements["OrganizationsUseKey"]["Condition"] == {
-            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}
+            "StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}, **via_ec2}
         assert statements["OrganizationalUnitsUseKey"]["Condition"] == {
-            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}}
+            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdef3456/*"]}, **via_ec2}
         notify = statements["ImageBuilderNotifications"]
         assert notify["Condition"]["ArnEquals"] == {"aws:PrincipalArn": (
             "arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder")}
@@ -615,8 +632,19 @@ def test_every_catalogue_step_renders_for_every_os_it_supports():
                              for i in s["inputs"]):
                     assert item["algorithm"] == "SHA256" and re.fullmatch(r"[0-9a-f]{64}", item["checksum"]), where
                 phases += [p["name"] for p in doc["phases"]]
-            expected = ["validate", "test"] if step.spec.image_test else ["build", "validate"]
-            assert phases[-2:] == expected, f"{step.name} ({os})"
+            where = f"{step.name} ({os})"
+            if step.spec.render == "scripts":
+                expected = ["validate", "test"] if step.spec.image_test else ["build", "validate"]
+                assert phases[-2:] == expected, where
+            elif step.spec.render == "script":
+                # The sample gives the team's script a check: proven after the build and on the image.
+                assert phases == ["build", "validate", "test"], where
+            elif step.spec.render in ("reboot", "pause"):
+                # A restart (waiting for its check) or a sleep: all in the build phase, nothing left to prove.
+                assert phases == ["build"], where
+            else:
+                # An AWS-managed component alone: the recipe names AWS's component, nothing of ours runs.
+                assert step.spec.render == "aws-managed-component" and phases == [], where
             rendered += 1
     assert rendered >= 2
 

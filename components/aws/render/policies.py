@@ -1,17 +1,21 @@
 """The stack's shared infrastructure: IAM, KMS and bucket policies, bucket rules."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from ...model.assets import ASSET_PREFIX
 from ...model.settings import AwsSettings
 from .names import LOG_PREFIX, image_builder_service_role_arn, partition
 
 
-def assume_role_policy(service: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
-    ]}
+def assume_role_policy(service: str, source_account: Optional[str] = None) -> dict[str, Any]:
+    """Trust for an AWS service; with source_account, only on behalf of this account (the
+    confused-deputy condition aws:SourceAccount, which the service sets when it assumes a
+    role for a resource of an account)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def log_write_policy(bucket_arn: str) -> dict[str, Any]:
@@ -60,6 +64,8 @@ def log_lifecycle_rules(days: int) -> list[dict[str, Any]]:
     }]
 
 
+# Consumers use the key only through EC2 (copying and launching the AMIs, EBS volumes).
+_THROUGH_EC2 = {"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}
 _KEY_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
 
@@ -90,7 +96,7 @@ def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict[str, Any]:
         principals = [f"arn:{partition(region)}:iam::{a}:root" for a in accounts]
         statements += [
             {"Sid": "SharedAccountsUseKey", "Effect": "Allow", "Principal": {"AWS": principals},
-             "Action": _KEY_USE, "Resource": "*"},
+             "Action": _KEY_USE, "Resource": "*", "Condition": _THROUGH_EC2},
             {"Sid": "SharedAccountsGrantToEbs", "Effect": "Allow", "Principal": {"AWS": principals},
              "Action": "kms:CreateGrant", "Resource": "*",
              "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
@@ -104,7 +110,7 @@ def kms_key_policy(aws: AwsSettings, *, account_id: str) -> dict[str, Any]:
             operator = "StringEquals" if key == "aws:PrincipalOrgID" else "ForAnyValue:StringLike"
             statements += [
                 {"Sid": f"{sid}UseKey", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": _KEY_USE,
-                 "Resource": "*", "Condition": {operator: {key: values}}},
+                 "Resource": "*", "Condition": {operator: {key: values}, **_THROUGH_EC2}},
                 {"Sid": f"{sid}GrantToEbs", "Effect": "Allow", "Principal": {"AWS": "*"},
                  "Action": "kms:CreateGrant", "Resource": "*",
                  "Condition": {operator: {key: values}, "Bool": {"kms:GrantIsForAWSResource": "true"}}},

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -121,7 +122,8 @@ def builder_actions(azure: AzureSettings) -> list[str]:
 
 
 def run_command(template: str, group: str) -> str:
-    return f"az image builder run -n {template} -g {group} --no-wait"
+    # Quoted where the shell would read a character otherwise: resource group names take ( ).
+    return f"az image builder run -n {shlex.quote(template)} -g {shlex.quote(group)} --no-wait"
 
 
 def run_uri(template_id: str) -> str:

@@ -12,17 +12,23 @@ import base64
 import hashlib
 from typing import Iterable, Optional
 
+from ...model import prepared
+
+
+def sh_quote(value: str) -> str:
+    """One quoting for both clouds: the model's (components/model/prepared.py)."""
+    return prepared.sh_quote(value)
+
+
+def ps_quote(value: str) -> str:
+    """Every PowerShell single quote doubled, ASCII and U+2018-U+201B (the model's)."""
+    return prepared.ps_quote(value)
+
 RETRY_DELAY_SECONDS = 30
 # Exit code a timed-out Windows step reports (ERROR_TIMEOUT); `timeout` uses 124 on Linux.
 WINDOWS_TIMEOUT_EXIT_CODE = 1460
 
 
-def sh_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def ps_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _sha256(text: str) -> str:
