@@ -120,6 +120,8 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 Problem(source, where, f"step '{use.name}' does not support {flavour.os}: {reason}" if reason else
                         f"step '{use.name}' does not support {flavour.os} (supports: {', '.join(step.spec.os)})")
             )
+        problems.extend(Problem(source, f"{where}.options.valid_exit_codes[{n}]", message)
+                        for n, message in exit_code_problems(flavour.os, use.options.valid_exit_codes))
         if use.options.only_on and use.options.only_on not in step.spec.clouds:
             problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
         declared = step.spec.parameters
@@ -160,6 +162,19 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                                     "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
                                     "to a parameter that takes a reference, or configure it at boot"))
     return problems
+
+
+# Windows exit codes are a process's DWORD (unsigned 32-bit, GetExitCodeProcess); Linux keeps
+# the low 8 bits of exit()'s status (wait(2): WEXITSTATUS), so a code above 255 never comes back.
+EXIT_CODE_RANGE = {"windows": (0, 2**32 - 1), "linux": (0, 255)}
+
+
+def exit_code_problems(os: str, codes: list[int]) -> list[tuple[int, str]]:
+    low, high = EXIT_CODE_RANGE.get(os, EXIT_CODE_RANGE["linux"])
+    reason = ("Windows exit codes are unsigned 32-bit (0 to 4294967295); write a negative "
+              "PowerShell code as its unsigned value" if os == "windows" else
+              "a Linux process exits with 0 to 255 (the kernel keeps the low 8 bits), so this code never comes back")
+    return [(n, f"{code} is out of range: {reason}") for n, code in enumerate(codes) if not low <= code <= high]
 
 
 def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
@@ -321,6 +336,12 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
     problems: list[Problem] = []
     clouds = item.flavour.enabled_clouds(settings.clouds)
+    if not clouds:
+        # Selected (by default, every flavour) but built nowhere: a typo'd cloud or a stale file.
+        problems.append(Problem(item.source, "clouds",
+                                f"this flavour is built on {', '.join(item.flavour.clouds or [])}, and this stack "
+                                f"builds on {', '.join(settings.clouds)} only, so it would build nothing here; "
+                                "add a cloud of this stack, or leave the flavour out of the stack's golden-images:flavours"))
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
             problems.append(
