@@ -172,6 +172,12 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             kind="StorageV2",
             sku={"name": "Standard_LRS"},
             allow_blob_public_access=False,
+            # Shared key stays on, said here rather than left to the default: azure-native's
+            # Blob uploads with the account key and fails with KeyBasedAuthenticationNotPermitted
+            # on an account without it (pulumi/pulumi-azure-native#2015, open). The builder
+            # identity reads with Entra ID through its role assignment, never with the key.
+            allow_shared_key_access=True,
+            allow_cross_tenant_replication=False,
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             tags=tags,

@@ -175,6 +175,10 @@ class TestPermissions:
         account = one(plan.of_type(ACCOUNT), "storage account").inputs
         assert (account["allowBlobPublicAccess"], account["enableHttpsTrafficOnly"], account["minimumTlsVersion"]) == (
             False, True, "TLS1_2")
+        # allowSharedKeyAccess null means true (Storage API); the provider's Blob needs the key
+        # (pulumi-azure-native#2015), so it is on and said so; no object replication to other tenants.
+        assert (account["allowSharedKeyAccess"], account["allowCrossTenantReplication"]) == (True, False)
+        assert "publicNetworkAccess" not in account  # the deploying machine and the build VM upload and fetch over it
         container = one(plan.of_type(CONTAINER), "container").inputs
         assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
         blob = one(plan.of_type(BLOB), "blob")
