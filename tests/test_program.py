@@ -7,7 +7,8 @@ import pytest
 
 from components.plan import ROOT, UserError, stack_config
 
-FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404"}
+FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404",
+            "rhel-9-stig"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -138,6 +139,7 @@ def test_make_plan_writes_the_plan_file(project):
     assert "Flavour ubuntu-2404 1.0.0 (linux)" in result.stdout
     # The layers as a tree, the layered flavour's base and what its own build runs.
     assert ("Layers (each built on the newest image of the one above it):\n"
+            "  rhel-9-stig (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  ubuntu-2404 (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  windows-2022-core-dotnet (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  ├─ windows-2022-app-server (on day 15 of every month at 07:00 Europe/Amsterdam, after "

@@ -44,6 +44,7 @@ class Asset:
     sha256: str
     files: int
     data: bytes = field(repr=False, compare=False)
+    kind: str = "directory"  # or "file": one file packed alone, under its own name
 
     @property
     def key(self) -> str:
@@ -77,11 +78,29 @@ def pack_and_read(folder: Path, label: str) -> tuple[Asset, list[tuple[str, byte
     return _pack(folder, label)
 
 
-def _pack(folder: Path, label: str) -> tuple[Asset, list[tuple[str, bytes]]]:
+def pack_file(path: Path, label: str) -> Asset:
+    """One file as a reproducible .tar.gz holding just it, under its own name (kind "file")."""
+    return _pack(path, label, single=True)[0]
+
+
+def pack_file_and_read(path: Path, label: str) -> tuple[Asset, list[tuple[str, bytes]]]:
+    """pack_file, with the file's name and bytes (for the secret scan)."""
+    return _pack(path, label, single=True)
+
+
+def _pack(folder: Path, label: str, single: bool = False) -> tuple[Asset, list[tuple[str, bytes]]]:
     entries: list[tuple[str, Path, bool]] = []
     contents: list[tuple[str, bytes]] = []
     total = 0
-    for current, dirs, files in os.walk(folder, followlinks=False):
+    if single:
+        mode = folder.lstat()
+        if not stat.S_ISREG(mode.st_mode):
+            raise AssetError(f"'{label}' is not a regular file")
+        if mode.st_size > MAX_ASSET_UNPACKED_BYTES:
+            raise AssetError(f"'{label}' holds more than {MAX_ASSET_UNPACKED_BYTES} bytes unpacked; "
+                             f"a build asset is at most {MAX_ASSET_UNPACKED_BYTES // (1024 * 1024)} MiB")
+        entries.append((folder.name, folder, False))
+    for current, dirs, files in [] if single else os.walk(folder, followlinks=False):
         dirs.sort()
         for name in sorted(dirs + files):
             path = Path(current) / name
@@ -127,7 +146,8 @@ def _pack(folder: Path, label: str) -> tuple[Asset, list[tuple[str, bytes]]]:
     data = buffer.getvalue()
     if len(data) > MAX_ASSET_BYTES:
         raise AssetError(f"'{label}' packs to {len(data)} bytes; a build asset is at most {MAX_ASSET_BYTES}")
-    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(regular), data=data), contents
+    return Asset(path=label, sha256=hashlib.sha256(data).hexdigest(), files=len(regular), data=data,
+                 kind="file" if single else "directory"), contents
 
 
 def _read_regular(path: Path, label: str, rel: str) -> bytes:

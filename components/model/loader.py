@@ -10,7 +10,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .applications import check_applications
-from .assets import Asset, AssetError, pack_and_read
+from .assets import Asset, AssetError, pack_and_read, pack_file_and_read
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .files import FileRefused, inside, read_text
 from .flavour import Flavour, LoadedFlavour
@@ -132,6 +132,10 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            allowed_here = declared[key].allowed_on.get(flavour.os)
+            if allowed_here is not None and isinstance(value, str) and value not in allowed_here:
+                problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour "
+                                                    f"(use {' or '.join(allowed_here)})"))
             texts = _texts(at, key, value)
             for where_text, _, text in texts:
                 if "{{" in text:
@@ -147,6 +151,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
             if len(given) != 1:
                 what = "only one" if given else "one"
                 problems.append(Problem(source, f"{where}.{use.name}", f"give {what} of {', '.join(group)} (got {', '.join(given) or 'none'})"))
+        for group in step.spec.exclusive:
+            given = [key for key in group if use.params.get(key) not in (None, "")]
+            if len(given) > 1:
+                problems.append(Problem(source, f"{where}.{use.name}", f"give at most one of {', '.join(group)} (got {', '.join(given)})"))
+        problems.extend(_option_problems(source, where, use, step, flavour.os))
         for group in step.spec.together:
             given = [key for key in group if use.params.get(key) not in (None, "")]
             if given and len(given) != len(group):
@@ -175,6 +184,51 @@ def exit_code_problems(os: str, codes: list[int]) -> list[tuple[int, str]]:
               "PowerShell code as its unsigned value" if os == "windows" else
               "a Linux process exits with 0 to 255 (the kernel keeps the low 8 bits), so this code never comes back")
     return [(n, f"{code} is out of range: {reason}") for n, code in enumerate(codes) if not low <= code <= high]
+
+
+# Options that only mean something on Windows (AIB's PowerShell customizer fields).
+WINDOWS_ONLY_OPTIONS = {
+    "run_as_system": "runs Windows steps as SYSTEM; Linux steps run as root on both clouds",
+    "run_elevated": "is about Windows elevation; Linux steps run as root on both clouds",
+}
+
+
+def _option_problems(source: str, where: str, use: Any, step: Any, os: str) -> list[Problem]:
+    """Options the flavour set that this step (or this OS) cannot honour, with the reason."""
+    problems = []
+    defaults = type(use.options)()
+    for option in sorted(use.options.model_fields_set):
+        if getattr(use.options, option) == getattr(defaults, option):
+            continue  # the default, spelled out: nothing asked that the step cannot do
+        reason = step.spec.refused_options.get(option)
+        if reason:
+            problems.append(Problem(source, f"{where}.options.{option}", f"step '{use.name}' cannot honour it: {reason}"))
+        elif os == "linux" and option in WINDOWS_ONLY_OPTIONS:
+            problems.append(Problem(source, f"{where}.options.{option}",
+                                    f"a Linux flavour cannot honour it: {option} {WINDOWS_ONLY_OPTIONS[option]}"))
+    return problems
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+MAX_ENVIRONMENT = 50
+
+
+def _environment_problem(value: dict[Any, Any]) -> str:
+    """Why an `environment` value is not a flat map of variable names to plain text, or ''."""
+    if len(value) > MAX_ENVIRONMENT:
+        return f"has {len(value)} variables; at most {MAX_ENVIRONMENT}"
+    for key, item in value.items():
+        if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+            return f"{key!r} is not a variable name (letters, digits and underscores, not starting with a digit)"
+        if key.upper().startswith("GI_"):
+            return f"{key!r}: names starting with GI_ are the build's own (GI_STEP, GI_PARAM_*)"
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            return f"{key}: must be text or a whole number, got {type(item).__name__} {item!r}; quote it"
+        if any(ord(c) < 32 and c not in "\t\n" for c in str(item)):
+            return f"{key}: holds a control character; values are plain text"
+    if len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
+        return f"is longer than {MAX_FILE_PARAM_CHARS} characters"
+    return ""
 
 
 def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
@@ -224,9 +278,17 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
 def _check_value(param: Parameter, value: Any) -> list[str]:
     # type[Any]: the isinstance check below leaves value open to each type's own checks.
     expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
-                "mapping": dict}[param.type]
+                           "mapping": dict, "environment": dict}[param.type]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
-        return [f"must be a {param.type}, got {type(value).__name__} {value!r}"]
+        what = "mapping of NAME: value" if param.type == "environment" else param.type
+        return [f"must be a {what}, got {type(value).__name__} {value!r}"]
+    if param.type == "environment" and isinstance(value, dict):
+        problem = _environment_problem(value)
+        return [problem] if problem else []
+    if param.type == "integer" and param.minimum is not None and value < param.minimum:
+        return [f"{value} is below the smallest value, {param.minimum}"]
+    if param.type == "integer" and param.maximum is not None and value > param.maximum:
+        return [f"{value} is above the largest value, {param.maximum}"]
     if param.type == "mapping":
         problem = _mapping_problem(value)
         if not problem and len(json.dumps(value)) > MAX_FILE_PARAM_CHARS:
@@ -268,7 +330,8 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
             if param.type == "directory" and isinstance(params.get(key), str):
-                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key], cache)
+                params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key],
+                                           cache, param.files_too)
                 problems.extend(found)
                 continue
             if param.type != "file" or not isinstance(params.get(key), str):
@@ -301,22 +364,25 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
 
 
 def _pack(source: str, at: str, flavours_dir: Path, value: str,
-          cache: Optional[SecretCache] = None) -> tuple[Asset | str, list[Problem]]:
-    """A directory parameter's folder as a build asset, every file scanned for secrets in any encoding."""
+          cache: Optional[SecretCache] = None, files_too: bool = False) -> tuple[Asset | str, list[Problem]]:
+    """A directory parameter's folder (or, files_too, a single file) as a build asset, every file
+    scanned for secrets in any encoding."""
+    what = "file or folder" if files_too else "folder"
     try:
         folder = inside(flavours_dir / value, flavours_dir)
     except FileRefused as err:
         reason = "" if str(err) == "does not exist" else f" ('{value}' {err})"
-        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/{reason}")]
-    if not folder.is_dir():
-        return value, [Problem(source, at, f"no folder '{value}' in {flavours_dir.name}/ (it is a file)")]
+        return value, [Problem(source, at, f"no {what} '{value}' in {flavours_dir.name}/{reason}")]
+    single = files_too and folder.is_file()
+    if not single and not folder.is_dir():
+        return value, [Problem(source, at, f"no {what} '{value}' in {flavours_dir.name}/ (it is a file)")]
     try:
-        asset, contents = pack_and_read(folder, value)
+        asset, contents = pack_file_and_read(folder, value) if single else pack_and_read(folder, value)
     except AssetError as err:
         return value, [Problem(source, at, str(err))]
     problems: list[Problem] = []
     for rel_path, data in contents:
-        rel = f"{value}/{rel_path}"
+        rel = value if single else f"{value}/{rel_path}"
         text, encoding = decode_for_scan(data)
         lines: dict[int, list[str]] = {}
         try:
@@ -352,6 +418,24 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
         step = catalogue.get(use.name)
         if step is None:
             continue  # check_steps reports it
+        for cloud in clouds:
+            unsupported = step.spec.cloud_unsupported
+            reason = unsupported.get(cloud, {}).get(item.flavour.os)  # type: ignore[call-overload]
+            if reason and use.runs_on(cloud):
+                problems.append(Problem(item.source, f"steps[{index}]",
+                                        f"step '{use.name}' cannot run on {cloud} for {item.flavour.os}: {reason}"))
+            if not use.runs_on(cloud) or cloud not in step.spec.clouds:
+                continue
+            defaults = type(use.options)()
+            refused = step.spec.cloud_refused.get(cloud, {})
+            for key, why in refused.get(item.flavour.os, {}).items():
+                if key in use.options.model_fields_set and getattr(use.options, key) != getattr(defaults, key):
+                    at = f"steps[{index}].options.{key}"
+                elif key in use.params and use.params[key] != getattr(step.spec.parameters.get(key), "default", None):
+                    at = f"steps[{index}].{use.name}.{key}"
+                else:
+                    continue
+                problems.append(Problem(item.source, at, f"{cloud} cannot honour it for {item.flavour.os}: {why}"))
         missing = [c for c in clouds if c not in step.spec.clouds]
         if missing and use.options.only_on is None:
             # Otherwise one cloud's image silently lacks what the other's has.

@@ -54,7 +54,7 @@ class PreparedStep:
     params: dict[str, Any]
     environment: dict[str, str]  # variable -> string value, in a stable order
     script: Optional[str]  # install script with the environment prologue, None if native-only
-    check: str  # check script with the environment prologue
+    check: Optional[str]  # check script with the environment prologue; None: nothing to prove (a pause)
     downloads: tuple[Download, ...] = ()
     reboot_after: bool = False
     run_elevated: bool = True
@@ -67,6 +67,10 @@ class PreparedStep:
     azure_windows_update: bool = False
     capabilities: tuple[str, ...] = field(default=())
     image_test: bool = True
+    render: str = "scripts"  # StepSpec.render: how the clouds run it
+    aws_managed_version: str = "x.x.x"  # the managed component's version (x wildcards: newest at build time)
+    aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
+    aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -120,8 +124,21 @@ def with_prologue(os: str, script: str, environment: dict[str, str], library: st
     return head + script
 
 
+def _user_script(use: StepUse, step: Step, os: str,
+                 params: dict[str, Any]) -> tuple[dict[str, str], Optional[str], Optional[str]]:
+    """A `script` step: the flavour's own script and check, with its own environment variables."""
+    environment: dict[str, str] = {env_name("step"): step.name}
+    environment.update((name, _env_value(value)) for name, value in sorted((params.get("environment") or {}).items()))
+    script = params.get("inline") or params.get("file")
+    check = params.get("check") or params.get("check_file")
+    return (environment, with_prologue(os, script, environment) if script else None,
+            with_prologue(os, check, environment) if check else None)
+
+
 def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
     params = step.resolve_params(use.params)
+    if step.spec.render != "scripts":
+        return _native_step(use, step, os, params)
     environment = {env_name("step"): step.name}
     for key in sorted(params):
         environment[env_name("param", key)] = _env_value(params[key])
@@ -149,6 +166,8 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
                                       sha256=asset.sha256, destination=destination, asset_key=asset.key))
             environment[env_name("asset", key)] = destination
             environment[env_name("asset", key, "sha256")] = asset.sha256
+            if asset.kind != "directory":
+                environment[env_name("asset", key, "kind")] = asset.kind
     # A file from the cloud's own store (s3:// or an Azure blob), fetched by the renderer with
     # the build machine's identity; the script verifies its sha256 when one is given.
     if step.spec.fetch is not None:
@@ -156,6 +175,11 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         downloads.append(Download(pin=step.name, url=str(params[fetch.source]), sha256=str(params.get(fetch.sha256) or ""),
                                   destination=str(params[fetch.destination])))
     script = step.scripts.get(os)
+    managed = step.spec.aws.managed_component.get(os)
+    # What a managed component takes no setting for (exclusions, time limit, retries) needs
+    # AWSTOE's own UpdateOS action: honoured, not dropped.
+    update_os = managed is not None and os in step.spec.aws.update_os and bool(
+        params.get("exclude") or use.options.timeout_minutes or use.options.retries)
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(
         name=step.name,
@@ -174,10 +198,35 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         timeout_minutes=use.options.timeout_minutes,
         retries=use.options.retries,
         only_on=use.options.only_on,
-        aws_managed_component=step.spec.aws.managed_component.get(os),
+        aws_managed_component=None if update_os else managed,
+        aws_update_os=update_os,
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,
         capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test,
+    )
+
+
+def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> PreparedStep:
+    """A step each cloud renders from its parameters (script, reboot, pause, aws-managed-component)."""
+    environment: dict[str, str] = {env_name("step"): step.name}
+    script: Optional[str] = None
+    check: Optional[str] = None
+    if step.spec.render == "script":
+        environment, script, check = _user_script(use, step, os, params)
+    managed = managed_version = None
+    managed_parameters: tuple[tuple[str, str], ...] = ()
+    if step.spec.render == "aws-managed-component":
+        managed, managed_version = params["name"], params.get("version") or "x.x.x"
+        managed_parameters = tuple((k, _env_value(v)) for k, v in sorted((params.get("parameters") or {}).items()))
+    reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
+    return PreparedStep(
+        name=step.name, category=step.spec.category, os=os, params=params, environment=environment,
+        script=script, check=check, reboot_after=reboot, run_elevated=use.options.run_elevated,
+        run_as_system=use.options.run_as_system, valid_exit_codes=tuple(use.options.valid_exit_codes),
+        timeout_minutes=use.options.timeout_minutes, retries=use.options.retries, only_on=use.options.only_on,
+        aws_managed_component=managed, capabilities=tuple(step.spec.capabilities),
+        image_test=step.spec.image_test and check is not None, render=step.spec.render,
+        aws_managed_version=managed_version or "x.x.x", aws_managed_parameters=managed_parameters,
     )
 
 

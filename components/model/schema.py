@@ -55,6 +55,9 @@ def _param_type(kind: str) -> dict[str, Any]:
         return {"type": "string"}
     if kind == "mapping":
         return {"type": "object"}
+    if kind == "environment":  # NAME: value, plain text or whole numbers
+        return {"type": "object", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": {"type": ["string", "integer"]}}
     return {"type": kind}
 
 

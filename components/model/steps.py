@@ -21,7 +21,13 @@ STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
-ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping"]
+ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment"]
+# How the renderers turn a step into each cloud's own actions (see components/steps/README.md):
+# `scripts` runs the folder's install script; the others are rendered natively by each cloud's
+# renderer from the step's parameters.
+RenderKind = Literal["scripts", "script", "reboot", "pause", "aws-managed-component"]
+OPTION_NAMES = ("run_elevated", "run_as_system", "valid_exit_codes", "timeout_minutes", "retries",
+                "reboot_after", "only_on", "repeat")
 # How a layered flavour treats a step its base flavour already ran with the same parameters.
 LayerRule = Literal["once", "again", "always"]
 
@@ -76,6 +82,17 @@ class Parameter(StrictModel):
         description="The value is a public identifier that looks random by design (a commit id); "
         "not scanned for secrets. Give it a pattern that admits nothing else",
     )
+    allowed_on: dict[Literal["windows", "linux"], list[str]] = Field(
+        default_factory=dict,
+        description="Per OS family, the values a flavour of that OS may give (a script's shell)",
+    )
+    minimum: Optional[int] = Field(default=None, description="Integers: the smallest value accepted")
+    maximum: Optional[int] = Field(default=None, description="Integers: the largest value accepted")
+    files_too: bool = Field(
+        default=False,
+        description="Directories: a single file is accepted too, packed alone (scripts see "
+        "GI_ASSET_<NAME>_KIND=file)",
+    )
 
 
 class PerOs(StrictModel):
@@ -91,6 +108,12 @@ class AwsHints(StrictModel):
     """AWS-specific rendering: an AWS-managed component used by ARN instead of scripts."""
 
     managed_component: PerOs = Field(default_factory=PerOs)
+    update_os: list[Literal["windows", "linux"]] = Field(
+        default_factory=list,
+        description="OS families whose updates run through AWSTOE's UpdateOS action instead of the managed "
+        "component when the flavour excludes updates or sets timeout_minutes or retries, which a recipe "
+        "cannot pass to a managed component",
+    )
 
 
 class FetchHint(StrictModel):
@@ -148,8 +171,27 @@ class StepSpec(StrictModel):
     )
     one_of: list[list[str]] = Field(default_factory=list, description="Groups of parameters of which exactly one is given")
     together: list[list[str]] = Field(default_factory=list, description="Groups of parameters given all or none")
+    exclusive: list[list[str]] = Field(default_factory=list, description="Groups of parameters of which at most one is given")
     aws: AwsHints = Field(default_factory=AwsHints)
     azure: AzureHints = Field(default_factory=AzureHints)
+    render: RenderKind = Field(
+        default="scripts",
+        description="How the clouds run the step: its folder's scripts, or natively from its parameters "
+        "(script, reboot, pause, aws-managed-component)",
+    )
+    refused_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-step options this step cannot honour, each with the reason the refusal gives",
+    )
+    cloud_refused: dict[Literal["aws", "azure"], dict[Literal["windows", "linux"], dict[str, str]]] = Field(
+        default_factory=dict,
+        description="Per cloud and OS family, parameters or options that cloud cannot honour, each with the reason",
+    )
+    cloud_unsupported: dict[Literal["aws", "azure"], dict[Literal["windows", "linux"], str]] = Field(
+        default_factory=dict,
+        description="Per cloud and OS family, why that cloud cannot run the step (the refusal says so; "
+        "options.only_on names the other cloud)",
+    )
     fetch: Optional[FetchHint] = Field(
         default=None, description="A file fetched natively from the cloud's store (the artifact step)")
 
@@ -222,6 +264,8 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             for kind, table, out in (("scripts", spec.scripts, scripts), ("checks", spec.checks, checks)):
                 rel = table.get(os)
                 if rel is None:
+                    if spec.render != "scripts":
+                        continue  # rendered from the flavour's parameters, check included
                     if kind == "checks" or _native_everywhere(spec, os):
                         if kind == "checks":
                             problems.append(Problem(source, f"checks.{os}", "every step proves it worked: add a check script"))
@@ -234,6 +278,9 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                     continue
                 out[os] = path.read_text()
         problems.extend(_check_pin_refs(source, spec, pins))
+        for option in spec.refused_options:
+            if option not in OPTION_NAMES:
+                problems.append(Problem(source, f"refused_options.{option}", f"unknown option (options: {', '.join(OPTION_NAMES)})"))
         for key, param in spec.parameters.items():
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
@@ -242,7 +289,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             unknown = [p for p in spec.fetch.model_dump().values() if p not in spec.parameters]
             if unknown:
                 problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
-        for field_name in ("one_of", "together"):
+        for field_name in ("one_of", "together", "exclusive"):
             for group in getattr(spec, field_name):
                 unknown = [p for p in group if p not in spec.parameters]
                 if unknown or len(group) < 2:

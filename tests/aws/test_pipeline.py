@@ -1,6 +1,7 @@
 """The EC2 Image Builder factory under the plan's mock engine: what the provider would receive."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from components.mocks import ACCOUNT_ID, autoname, kms_key_id
-from components.model.assets import pack_directory
+from components.model.assets import pack_directory, pack_file
 from components.model.steps import STEPS_DIR, load_catalogue
 from components.plan import ROOT
 
@@ -165,7 +166,16 @@ def test_recipes_take_the_flavour_image_and_an_encrypted_root_volume(plans, stac
         version = plan.outputs["flavours"][name]["version"]
         assert recipe["version"] == version
         assert re.fullmatch(rf"golden-images-{stack}-{name}-[0-9a-f]{{10}}", recipe["name"])
-        assert recipe["parentImage"].startswith("ssm:/aws/service/" if name not in LAYERS else f"{ARN}:image/")
+        # A parent image is an SSM parameter, an AMI or an Image Builder image ARN (CreateImageRecipe
+        # parentImage). A layer starts from its base's image in this account; rhel-9-stig from the
+        # AWS-owned RHEL 9 image (Red Hat publishes no public SSM parameter for it).
+        if name in LAYERS:
+            assert recipe["parentImage"].startswith(f"{ARN}:image/")
+        elif name == "rhel-9-stig":
+            assert recipe["parentImage"] == (f"arn:aws:imagebuilder:{BUILD_REGION}:aws:image/"
+                                             "red-hat-enterprise-linux-9-x86/x.x.x")
+        else:
+            assert recipe["parentImage"].startswith("ssm:/aws/service/")
         (device,) = recipe["blockDeviceMappings"]
         windows = plan.outputs["flavours"][name]["os"] == "windows"
         assert device["ebs"] == {"encrypted": "true", "deleteOnTermination": "true", "volumeType": "gp3",
@@ -304,14 +314,16 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     plan = plans[stack]
     bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
     assert_locked_down(plan, "-build-assets", bucket)
-    (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    sha = upload.inputs["key"].removeprefix("assets/").removesuffix(".tar.gz")
-    assert upload.inputs["key"] == f"assets/{sha}.tar.gz" and len(sha) == 64
-    assert upload.inputs["bucket"] == bucket
-    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+    uploads = {u.inputs["key"]: u for u in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    # One object per packed content: the playbook folder and rhel-9-stig's two placed files.
+    assert len(uploads) == len(plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")) == 3
     # The file the deployment uploads is the packed playbook folder, byte for byte.
     packed = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404")
-    assert packed.sha256 == sha and (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
+    sha = packed.sha256
+    upload = uploads[f"assets/{sha}.tar.gz"]
+    assert upload.inputs["bucket"] == bucket
+    assert upload.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
+    assert (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
     # The ansible-playbook component downloads it from the bucket the recipe names.
     recipe = only(plan, factories(plan)["ubuntu-2404"], RECIPE).inputs
     with_bucket = [c for c in recipe["components"] if c.get("parameters")]
@@ -420,9 +432,9 @@ def test_build_on_deploy_starts_the_pipeline_when_the_recipe_changes(project):
         command = only(plan, factory, COMMAND)
         pipeline = only(plan, factory, PIPELINE)
         # The build assets are uploaded and readable before a deploy-time build starts.
-        (upload,) = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        uploads = plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         (read,) = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-assets")]
-        assert {upload.urn, read.urn} <= set(command.options["dependsOn"])
+        assert {*(u.urn for u in uploads), read.urn} <= set(command.options["dependsOn"])
         assert command.inputs["create"] == plan.outputs["flavours"][name]["aws"]["start_build_command"]
         assert command.inputs["triggers"] == [recipe_arn(only(plan, factory, RECIPE))]
         assert pipeline.urn in command.options["dependsOn"]
@@ -515,3 +527,65 @@ def test_a_changed_base_renames_its_layers_recipe_but_not_their_azure_template(p
     # Azure: the layer starts from the newest version of the base's gallery image, whatever built it.
     assert template(after, LAYERED) == template(before, LAYERED)
     assert template(after, LAYER_BASE)["imageTemplateName"] != template(before, LAYER_BASE)["imageTemplateName"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rhel_9_stig_runs_aws_stig_component_then_restarts_until_sshd_is_back(plans, stack):
+    """The shipped STIG flavour: AWS's managed STIG component by ARN (x.x.x: newest at build time), the
+    team's script after it and a restart last but one, which waits for its check (AWSTOE's Reboot action
+    resumes the document after the restart)."""
+    plan = plans[stack]
+    recipe = only(plan, factories(plan)["rhel-9-stig"], RECIPE).inputs
+    arns = [c["componentArn"] for c in recipe["components"]]
+    stig = f"arn:aws:imagebuilder:{BUILD_REGION}:aws:component/stig-build-linux-medium/x.x.x"
+    assert arns.count(stig) == 1
+    ours = {c.inputs["name"]: c.inputs for c in plan.of_type(COMPONENT)}
+
+    def document(arn):
+        name = arn.removeprefix(f"{ARN}:component/").split("/")[0]
+        return yaml.safe_load(ours[name]["data"]) if name in ours else None
+
+    documents = [document(a) for a in arns]
+    actions = [[s["action"] for p in d["phases"] for s in p["steps"]] if d else None for d in documents]
+    reboot = next(i for i, a in enumerate(actions) if a and a[0] == "Reboot")
+    assert arns.index(stig) < reboot
+    assert actions[reboot] == ["Reboot", "ExecuteBash"]
+    wait = documents[reboot]["phases"][0]["steps"][1]
+    assert wait["timeoutSeconds"] == 15 * 60  # the flavour's timeout_minutes
+    assert "systemctl is-active --quiet sshd" in base64.b64decode(
+        re.search(r"printf '%s' '([A-Za-z0-9+/=]+)'", wait["inputs"]["commands"][0]).group(1)).decode()
+    assert ours[arns[reboot].removeprefix(f"{ARN}:component/").split("/")[0]]["platform"] == "Linux"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rhel_9_stig_places_chrony_conf_from_the_asset_bucket_verified(plans, stack):
+    """The file step: S3Download from the stack's asset bucket (it verifies no checksum, REFERENCE),
+    then the script that checks the archive's sha256 and places the file with its owner and mode."""
+    plan = plans[stack]
+    bucket = autoname(single(plan, "aws:s3/bucket:Bucket", "-build-assets").name)
+    packed = pack_file(ROOT / "image_flavours" / "files" / "rhel-9-stig" / "chrony.conf",
+                       "files/rhel-9-stig/chrony.conf")
+    key = f"assets/{packed.sha256}.tar.gz"
+    assert any(u.inputs["key"] == key for u in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
+    assert (ROOT / "build" / "assets" / f"{packed.sha256}.tar.gz").read_bytes() == packed.data
+    recipe = only(plan, factories(plan)["rhel-9-stig"], RECIPE).inputs
+    ours = {c.inputs["name"]: c.inputs for c in plan.of_type(COMPONENT)}
+    documents = {}
+    for entry in recipe["components"]:
+        name = entry["componentArn"].removeprefix(f"{ARN}:component/").split("/")[0]
+        if name in ours and f"{packed.sha256}.tar.gz" in ours[name]["data"]:
+            documents[name] = (entry, yaml.safe_load(ours[name]["data"]))
+    ((entry, document),) = documents.values()
+    assert entry["parameters"] == [{"name": "AssetBucket", "value": bucket}]
+    build = next(p for p in document["phases"] if p["name"] == "build")["steps"]
+    assert [s["action"] for s in build] == ["S3Download", "CreateFile", "ExecuteBash"]
+    assert build[0]["inputs"] == [{"source": "s3://{{ AssetBucket }}/" + key,
+                                   "destination": f"/var/tmp/golden-images/assets/{packed.sha256}.tar.gz",
+                                   "overwrite": True}]
+    script = build[1]["inputs"][0]["content"]
+    for line in (f"export GI_ASSET_SOURCE_SHA256='{packed.sha256}'", "export GI_ASSET_SOURCE_KIND='file'",
+                 "export GI_PARAM_DESTINATION='/etc/chrony.conf'", "export GI_PARAM_OWNER='root:chrony'",
+                 "export GI_PARAM_MODE='0640'"):
+        assert line in script
+    assert 'sha256sum "${archive}"' in script
+    assert [p["name"] for p in document["phases"]] == ["build", "validate", "test"]

@@ -302,6 +302,8 @@ def catalogue_cases():
         if "azure" not in item.spec.clouds:
             continue
         for os_ in item.spec.os:
+            if os_ in item.spec.cloud_unsupported.get("azure", {}):
+                continue  # refused by the loader with the reason (reboot on Linux); see test_open_steps
             yield pytest.param(catalogue, name, os_, id=f"{name}-{os_}")
 
 
@@ -314,7 +316,9 @@ def test_every_catalogue_step_renders(catalogue, name, os_):
     prepared = prepare_step(use, item, os_, catalogue)
     customizers = render.render_customizers([prepared])
     validations = render.render_validations([prepared])
-    assert customizers and len(validations) == 1
+    # Steps of the catalogue's own scripts, and a team's script given a check, prove their result in
+    # the VM; a restart (its check is AIB's restartCheckCommand) and a pause leave nothing to prove.
+    assert customizers and len(validations) == (0 if item.spec.render in ("reboot", "pause") else 1)
     allowed = {"windows": {"PowerShell", "WindowsRestart", "WindowsUpdate", "File"}, "linux": {"Shell", "File"}}[os_]
     assert {c["type"] for c in customizers} <= allowed
     assert all(NAME.match(c["name"]) for c in customizers + validations)

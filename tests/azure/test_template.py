@@ -7,6 +7,7 @@ import pytest
 
 from components.azure import render
 from components.mocks import SUBSCRIPTION_ID
+from components.model.assets import pack_directory, pack_file
 from components.model.loader import load_inputs
 from components.plan import ROOT, Plan, UserError, stack_config
 from tests.builds import builds_of
@@ -200,8 +201,11 @@ class TestPermissions:
         assert "publicNetworkAccess" not in account  # the deploying machine and the build VM upload and fetch over it
         container = one(plan.of_type(CONTAINER), "container").inputs
         assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
-        blob = one(plan.of_type(BLOB), "blob")
-        sha = blob.inputs["blobName"].removeprefix("assets/").removesuffix(".tar.gz")
+        # One blob per packed content: the playbook folder and rhel-9-stig's two placed files.
+        blobs = {b.inputs["blobName"]: b for b in plan.of_type(BLOB)}
+        assert len(blobs) == len(plan.of_type(BLOB)) == 3
+        sha = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404").sha256
+        blob = blobs[f"assets/{sha}.tar.gz"]
         assert blob.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}
         assert blob.inputs["containerName"] == "build-assets" and blob.inputs["type"] == "Block"
         assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-assets"], "asset assignment")
@@ -211,7 +215,7 @@ class TestPermissions:
         assert role.urn in assignment.options["dependsOn"]
         assert assignment.inputs["roleDefinitionId"] == gallery.inputs["roleDefinitionId"]  # the custom role, no built-in
         wait = one([r for r in plan.of_type(COMMAND) if r.name == "builder-roles-propagated"], "propagation wait")
-        assert {assignment.urn, blob.urn} <= set(wait.options["dependsOn"])
+        assert {assignment.urn, *(b.urn for b in blobs.values())} <= set(wait.options["dependsOn"])
         # The ubuntu template fetches it with its checksum, then places it where the step expects it.
         template = one(under(plan, "ubuntu-2404", TEMPLATE), "template").inputs
         (fetch,) = [c for c in template["customize"] if c["type"] == "File" and "asset" in c["name"]]
@@ -411,3 +415,23 @@ def test_changing_one_step_renames_only_that_template(project):
               if r.name not in (f"{changed}-schedule", f"{changed}-iis-schedule", "windows-2022-app-server-schedule")]
     assert others and all(r.inputs == next(b for b in before.of_type(WORKFLOW) if b.urn == r.urn).inputs for r in others)
     assert "KB5005463" in str(template.inputs["customize"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rhel_9_stig_fetches_its_placed_files_with_their_checksums(plans, stack):
+    """The file step on Azure: a File customizer (sourceUri, destination, sha256Checksum) per asset,
+    to /tmp (the customizer uploads as the unprivileged build user), moved with sudo, then the script
+    that verifies the archive again and places it; its check is an in-VM validation."""
+    plan = plans[stack]
+    template = one(under(plan, "rhel-9-stig", TEMPLATE), "template").inputs
+    customize = template["customize"]
+    for source, pack in (("chrony.conf", pack_file), ("pki", pack_directory)):
+        sha = pack(ROOT / "image_flavours" / "files" / "rhel-9-stig" / source, f"files/rhel-9-stig/{source}").sha256
+        (fetch,) = [c for c in customize if c["type"] == "File" and c.get("sha256Checksum") == sha]
+        assert fetch["sourceUri"] == f"{asset_store(plan)}/assets/{sha}.tar.gz"
+        assert fetch["destination"].startswith("/tmp/")
+        place, install = customize[customize.index(fetch) + 1: customize.index(fetch) + 3]
+        assert f"sudo mv -f '{fetch['destination']}' '/var/tmp/golden-images/assets/{sha}.tar.gz'" in place["inline"]
+        assert install["type"] == "Shell" and install["name"].endswith("-file-install")
+    checks = [v["name"] for v in template["validate"]["inVMValidations"] if v["name"].endswith("-file-check")]
+    assert len(checks) == 2

@@ -25,6 +25,9 @@ def summary(build, days_old, ami, status="AVAILABLE"):
 
 def stub_ubuntu(aws, days_old, ssm_value, tags):
     ib = aws.stub("imagebuilder", REGION)
+    # Flavours are looked up in name order; rhel-9-stig has built nothing yet.
+    respond(ib, "list_image_pipelines", {"imagePipelineList": []},
+            {"filters": [{"name": "name", "values": ["golden-images-dev-rhel-9-stig"]}]})
     respond(ib, "list_image_pipelines", {"imagePipelineList": [{"arn": PIPELINE, "name": NAME}]},
             {"filters": [{"name": "name", "values": [NAME]}]})
     respond(ib, "list_image_pipeline_images", {"imageSummaryList": [
@@ -62,14 +65,17 @@ def test_newest_available_image_with_lineage_findings_and_parameter():
         "golden-images:built-from": "ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"})
     code, out = images(aws, "--json")
     rows = json.loads(out)
-    ubuntu = rows[0]
+    (ubuntu,) = [r for r in rows if r["flavour"] == "ubuntu-2404"]
     assert ubuntu["image"] == "ami-0000000000000000b" and ubuntu["version"] == "1.0.0/3"
     assert ubuntu["age_hours"] == 72.0 and ubuntu["stale"] is False  # weekly schedule + 24 h grace
     assert ubuntu["findings"] == {"critical": 0, "high": 2, "medium": 12, "all": 14}
     assert ubuntu["lineage"]["source-commit"] == "0123456789abcdef0123456789abcdef01234567"
     assert ubuntu["pointer"] == {"name": "/golden-images/ubuntu-2404/latest", "ok": True,
                                  "value": "ami-0000000000000000b"}
-    assert "no EC2 Image Builder pipeline named golden-images-dev-windows-2022-core-dotnet" in rows[1]["problem"]
+    problems = {r["flavour"]: r.get("problem", "") for r in rows}
+    assert "no EC2 Image Builder pipeline named golden-images-dev-rhel-9-stig" in problems["rhel-9-stig"]
+    assert ("no EC2 Image Builder pipeline named golden-images-dev-windows-2022-core-dotnet"
+            in problems["windows-2022-core-dotnet"])
     assert code == 1
     aws.assert_done()
 

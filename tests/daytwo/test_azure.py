@@ -162,7 +162,7 @@ def test_images_reads_newest_version_lineage_and_latest():
                   "golden-images:source-commit": "0123456789abcdef0123456789abcdef01234567"},
          "properties": {"provisioningState": "Succeeded", "publishingProfile": {
              "publishedDate": (NOW - timedelta(days=2)).isoformat(), "targetRegions": [{"name": "West Europe"}]}}}]}))
-    for flavour in ("windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
+    for flavour in ("rhel-9-stig", "windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
         transport.add("GET", rf"/images/{flavour}/versions\?", ok({"value": []}))
     console = captured(width=250)
     code = main(["images", "--cloud", "azure", "--json"], root=ROOT, console=console,
@@ -175,5 +175,5 @@ def test_images_reads_newest_version_lineage_and_latest():
     assert ubuntu[0]["lineage"]["built-from"] == "Canonical:ubuntu-24_04-lts:server:latest"
     assert ubuntu[0]["pointer"]["ok"] is True and ubuntu[0]["stale"] is False
     assert ubuntu[0]["age_hours"] == 48.0
-    assert code == 1  # the windows flavours have no image yet
+    assert code == 1  # the other flavours have no image yet
     assert any(r.get("problem") == "no gallery image version yet" for r in rows)

@@ -174,6 +174,8 @@ def test_shipped_applications_are_all_served(stack):
     assert mapping["financial-data-processing"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
     assert mapping["jump-host"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
     assert mapping["report-exporter"] == ["ubuntu-2404"]
+    # The hardened, audited host: only the STIG flavour carries auditd, AIDE and OpenSCAP.
+    assert mapping["case-records-service"] == ["rhel-9-stig"]
     assert all(mapping.values())
     assert result.warnings == []
     assert result.applications["financial-app"]["owner"] == "finance-engineering"
@@ -224,7 +226,7 @@ def test_an_unserved_application_stops_the_plan_naming_what_it_misses(project):
     ) in report
     assert (
         f"{APPS}: applications[2]: application 'queue-worker' (owner data-team) is not served by any flavour "
-        "enabled in this stack: missing package:rabbitmq-server on the closest flavour, 'ubuntu-2404'"
+        "enabled in this stack: missing package:rabbitmq-server on the closest flavour, 'rhel-9-stig'"
     ) in report
     assert "jump-host" not in report
 
@@ -271,8 +273,9 @@ def test_a_flavour_serving_no_application_is_a_warning(project):
     write_apps(project, yaml.safe_dump(data))
     result = inputs(folder=project.flavours, root=project.root)
     assert [str(w) for w in result.warnings] == [
-        "image_flavours/ubuntu-2404.yaml: flavour 'ubuntu-2404' serves no application listed in "
+        f"image_flavours/{name}.yaml: flavour '{name}' serves no application listed in "
         "applications.yaml; list the applications that use it or retire it"
+        for name in ("rhel-9-stig", "ubuntu-2404")
     ]
     assert "ubuntu-2404" in [item.flavour.name for item in result.flavours]
     plan = project.plan("dev")  # a warning never stops the plan
@@ -291,7 +294,8 @@ def test_unneeded_web_server_is_a_warning(tmp_path):
     data["base_image"] = base["base_image"]
     data["steps"] = base["steps"][:1] + data["steps"][:1] + base["steps"][1:]
     iis.write_text(yaml.safe_dump(data, sort_keys=False))
-    config = stack_config("dev")[0] | {"golden-images:flavours": ["ubuntu-2404", "windows-2022-core-dotnet-iis"]}
+    config = stack_config("dev")[0] | {"golden-images:flavours": ["rhel-9-stig", "ubuntu-2404",
+                                                                 "windows-2022-core-dotnet-iis"]}
     result = inputs(config=config, folder=folder)
     warned = {w.path: w.message for w in result.warnings}
     assert set(warned) == {"applications[2]", "applications[3]"}
@@ -437,7 +441,7 @@ def test_the_plan_exports_the_mapping_and_the_summary_shows_it(plans):
     exported = plans["dev"].outputs["applications"]
     assert exported == inputs("dev").applications
     text = summary(plans["dev"])
-    assert "Applications (6):" in text
+    assert "Applications (7):" in text
     assert "  jump-host (windows, owner platform-team) needs nothing beyond the OS" in text
     assert "    served by: windows-2022-core-dotnet, windows-2022-app-server, windows-2022-core-dotnet-iis" in text
     assert "output applications:" not in text

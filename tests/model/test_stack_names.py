@@ -57,7 +57,7 @@ def test_linux_exit_codes_beyond_255_are_refused_with_the_reason(tmp_path):
 
 
 def test_windows_exit_codes_are_unsigned_32_bit(tmp_path):
-    text = WINDOWS + "  - os-updates:\n    options: {valid_exit_codes: [0, 3010, 4294967295, 4294967296, -1073741819]}\n"
+    text = WINDOWS + "  - dotnet-framework-48:\n    options: {valid_exit_codes: [0, 3010, 4294967295, 4294967296, -1073741819]}\n"
     found = refused(tmp_path, {"win.yaml": text})
     assert [p.split(": ")[1] for p in found] == ["steps[0].options.valid_exit_codes[3]",
                                                  "steps[0].options.valid_exit_codes[4]"]

@@ -93,11 +93,11 @@ def group_renamed(plans):
 CASES = {
     "kms moved": (kms_moved, "kms-key",
                   "KMS key: golden-images-dev-images (eu-west-1): moves from eu-west-1 to eu-central-1, which replaces "
-                  "it: AMIs of ubuntu-2404, windows-2022-app-server, windows-2022-core-dotnet and "
+                  "it: AMIs of rhel-9-stig, ubuntu-2404, windows-2022-app-server, windows-2022-core-dotnet and "
                   "windows-2022-core-dotnet-iis encrypted with "
                   "it become unusable once the old key is deleted, 30 days after"),
     "kms replica removed": (kms_replica_removed, "kms-key",
-                            "KMS key: golden-images-prod-images-us-east-1 (us-east-1): is removed: AMIs of ubuntu-2404, "
+                            "KMS key: golden-images-prod-images-us-east-1 (us-east-1): is removed: AMIs of rhel-9-stig, ubuntu-2404, "
                             "windows-2022-app-server, windows-2022-core-dotnet and windows-2022-core-dotnet-iis encrypted with it become "
                             "unusable once the old key is deleted, 30 days after (it is protected"),
     "protection off": (protection_off, "protection",

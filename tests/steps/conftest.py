@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from components.model.assets import Asset
 from components.model.flavour import StepUse
 from components.model.steps import STEPS_DIR, load_catalogue
 
@@ -28,6 +29,11 @@ def sample_params(step) -> dict:
             params[name] = param.allowed[0]
         elif name == "url":
             params[name] = "https://downloads.example.com/tool.deb"
+        elif param.type == "directory":
+            # A packed folder as the loader gives it (a file step's source, an asset on the instance).
+            params[name] = Asset(path="sample", sha256="ab" * 32, files=1, data=b"")
+        elif name == "destination":
+            params[name] = "/opt/sample"
         elif name == "sha256":
             params[name] = "0" * 64
         elif name == "name":

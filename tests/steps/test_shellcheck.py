@@ -37,7 +37,8 @@ def test_shellcheck_finds_a_planted_mistake():
 # themselves are checked without exclusions above.
 PROLOGUE_EXPECTED = ("SC2016",)
 
-BASH_FILES = step_files(".sh") + sorted((FLAVOURS_DIR / "tests").glob("*.sh"))
+BASH_FILES = (step_files(".sh") + sorted((FLAVOURS_DIR / "tests").glob("*.sh"))
+              + sorted((FLAVOURS_DIR / "scripts").rglob("*.sh")))
 
 
 @pytest.mark.parametrize("path", BASH_FILES, ids=lambda p: str(p.relative_to(ROOT)))

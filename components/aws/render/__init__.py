@@ -27,7 +27,9 @@ from .distribution import (
 )
 from .documents import (
     ASSET_BUCKET_PARAMETER,
+    CHECK_INTERVAL_SECONDS,
     INLINE_DOCUMENT_LIMIT,
+    REBOOT_CHECK_MINUTES,
     SCRIPT_DIRS,
     component_document,
     component_phases,
@@ -89,7 +91,8 @@ __all__ = [
     # keys
     "KmsKey", "configured_key",
     # documents
-    "INLINE_DOCUMENT_LIMIT", "SCRIPT_DIRS", "ASSET_BUCKET_PARAMETER", "dump_document", "component_phases",
+    "INLINE_DOCUMENT_LIMIT", "SCRIPT_DIRS", "ASSET_BUCKET_PARAMETER", "REBOOT_CHECK_MINUTES",
+    "CHECK_INTERVAL_SECONDS", "dump_document", "component_phases",
     "component_document",
     # component
     "COMPONENT_VERSION", "PLATFORMS", "ComponentSpec", "DocumentCache", "component_specs",

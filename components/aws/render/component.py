@@ -70,6 +70,8 @@ def component_specs(step: PreparedStep, *, prefix: str, key: KmsKey,
 
 def _render_specs(step: PreparedStep, *, prefix: str, key: KmsKey) -> list[ComponentSpec]:
     phases = component_phases(step)
+    if not phases:
+        return []  # an AWS-managed component alone: the recipe names it, nothing of ours runs
     whole = _fitting_document(step, phases)
     if whole is not None:
         # A document only grows with each phase added, so the grouping below would keep every

@@ -1,6 +1,7 @@
 """AWSTOE component documents: one step use as build, validate and test phases."""
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
@@ -65,7 +66,13 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
     the step asks for that) and prove the result with the check.
     """
     build: list[dict[str, Any]] = []
-    if step.aws_managed_component is None:
+    if step.render == "reboot":
+        return [{"name": "build", "steps": _reboot_steps(step)}]
+    if step.render == "pause":
+        return [{"name": "build", "steps": [_pause_step(step)]}]
+    if step.aws_update_os:
+        build.append(_update_os_step(step))
+    elif step.aws_managed_component is None:
         if step.script is None:
             raise RenderError(f"step '{step.name}' ({step.os}) has neither a script nor an AWS-managed component")
         foreign = [d for d in step.downloads if d.store == "azure"]
@@ -116,12 +123,82 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
     # for a booted image too, again on a fresh instance launched from it (test).
     # Some only hold right after the build (an empty machine-id, nothing pending
     # from Windows Update), so the step says whether its check is such an invariant.
-    check = _script_steps(step, "Check", step.check, (0,), None, 0)
     phases = [{"name": "build", "steps": build}] if build else []
+    if step.check is None:
+        return phases  # nothing to prove (an AWS-managed component given without a check)
+    check = _script_steps(step, "Check", step.check, (0,), None, 0)
     phases.append({"name": "validate", "steps": check})
     if step.image_test:
         phases.append({"name": "test", "steps": check})
     return phases
+
+
+# How long a reboot step waits for its check when the flavour sets no timeout_minutes.
+REBOOT_CHECK_MINUTES = 30
+CHECK_INTERVAL_SECONDS = 10
+
+
+def _reboot_steps(step: PreparedStep) -> list[dict[str, Any]]:
+    """AWSTOE's Reboot action (it resumes the document once the instance is back), then the
+    step's check run until it passes within the time limit: AWSTOE's Reboot takes no timeout
+    or check of its own."""
+    out: list[dict[str, Any]] = [{"name": "Reboot", "action": "Reboot",
+                                  "inputs": {"delaySeconds": int(step.params.get("delay_seconds") or 0)}}]
+    check = step.params.get("check")
+    if check:
+        minutes = step.timeout_minutes or REBOOT_CHECK_MINUTES
+        if "{{" in check:
+            raise RenderError(f"step '{step.name}' ({step.os}): its check contains '{{{{', which AWSTOE reads as a "
+                              "variable and cannot escape")
+        out.append({"name": "WaitUntilReady", "action": "ExecutePowerShell" if step.os == "windows" else "ExecuteBash",
+                    "timeoutSeconds": minutes * 60, "onFailure": "Abort",
+                    "inputs": {"commands": [_wait_loop(step.os, check)]}})
+    return out
+
+
+def _wait_loop(os: str, check: str) -> str:
+    """Run a check until it exits 0; the action's timeoutSeconds ends the wait."""
+    if os == "windows":
+        encoded = base64.b64encode(check.encode("utf-16-le")).decode()
+        return (
+            "while ($true) {\n"
+            f"    & \"$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoProfile -NonInteractive "
+            f"-EncodedCommand {encoded}\n"
+            "    if ($LASTEXITCODE -eq 0) { exit 0 }\n"
+            f"    Start-Sleep -Seconds {CHECK_INTERVAL_SECONDS}\n"
+            "}\n"
+        )
+    encoded = base64.b64encode(check.encode()).decode()
+    return (
+        f"until printf '%s' '{encoded}' | base64 -d | bash; do\n"
+        f"  sleep {CHECK_INTERVAL_SECONDS}\n"
+        "done\n"
+    )
+
+
+def _update_os_step(step: PreparedStep) -> dict[str, Any]:
+    """AWSTOE's UpdateOS action: every update except the step's exclusions (KB ids on Windows,
+    package names on Linux), restarting as the updates need, with the step's time limit and
+    retries (which a recipe cannot pass to the managed update component)."""
+    update: dict[str, Any] = {"name": "UpdateOS", "action": "UpdateOS", "onFailure": "Abort"}
+    if step.timeout_minutes:
+        update["timeoutSeconds"] = step.timeout_minutes * 60
+    if step.retries:
+        update["maxAttempts"] = step.retries + 1
+    exclude = step.params.get("exclude") or []
+    if step.os == "windows":
+        exclude = ["KB" + str(kb).upper().removeprefix("KB") for kb in exclude]
+    if exclude:
+        update["inputs"] = {"exclude": list(exclude)}
+    return update
+
+
+def _pause_step(step: PreparedStep) -> dict[str, Any]:
+    """AWSTOE has no sleep action: the OS's own sleep, in the shell AWSTOE runs."""
+    seconds = int(step.params["seconds"])
+    if step.os == "windows":
+        return {"name": "Pause", "action": "ExecutePowerShell", "inputs": {"commands": [f"Start-Sleep -Seconds {seconds}"]}}
+    return {"name": "Pause", "action": "ExecuteBash", "inputs": {"commands": [f"sleep {seconds}"]}}
 
 
 def component_document(step: PreparedStep, phases: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:

@@ -34,9 +34,9 @@ def partition(region: str) -> str:
     return aws_partition(region)
 
 
-def managed_component_arn(component: str, region: str) -> str:
-    """An AWS-managed component, newest version at build time (x.x.x)."""
-    return f"arn:{partition(region)}:imagebuilder:{region}:aws:component/{component}/x.x.x"
+def managed_component_arn(component: str, region: str, version: str = "x.x.x") -> str:
+    """An AWS-managed component at a version; x wildcards take the newest match at build time."""
+    return f"arn:{partition(region)}:imagebuilder:{region}:aws:component/{component}/{version}"
 
 
 def managed_policy_arn(policy: str, region: str) -> str:

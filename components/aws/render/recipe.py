@@ -22,6 +22,7 @@ class RecipeEntry:
 
     managed_arn: Optional[str] = None
     component: Optional[ComponentSpec] = None
+    parameters: tuple[tuple[str, str], ...] = ()  # an AWS-managed component's (name, value)
 
     @property
     def identity(self) -> str:
@@ -39,7 +40,9 @@ def recipe_entries(steps: Sequence[PreparedStep], *, prefix: str, region: str, k
     entries: list[RecipeEntry] = []
     for step in steps:
         if step.aws_managed_component:
-            entries.append(RecipeEntry(managed_arn=managed_component_arn(step.aws_managed_component, region)))
+            entries.append(RecipeEntry(
+                managed_arn=managed_component_arn(step.aws_managed_component, region, step.aws_managed_version),
+                parameters=tuple(step.aws_managed_parameters)))
         entries.extend(RecipeEntry(component=spec) for spec in component_specs(step, prefix=prefix, key=key, cache=cache))
     return entries
 
@@ -137,6 +140,10 @@ def _recipe_components(entries: Sequence[RecipeEntry], component_arns: Sequence[
     components: list[dict[str, Any]] = []
     for entry, arn in zip(entries, component_arns):
         item: dict[str, Any] = {"component_arn": arn}
+        if entry.parameters:
+            # pulumi-aws takes one string per parameter (ImageRecipeComponentParameter.value) and
+            # sends it as the one-element list CreateImageRecipe's ComponentParameter.value is.
+            item["parameters"] = [{"name": name, "value": value} for name, value in entry.parameters]
         if entry.component is not None and entry.component.parameters:
             if asset_bucket is None:
                 raise RenderError(f"step '{entry.component.step}' downloads build assets: the recipe needs the "

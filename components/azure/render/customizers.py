@@ -1,6 +1,7 @@
 """Customizers: a flavour's prepared steps in order, and the in-VM validations of their checks."""
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any, Iterable, Sequence
 
@@ -43,11 +44,18 @@ def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -
     if step.azure_windows_update:
         # A restart first clears pending restarts from the marketplace image (the usual
         # cause of 0x80240016); the last one finishes what the updates started.
-        return [
-            _restart(_label(index, step, "restart-before-updates")),
+        timeout = _minutes(step.params.get("restart_timeout_minutes"))
+        out = [
+            _restart(_label(index, step, "restart-before-updates"), timeout),
             render_windows_update(_label(index, step, "windows-update"), step),
-            _restart(_label(index, step, "restart-after-updates")),
         ]
+        if step.reboot_after:
+            out.append(_restart(_label(index, step, "restart-after-updates"), timeout))
+        return out
+    if step.render == "reboot":
+        return [render_reboot(_label(index, step, "restart"), step)]
+    if step.render == "pause":
+        return [render_pause(_label(index, step, "pause"), step)]
     if step.script is None:
         raise ValueError(f"step '{step.name}' has no {step.os} script and no native Azure rendering")
     out = _download_customizers(index, step, asset_store)
@@ -79,20 +87,71 @@ def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -
     return out
 
 
-def _restart(name: str) -> dict[str, Any]:
-    return {"type": "WindowsRestart", "name": name, "restartTimeout": RESTART_TIMEOUT}
+def _minutes(value: Any) -> str:
+    """AIB's duration strings: magnitude and unit, e.g. '10m' (WindowsRestart restartTimeout)."""
+    return f"{int(value)}m" if value else RESTART_TIMEOUT
+
+
+def _restart(name: str, timeout: str = RESTART_TIMEOUT) -> dict[str, Any]:
+    return {"type": "WindowsRestart", "name": name, "restartTimeout": timeout}
+
+
+# Packer's windows-update provisioner (which AIB's WindowsUpdate customizer runs) documents
+# these Windows Update Agent search criteria for important and recommended updates.
+SEARCH_CRITERIA = {
+    "all": "IsInstalled=0",
+    "important": "AutoSelectOnWebSites=1 and IsInstalled=0",
+    "recommended": "BrowseOnly=0 and IsInstalled=0",
+}
+REBOOT_CHECK_MINUTES = 30
 
 
 def render_windows_update(name: str, step: PreparedStep) -> dict[str, Any]:
-    """Every applicable update except previews and the KBs the step's `exclude` lists."""
+    """The updates the step's `search` selects except previews and the KBs its `exclude`
+    lists, at most `update_limit` per restart cycle."""
     excluded = [f"exclude:$_.Title -like '*{kb}*'" for kb in windows_update_exclusions(step.params.get("exclude"))]
     return {
         "type": "WindowsUpdate",
         "name": name,
-        "searchCriteria": "IsInstalled=0",
+        "searchCriteria": SEARCH_CRITERIA[step.params.get("search") or "all"],
         "filters": ["exclude:$_.Title -like '*Preview*'", *excluded, "include:$true"],
-        "updateLimit": UPDATE_LIMIT,
+        "updateLimit": int(step.params.get("update_limit") or UPDATE_LIMIT),
     }
+
+
+def _encoded_powershell(command: str) -> str:
+    """A PowerShell command line that runs `command` as written: -EncodedCommand takes it
+    base64-encoded UTF-16LE, so no quoting of the command's own characters is involved."""
+    encoded = base64.b64encode(command.encode("utf-16-le")).decode()
+    return f"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand {encoded}"
+
+
+def render_reboot(name: str, step: PreparedStep) -> dict[str, Any]:
+    """WindowsRestart: the restart (after delay_seconds), the check AIB runs until it passes,
+    and the time the restart may take (the step's timeout_minutes). Linux has no restart
+    customizer; the loader refuses a Linux reboot on Azure with the reason."""
+    if step.os != "windows":
+        raise ValueError(f"step '{step.name}': Azure VM Image Builder has no Linux restart customizer")
+    delay = int(step.params.get("delay_seconds") or 0)
+    customizer: dict[str, Any] = {
+        "type": "WindowsRestart",
+        "name": name,
+        # AIB's default restart command, with the step's delay.
+        "restartCommand": f'shutdown /r /f /t {delay} /c "golden-images restart"',
+        "restartTimeout": _minutes(step.timeout_minutes or REBOOT_CHECK_MINUTES),
+    }
+    if step.params.get("check"):
+        customizer["restartCheckCommand"] = _encoded_powershell(step.params["check"])
+    return customizer
+
+
+def render_pause(name: str, step: PreparedStep) -> dict[str, Any]:
+    """AIB has no pause customizer: the OS's own sleep in a Shell or PowerShell customizer."""
+    seconds = int(step.params["seconds"])
+    if step.os == "windows":
+        return {"type": "PowerShell", "name": name, "inline": [f"Start-Sleep -Seconds {seconds}"],
+                "runElevated": False, "validExitCodes": [0]}
+    return {"type": "Shell", "name": name, "inline": [f"sleep {seconds}"]}
 
 
 def windows_update_exclusions(value: Any) -> list[str]:
@@ -209,6 +268,8 @@ def render_validations(steps: Sequence[PreparedStep]) -> list[dict[str, Any]]:
     """Each step's check runs in the build VM after all customizers; a check passes on 0."""
     validations = []
     for index, step in enumerate(steps, start=1):
+        if step.check is None:
+            continue  # nothing to prove (a pause, a restart)
         name = _label(index, step, "check")
         if step.os == "windows":
             validation = {
