@@ -173,17 +173,27 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
     return problems
 
 
-# Windows exit codes are a process's DWORD (unsigned 32-bit, GetExitCodeProcess); Linux keeps
-# the low 8 bits of exit()'s status (wait(2): WEXITSTATUS), so a code above 255 never comes back.
-EXIT_CODE_RANGE = {"windows": (0, 2**32 - 1), "linux": (0, 255)}
+# A Windows exit code is a 32-bit DWORD (GetExitCodeProcess), which PowerShell's $LASTEXITCODE,
+# an Int32, reports signed: 0xC0000005 arrives as -1073741819, and that is what the runners on
+# both clouds compare. Linux keeps the low 8 bits of exit()'s status (wait(2): WEXITSTATUS).
+EXIT_CODE_RANGE = {"windows": (-(2**31), 2**31 - 1), "linux": (0, 255)}
 
 
 def exit_code_problems(os: str, codes: list[int]) -> list[tuple[int, str]]:
     low, high = EXIT_CODE_RANGE.get(os, EXIT_CODE_RANGE["linux"])
-    reason = ("Windows exit codes are unsigned 32-bit (0 to 4294967295); write a negative "
-              "PowerShell code as its unsigned value" if os == "windows" else
-              "a Linux process exits with 0 to 255 (the kernel keeps the low 8 bits), so this code never comes back")
-    return [(n, f"{code} is out of range: {reason}") for n, code in enumerate(codes) if not low <= code <= high]
+    problems = []
+    for n, code in enumerate(codes):
+        if low <= code <= high:
+            continue
+        if os == "windows" and high < code < 2**32:
+            reason = (f"PowerShell reports Windows exit codes as signed 32-bit numbers, so this one arrives as "
+                      f"{code - 2**32}; write that instead")
+        elif os == "windows":
+            reason = "Windows exit codes are 32-bit (-2147483648 to 2147483647 as PowerShell reports them)"
+        else:
+            reason = "a Linux process exits with 0 to 255 (the kernel keeps the low 8 bits), so this code never comes back"
+        problems.append((n, f"{code} is out of range: {reason}"))
+    return problems
 
 
 # Options that only mean something on Windows (AIB's PowerShell customizer fields).

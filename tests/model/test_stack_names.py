@@ -1,9 +1,9 @@
 """Names and numbers the clouds would refuse or misread, refused here with the file and field.
 
 Facts: Systems Manager parameter names "can't be prefixed with aws or ssm (case-insensitive)"
-(PutParameter); a Windows exit code is the process's DWORD (GetExitCodeProcess: unsigned
-32-bit); a Linux parent sees only the low 8 bits of a child's exit status (wait(2),
-WEXITSTATUS), so 0-255; Image Builder names, IAM role names and Azure names are cut to the
+(PutParameter); a Windows exit code is a 32-bit DWORD (GetExitCodeProcess), which
+PowerShell's $LASTEXITCODE, an Int32, reports signed; a Linux parent sees only the low
+8 bits of a child's exit status (wait(2), WEXITSTATUS), so 0-255; Image Builder names, IAM role names and Azure names are cut to the
 clouds' limits (components/aws/render/names.py, components/azure/render/names.py).
 """
 from __future__ import annotations
@@ -56,12 +56,17 @@ def test_linux_exit_codes_beyond_255_are_refused_with_the_reason(tmp_path):
     ]
 
 
-def test_windows_exit_codes_are_unsigned_32_bit(tmp_path):
-    text = WINDOWS + "  - dotnet-framework-48:\n    options: {valid_exit_codes: [0, 3010, 4294967295, 4294967296, -1073741819]}\n"
+def test_windows_exit_codes_are_32_bit_as_powershell_reports_them(tmp_path):
+    # $LASTEXITCODE is an Int32: an access violation (0xC0000005 = 3221225477) arrives as -1073741819.
+    text = WINDOWS + ("  - dotnet-framework-48:\n    options: {valid_exit_codes: "
+                      "[0, 3010, -1073741819, 2147483647, 3221225477, 4294967296]}\n")
     found = refused(tmp_path, {"win.yaml": text})
-    assert [p.split(": ")[1] for p in found] == ["steps[0].options.valid_exit_codes[3]",
-                                                 "steps[0].options.valid_exit_codes[4]"]
-    assert all("Windows exit codes are unsigned 32-bit (0 to 4294967295)" in p for p in found)
+    assert found == [
+        "image_flavours/win.yaml: steps[0].options.valid_exit_codes[4]: 3221225477 is out of range: PowerShell "
+        "reports Windows exit codes as signed 32-bit numbers, so this one arrives as -1073741819; write that instead",
+        "image_flavours/win.yaml: steps[0].options.valid_exit_codes[5]: 4294967296 is out of range: Windows exit "
+        "codes are 32-bit (-2147483648 to 2147483647 as PowerShell reports them)",
+    ]
 
 
 def test_a_flavour_this_stack_builds_on_no_cloud_is_refused_naming_its_clouds(tmp_path):
