@@ -44,9 +44,9 @@ class StackBuild:
 def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root: Path,
                   source_commit: Optional[str] = None) -> StackBuild:
     """Load, validate and resolve everything; raise ValidationFailed with every problem found."""
-    inputs = load_inputs(config, settings_source, root / "image_flavours", root)
+    inputs = load_inputs(config, settings_source, root / "image_flavours", root, stack=stack)
     settings = inputs.settings
-    builds = make_builds(inputs.flavours, settings, inputs.catalogue, source_commit)
+    builds = make_builds(inputs.flavours, settings, inputs.catalogue, source_commit, stack)
     problems = []
     aws = settings.aws if "aws" in settings.clouds else None
     azure = settings.azure if "azure" in settings.clouds else None

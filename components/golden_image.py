@@ -107,7 +107,12 @@ class GoldenImage(pulumi.ComponentResource):
             "os": build.os,
             "description": build.description,
             "clouds": self.clouds,
-            "schedule": build.schedule.describe() + (f", after {build.base.name}" if build.base is not None else ""),
+            "schedule": (build.schedule.describe() if build.schedule is not None else
+                         f"none: no scheduled rebuilds ({build.schedule_off_reason})")
+            + (f", after {build.base.name}" if build.base is not None else ""),
+            **({"versions": dict(build.versions)} if build.versions else {}),
+            **({"skipped_steps": list(build.skipped_steps)} if build.skipped_steps else {}),
+            **({"image_tests": f"off: {build.tests.reason}"} if not build.tests_enabled else {}),
             "steps": [use.name for use in build.build_steps],
             **({"built_on": build.base.name,
                 "layer_notes": [str(n) for n in build.layer_notes],

@@ -7,6 +7,7 @@ between resources look exactly like they would in a deployment.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -102,6 +103,14 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or args.args.get("name") or self.aws_region
             return {"name": region, "region": region, "id": region}, []
+        if token == "aws:ec2/getAmi:getAmi":
+            # The plan cannot know the newest AMI: a stable id per query, an EBS root device by family.
+            values = [v for f in args.args.get("filters") or [] for v in f.get("values") or []]
+            image = next((v for v in values if str(v).startswith("ami-")), None)
+            image = image or "ami-" + stable_guid(json.dumps(args.args, sort_keys=True, default=str)).replace("-", "")[:17]
+            text = " ".join(str(v).lower() for v in values)
+            device = "/dev/xvda" if any(m in text for m in ("amzn", "al2023", "amazon-eks", "debian")) else "/dev/sda1"
+            return {"id": image, "imageId": image, "rootDeviceName": device, "name": text or image}, []
         if token == "azure-native:authorization:getClientConfig":
             return {
                 "subscriptionId": SUBSCRIPTION_ID,

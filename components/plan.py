@@ -263,6 +263,12 @@ def summary(plan: Plan) -> str:
         lines.append(f"  steps:    {', '.join(info.get('steps', []))}")
         for note in info.get("layer_notes", []):
             lines.append(f"    {note}")
+        if info.get("skipped_steps"):
+            lines.append(f"  skipped:  {', '.join(info['skipped_steps'])} (their 'when' does not hold in this stack)")
+        if info.get("versions"):
+            lines.append("  versions: " + ", ".join(f"{k}={v}" for k, v in sorted(info["versions"].items())))
+        if info.get("image_tests"):
+            lines.append(f"  tests:    {info['image_tests']}")
         for cloud in info.get("clouds", []):
             details = info.get(cloud) or {}
             lines.append(f"  {cloud}:")

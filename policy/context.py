@@ -38,8 +38,10 @@ def is_production(stack: str, config: Mapping[str, Any]) -> bool:
     )
 
 
-def _ids(value: Any) -> frozenset:
-    return frozenset(str(v) for v in value) if isinstance(value, (list, tuple)) else frozenset()
+def _ids(value: Any, accounts: Optional[Mapping[str, Any]] = None) -> frozenset:
+    """The listed ids; an account name of the stack's golden-images:accounts map counts as its id."""
+    names = accounts if isinstance(accounts, Mapping) else {}
+    return (frozenset(str(names.get(v, v)) for v in value) if isinstance(value, (list, tuple)) else frozenset())
 
 
 def context_from_config(
@@ -67,12 +69,12 @@ def context_from_config(
     return Context(
         stack=stack,
         customer_key_required=required if isinstance(required, bool) else is_production(stack, config),
-        launch_account_ids=pick("launchAccountIds", _ids(sharing.get("account_ids"))),
+        launch_account_ids=pick("launchAccountIds", _ids(sharing.get("account_ids"), _setting(config, "accounts"))),
         launch_organization_arns=pick("launchOrganizationArns", _ids(sharing.get("organization_arns"))),
         launch_organizational_unit_arns=pick(
             "launchOrganizationalUnitArns", _ids(sharing.get("organizational_unit_arns"))
         ),
-        target_account_ids=pick("targetAccountIds", _ids(aws.get("target_account_ids"))),
+        target_account_ids=pick("targetAccountIds", _ids(aws.get("target_account_ids"), _setting(config, "accounts"))),
         flavour_steps={name: tuple(steps) for name, steps in (flavour_steps or {}).items()},
         step_categories=dict(step_categories or {}),
         scan_cache=scan_cache,

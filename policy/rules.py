@@ -603,9 +603,38 @@ def _recurrence(definition: Any) -> Optional[bool]:
     return any(str(_get(t, "type")).lower() == "recurrence" for t in triggers.values())
 
 
+NO_SCHEDULE_TAG = "golden-images:no-schedule"
+NO_IMAGE_TESTS_TAG = "golden-images:no-image-tests"
+
+
+def _decision(inputs: Mapping, tag: str) -> Optional[str]:
+    """A flavour's recorded decision (schedule or image tests off) and its reason, from the resource's tags."""
+    tags = inputs.get("tags")
+    value = tags.get(tag) if isinstance(tags, Mapping) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _check_decided_unscheduled(resource_type: str, inputs: Mapping, context: Context) -> list:
+    reason = _decision(inputs, NO_SCHEDULE_TAG)
+    if reason is None:
+        return []
+    return [f"no scheduled rebuilds ({reason}): the image ages without patches; each month unpatched adds that "
+            "month's security fixes to what every machine launched from it lacks, until someone starts a build"]
+
+
+def _check_decided_untested(resource_type: str, inputs: Mapping, context: Context) -> list:
+    reason = _decision(inputs, NO_IMAGE_TESTS_TAG)
+    if reason is None:
+        return []
+    return [f"image tests are off ({reason}): images are distributed without the flavour's test suite having "
+            "passed on them"]
+
+
 def _check_scheduled(resources: Sequence[Resource], context: Context) -> list:
     found = []
     for pipeline in _of_type(resources, IMAGE_PIPELINE):
+        if _decision(pipeline.inputs, NO_SCHEDULE_TAG):
+            continue  # a recorded decision: GI-PIPE-003 warns
         schedule = pipeline.inputs.get("schedule")
         expression = _get(schedule, "scheduleExpression")
         if schedule is UNKNOWN or expression is UNKNOWN:
@@ -623,6 +652,8 @@ def _check_scheduled(resources: Sequence[Resource], context: Context) -> list:
             found.append((pipeline, "status is 'DISABLED'; a disabled pipeline never runs its schedule"))
     workflows = _of_type(resources, LOGIC_WORKFLOW)
     for template in _of_type(resources, IMAGE_TEMPLATE):
+        if _decision(template.inputs, NO_SCHEDULE_TAG):
+            continue
         name = template.inputs.get("imageTemplateName") or template.inputs.get("name")
         runs = []
         for workflow in workflows:
@@ -641,6 +672,8 @@ def _check_scheduled(resources: Sequence[Resource], context: Context) -> list:
 
 
 def _check_tested(resource_type: str, inputs: Mapping, context: Context) -> list:
+    if _decision(inputs, NO_IMAGE_TESTS_TAG):
+        return []  # a recorded decision: GI-PIPE-004 warns
     if resource_type == IMAGE_PIPELINE:
         tests = inputs.get("imageTestsConfiguration")
         enabled = _get(tests, "imageTestsEnabled")
@@ -824,6 +857,24 @@ RULES: tuple = (
         enforcement="mandatory",
         types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
         check=_check_tested,
+    ),
+    Rule(
+        id="GI-PIPE-003",
+        title="A flavour without scheduled rebuilds says why",
+        rationale="A flavour may build only on demand (schedule: {enabled: false, reason}); its images then age "
+                  "unpatched, which reviewers see on every plan.",
+        enforcement="advisory",
+        types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
+        check=_check_decided_unscheduled,
+    ),
+    Rule(
+        id="GI-PIPE-004",
+        title="A flavour without image tests says why",
+        rationale="A team may test elsewhere (tests: {enabled: false, reason}); its images are then distributed "
+                  "untested, which reviewers see on every plan.",
+        enforcement="advisory",
+        types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
+        check=_check_decided_untested,
     ),
     Rule(
         id="GI-FLAV-001",

@@ -1,7 +1,7 @@
 """One flavour's EC2 Image Builder factory: recipe, configurations, pipeline, lifecycle."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,14 +36,34 @@ class AwsImagePipeline(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         # A layered flavour starts from its base flavour's newest Image Builder image, whose
-        # ARN holds the account id: known only once deployed.
+        # ARN holds the account id (known only once deployed) and the base's recipe name (an
+        # Output too when the base's parent is found at deploy time).
+        base_name: Any = base.recipe_name if base is not None else recipe.base_recipe
         parent = (recipe.parent.value if build.base is None else
-                  shared.account_id.apply(lambda account: render.image_arn(region, account, recipe.base_recipe)))
+                  pulumi.Output.all(shared.account_id, base_name).apply(
+                      lambda values: render.image_arn(region, values[0], values[1])))
+        # An AMI filter's newest match, and the root device of a parent AMI its name does not
+        # describe, are read when the stack deploys.
+        root_device = None
+        # The content-derived name; a parent found at deploy time adds itself (a recipe is
+        # immutable: a newer AMI under the same name and version would be refused as existing).
+        self.recipe_name: Any = recipe.name
+        lookup = render.ami_lookup_args(build, region)
+        if lookup is not None:
+            ami = aws.ec2.get_ami_output(**lookup, opts=pulumi.InvokeOutputOptions(parent=self))
+            root_device = ami.root_device_name
+            if lookup.get("most_recent"):
+                found = ami.id if build.base is None or base is None else pulumi.Output.from_input(base_name)
+                if build.base is None:
+                    parent = ami.id
+                self.recipe_name = found.apply(lambda resolved: render.deploy_time_recipe_name(
+                    build, recipe, prefix=prefix, resolved_parent=str(resolved)))
         arns = [entry.managed_arn or shared.component(entry.component) for entry in recipe.entries]
-        # The name carries the content hash: a changed recipe is created next to the old one,
-        # the pipeline is switched to it, and only then is the old one deleted.
+        # The name carries the content hash (and a parent found at deploy time): a changed recipe
+        # is created next to the old one, the pipeline is switched to it, and only then is the old
+        # one deleted.
         recipe_args = render.recipe_args(build, recipe, arns, region=region, key=shared.kms_key, tags=tags,
-                                         parent_value=parent,
+                                         parent_value=parent, root_device=root_device, name=self.recipe_name,
                                          asset_bucket=shared.asset_bucket.bucket if shared.asset_bucket else None)
         # A layer's parent is named, not referenced: order it after its base's recipe explicitly.
         self.recipe = aws.imagebuilder.ImageRecipe(
@@ -89,11 +109,16 @@ class AwsImagePipeline(pulumi.ComponentResource):
         self.summary = {
             "pipeline_arn": self.pipeline.arn,
             "recipe_arn": self.recipe.arn,
-            "regions": list(aws_settings.regions),
-            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, build) for r in aws_settings.regions},
+            "regions": render.distribution_regions(build, aws_settings),
+            "ssm_parameters": {r: render.ssm_parameter_name(aws_settings, build)
+                               for r in render.distribution_regions(build, aws_settings)},
             "parent_image": parent,
-            "schedule": render.schedule_expression(build.schedule),
-            "timezone": build.schedule.timezone,
+            **({"schedule": render.schedule_expression(build.schedule), "timezone": build.schedule.timezone}
+               if build.schedule is not None else {"schedule": f"none ({build.schedule_off_reason})"}),
+            **({"image_tests": f"off ({build.tests.reason})"} if not build.tests_enabled else {}),
+            **({"parent_lookup": "newest AMI matching the filter at deploy time: a newer AMI creates a new "
+                                 "recipe, then the pipeline switches to it"} if lookup is not None and lookup.get("most_recent")
+               else {}),
             "start_build_command": start,
             "build_on_deploy": aws_settings.build_on_deploy and build.base is None,
         }

@@ -23,6 +23,13 @@ from .render import (
 from .shared import AzureSharedInfrastructure
 
 
+def describe_source(image) -> str:  # type: ignore[no-untyped-def]
+    if image.image_version_id is not None:
+        return f"gallery image version {image.image_version_id}"
+    plan = f" (purchase plan {image.plan.name})" if image.plan is not None else ""
+    return f"marketplace image {image.publisher}:{image.offer}:{image.sku}:{image.version}{plan}"
+
+
 class AzureImageTemplate(pulumi.ComponentResource):
     """Gallery image definition, content-named image template and its scheduled rebuild."""
 
@@ -98,14 +105,18 @@ class AzureImageTemplate(pulumi.ComponentResource):
             )
 
         # A layered flavour rebuilds after its base (layer_delay_hours later), on the newest base image.
-        schedule = workflow_args(build, names, run_uri=self.template.id.apply(run_uri),
-                                 identity_id=shared.scheduler_identity.id)
-        self.schedule = logic.Workflow(
-            f"{name}-schedule",
-            resource_group_name=shared.resource_group.name,
-            **schedule,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[shared.runner_assignment]),
-        )
+        # A flavour without a schedule has no workflow: it builds when started (make build).
+        schedule = None
+        self.schedule = None
+        if build.schedule is not None:
+            schedule = workflow_args(build, names, run_uri=self.template.id.apply(run_uri),
+                                     identity_id=shared.scheduler_identity.id)
+            self.schedule = logic.Workflow(
+                f"{name}-schedule",
+                resource_group_name=shared.resource_group.name,
+                **schedule,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[shared.runner_assignment]),
+            )
 
         # A layer's first build needs a version of its base's image, which a deploy-time build of
         # the base has only published hours later; layers therefore build on their (later) schedule.
@@ -128,14 +139,16 @@ class AzureImageTemplate(pulumi.ComponentResource):
             "run_command": run_command(self.template_name, names.resource_group),
             "regions": [replica.region for replica in azure.replicas],
             "source": "newest version of gallery image " + flavour.base.name if flavour.base else
-            "marketplace image {publisher}:{offer}:{sku}:{version}".format(**flavour.base_image.azure.model_dump()),
-            "schedule": f"{describe_schedule(build.schedule)} by Logic App {schedule['workflow_name']}",
+            describe_source(flavour.base_image.azure),
+            "schedule": (f"{describe_schedule(build.schedule)} by Logic App {schedule['workflow_name']}"
+                         if build.schedule is not None and schedule is not None else
+                         f"none ({build.schedule_off_reason})"),
         }
         self.register_outputs(
             {
                 "gallery_image_id": self.image.id,
                 "template_id": self.template.id,
                 "template_name": self.template_name,
-                "schedule_id": self.schedule.id,
+                "schedule_id": self.schedule.id if self.schedule is not None else None,
             }
         )

@@ -118,8 +118,9 @@ def _target(build: FlavourBuild, resolved: StackBuild, subscription: Optional[st
         os=build.os,
         clouds=build.clouds,
         base=build.base.name if build.base is not None else None,
-        schedule_hours=PERIOD_HOURS[build.schedule.every],
-        schedule=build.schedule.describe(),
+        # An image without a schedule is judged as if it rebuilt monthly: it ages all the same.
+        schedule_hours=PERIOD_HOURS[build.schedule.every if build.schedule is not None else "month"],
+        schedule=build.schedule.describe() if build.schedule is not None else "none",
         aws=aws_target,
         azure=azure_target,
     )

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -64,6 +64,20 @@ class Application(StrictModel):
         default_factory=list,
         description="Capabilities the application needs on its image, e.g. [iis, dotnet-runtime:10.0]",
     )
+    stacks: Optional[list[str]] = Field(
+        default=None, min_length=1,
+        description="Stacks that must serve it (default: every stack); other stacks need not build its flavour")
+    clouds: Optional[list[Literal["aws", "azure"]]] = Field(
+        default=None, min_length=1,
+        description="Clouds it runs on (default: any); a stack on none of them need not serve it")
+
+    def needed_in(self, stack: Optional[str], stack_clouds: Optional[Sequence[str]]) -> bool:
+        """Whether a stack must serve this application (unknown stack or clouds: yes)."""
+        if self.stacks is not None and stack is not None and stack not in self.stacks:
+            return False
+        if self.clouds is not None and stack_clouds is not None and not set(self.clouds) & set(stack_clouds):
+            return False
+        return True
 
     @field_validator("name", mode="before")
     @classmethod
@@ -219,8 +233,13 @@ def unknown_needs(apps: ApplicationsFile, catalogue: Catalogue) -> list[tuple[in
     return found
 
 
-def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalogue: Catalogue) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) of these applications against these flavours."""
+def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalogue: Catalogue,
+          stack: Optional[str] = None, stack_clouds: Optional[Sequence[str]] = None) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of these applications against these flavours.
+
+    An application that says which stacks or clouds need it (`stacks`, `clouds`) is not an
+    error in a stack outside them: a dev stack trying one flavour need not build the rest.
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
     rules = apps.rules
@@ -235,7 +254,8 @@ def check(apps: ApplicationsFile, source: str, offerings: list[Offering], catalo
                 Problem(source, f"{where}.needs", f"{', '.join(members)} cannot share an image (rules.exclusive[{index}]); split the application")
             )
         if not served[app.name]:
-            errors.append(Problem(source, where, _unserved(app, offerings, rules)))
+            if app.needed_in(stack, stack_clouds):
+                errors.append(Problem(source, where, _unserved(app, offerings, rules)))
             continue
         clean = [n for n in served[app.name] if not (rules.exposure(by_name[n].capabilities) - set(app.needs))]
         if not clean:
@@ -319,6 +339,7 @@ def check_applications(
     catalogue: Catalogue,
     stack_clouds: Optional[Sequence[str]],
     ready: bool = True,
+    stack: Optional[str] = None,
 ) -> Report:
     """The loader's entry point: no applications file, nothing to check.
 
@@ -340,7 +361,7 @@ def check_applications(
     if problems:
         return Report(problems=problems)
     offerings = offerings_of(flavours, catalogue, stack_clouds)
-    errors, warnings = check(apps, source, offerings, catalogue)
+    errors, warnings = check(apps, source, offerings, catalogue, stack, stack_clouds)
     return Report(applications=export(apps, serving(apps, offerings)), problems=errors, warnings=warnings)
 
 

@@ -156,7 +156,7 @@ def _key(use: StepUse, catalogue: Catalogue) -> str:
 
 
 def _clouds(use: StepUse) -> set[str]:
-    return {use.options.only_on} if use.options.only_on else set(ALL_CLOUDS)
+    return {use.only_cloud} if use.only_cloud else set(ALL_CLOUDS)
 
 
 def build_layer(item: LoadedFlavour, base: LoadedFlavour, catalogue: Catalogue) -> LoadedFlavour:
@@ -201,7 +201,8 @@ def build_layer(item: LoadedFlavour, base: LoadedFlavour, catalogue: Catalogue) 
                  if name not in flavour.build.model_fields_set}
     if inherited:
         flavour = flavour.model_copy(update={"build": flavour.build.model_copy(update=inherited)})
-    return LoadedFlavour(flavour, item.source, Layer(base=base, steps=tuple(steps), notes=tuple(notes)))
+    return LoadedFlavour(flavour, item.source, Layer(base=base, steps=tuple(steps), notes=tuple(notes)),
+                         versions=item.versions)
 
 
 def build_problems(selected: Sequence[LoadedFlavour], schedule: Schedule) -> tuple[list[Problem], list[Problem]]:

@@ -13,17 +13,18 @@ from .applications import check_applications
 from .assets import Asset, AssetError, pack_and_read, pack_file_and_read
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .files import FileRefused, inside, read_text
-from .flavour import Flavour, LoadedFlavour
+from .flavour import Flavour, FlavourSchedule, LoadedFlavour
 from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
-from .settings import StackSettings, parse_settings
+from .settings import Schedule, StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
+from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
 
 # Files in image_flavours/ that are not flavours.
-NON_FLAVOUR_FILES = {"applications.yaml"}
+NON_FLAVOUR_FILES = {"applications.yaml", VERSIONS_FILE}
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,17 @@ class Inputs:
     warnings: list[Problem] = field(default_factory=list)  # reported, never fatal
 
 
-def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], list[Problem]]:
-    """Parse and model-check every image_flavours/*.yaml."""
+def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None,
+                       cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem]]:
+    """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
+
+    A file whose fields fail the model still has its steps checked (with a catalogue),
+    so a new flavour's mistakes all show in one run.
+    """
     loaded: list[LoadedFlavour] = []
     problems: list[Problem] = []
+    versions, version_problems = load_versions(folder, _rel(folder / VERSIONS_FILE, root))
+    problems.extend(version_problems)
     files = sorted(p for p in folder.glob("*.y*ml") if p.name not in NON_FLAVOUR_FILES)
     if not files:
         problems.append(Problem(_rel(folder, root), "", "no flavour files (*.yaml) found"))
@@ -57,14 +65,22 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
         if not isinstance(data, dict):
             problems.append(Problem(source, "", f"a flavour file is a mapping of fields, not a {type(data).__name__}"))
             continue
+        # Versions first: the control-character check then sees the text the build receives,
+        # a version's value included.
+        data, unknown, used = substitute(data, versions)
+        problems.extend(Problem(source, at, message) for at, message in unknown)
         controls = control_problems(data, source)
         if controls:
             problems.extend(controls)
             continue
         try:
-            loaded.append(LoadedFlavour(Flavour.model_validate(data), source))
+            flavour = Flavour.model_validate(data)
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, Flavour))
+            if catalogue is not None:
+                problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
+            continue
+        loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
     for item in loaded:
         if item.flavour.name in seen:
@@ -73,6 +89,26 @@ def load_flavour_files(folder: Path, root: Path) -> tuple[list[LoadedFlavour], l
             )
         seen.setdefault(item.flavour.name, item.source)
     return loaded, problems
+
+
+def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
+                     cache: Optional[SecretCache] = None) -> list[Problem]:
+    """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
+    from pydantic import TypeAdapter
+
+    from .flavour import BaseImage, StepUse
+
+    failed = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+    if failed & {"steps", "os"} or not isinstance(data.get("steps"), list):
+        return []
+    steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
+    try:
+        base = BaseImage.model_validate(data.get("base_image") or {})
+    except ValidationError:
+        base = BaseImage()
+    partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                      os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+    return check_steps(LoadedFlavour(partial, source), catalogue, cache)
 
 
 def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
@@ -84,15 +120,18 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
     """
     problems: list[Problem] = []
     cache = cache if cache is not None else active_cache()
-    loaded, file_problems = load_flavour_files(flavours_dir, root)
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
         step_problems = check_steps(item, catalogue, cache)
         problems.extend(step_problems)
-        if not step_problems:
-            item, found = embed_files(item, catalogue, flavours_dir, cache)
-            problems.extend(found)
+        # Embedding reads only file and directory parameters given as paths: it runs whatever
+        # else is wrong, so a missing file shows in the same run as a misspelt parameter (a
+        # parameter already refused is not read).
+        item, found = embed_files(item, catalogue, flavours_dir, cache,
+                                   skip=frozenset(p.path for p in step_problems))
+        problems.extend(found)
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
@@ -122,8 +161,9 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
             )
         problems.extend(Problem(source, f"{where}.options.valid_exit_codes[{n}]", message)
                         for n, message in exit_code_problems(flavour.os, use.options.valid_exit_codes))
-        if use.options.only_on and use.options.only_on not in step.spec.clouds:
-            problems.append(Problem(source, f"{where}.options.only_on", f"step '{use.name}' does not run on {use.options.only_on}"))
+        if use.only_cloud and use.only_cloud not in step.spec.clouds:
+            field_name = "options.only_on" if use.options.only_on else "when.cloud"
+            problems.append(Problem(source, f"{where}.{field_name}", f"step '{use.name}' does not run on {use.only_cloud}"))
         declared = step.spec.parameters
         for key, value in use.params.items():
             at = f"{where}.{use.name}.{key}"
@@ -137,9 +177,6 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour "
                                                     f"(use {' or '.join(allowed_here)})"))
             texts = _texts(at, key, value)
-            for where_text, _, text in texts:
-                if "{{" in text:
-                    problems.append(Problem(source, where_text, AWSTOE_BRACES))
             if declared[key].secret_reference or declared[key].not_secret:
                 continue
             secret_candidates.extend(texts)
@@ -251,9 +288,6 @@ def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: 
             for at, kinds in found.items()]
 
 
-AWSTOE_BRACES = ("contains '{{', which EC2 Image Builder reads as one of its own variables and cannot escape; "
-                 "keep templates (Ansible's Jinja) in the playbook's vars or group_vars and pass plain values here")
-
 
 def _texts(at: str, key: str, value: Any) -> list[tuple[str, str, str]]:
     """(location, key, text) of every string in a value, nested mappings and lists included."""
@@ -289,6 +323,10 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
     # type[Any]: the isinstance check below leaves value open to each type's own checks.
     expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
                            "mapping": dict, "environment": dict}[param.type]
+    if param.type in ("string", "file", "directory") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # YAML reads an unquoted digits-only value (a sha256 of digits, an account id) as a number.
+        return [f"must be a string, got the number {value!r}; quote it in YAML (\"{value}\"): unquoted, digits "
+                "become a number and leading zeros are lost"]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         what = "mapping of NAME: value" if param.type == "environment" else param.type
         return [f"must be a {what}, got {type(value).__name__} {value!r}"]
@@ -327,7 +365,8 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
 
 
 def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
-                cache: Optional[SecretCache] = None) -> tuple[LoadedFlavour, list[Problem]]:
+                cache: Optional[SecretCache] = None,
+                skip: frozenset[str] = frozenset()) -> tuple[LoadedFlavour, list[Problem]]:
     """Replace each file parameter's path (relative to image_flavours/) by the file's text.
 
     The build instance has no checkout of this repository, so a file shipped with a flavour
@@ -339,6 +378,8 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
         step = catalogue.get(use.name)
         params = dict(use.params)
         for key, param in (step.spec.parameters.items() if step else []):
+            if f"steps[{index}].{use.name}.{key}" in skip:
+                continue
             if param.type == "directory" and isinstance(params.get(key), str):
                 params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key],
                                            cache, param.files_too)
@@ -370,7 +411,7 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
             params[key] = text
         steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
     flavour = item.flavour.model_copy(update={"steps": steps})
-    return LoadedFlavour(flavour, item.source), problems
+    return LoadedFlavour(flavour, item.source, versions=item.versions), problems
 
 
 def _pack(source: str, at: str, flavours_dir: Path, value: str,
@@ -408,9 +449,44 @@ def _pack(source: str, at: str, flavours_dir: Path, value: str,
     return asset, problems
 
 
-def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue) -> list[Problem]:
-    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise."""
+# The smallest root a parent family ships with, where its kind is known: a smaller root
+# fails the build ("volume size is smaller than the snapshot"). AWS Windows AMIs have 30 GB
+# roots, Amazon Linux, Ubuntu and Debian AMIs 8 GB, RHEL 10 GB, the EKS-optimized AMIs 20 GB;
+# Azure Windows marketplace images 127 GB (smalldisk SKUs 30 GB), Linux ones 30 GB.
+_AWS_MINIMUM_ROOT = (("/aws/service/eks/", 20), ("amazon-eks", 20), ("rhel", 10), ("windows", 30),
+                     ("amzn", 8), ("al2023", 8), ("amazon-linux", 8), ("ubuntu", 8), ("canonical", 8),
+                     ("debian", 8))
+
+
+def minimum_root_gb(flavour: Flavour, cloud: str, region: str | None = None) -> tuple[int, str] | None:
+    """(GB, what says so) for a parent whose family is known; None when only the build can tell."""
+    base = flavour.base_image
+    if cloud == "azure":
+        image = base.azure
+        if image is None or image.image_version_id is not None:
+            return None
+        if flavour.os == "windows":
+            small = "smalldisk" in (image.sku or "").lower()
+            return (30, f"Azure's {image.sku} image") if small else (127, f"Azure's {image.sku} image")
+        return 30, f"Azure's {image.offer} image"
+    parent = base.aws_parent(region) if region else None
+    text = parent.lower() if isinstance(parent, str) else (parent.name.lower() if parent is not None else "")
+    if flavour.os == "windows":
+        return 30, "AWS Windows AMIs"
+    found = next(((gb, marker) for marker, gb in _AWS_MINIMUM_ROOT if marker in text), None)
+    return (found[0], f"its parent ({found[1]})") if found else None
+
+
+def known_stacks(root: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
+                           stacks: list[str] | None = None) -> list[Problem]:
+    """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise;
+    its own distribution, disks and conditions fit the stack."""
     problems: list[Problem] = []
+    flavour = item.flavour
     clouds = item.flavour.enabled_clouds(settings.clouds)
     if not clouds:
         # Selected (by default, every flavour) but built nowhere: a typo'd cloud or a stale file.
@@ -418,11 +494,19 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                                 f"this flavour is built on {', '.join(item.flavour.clouds or [])}, and this stack "
                                 f"builds on {', '.join(settings.clouds)} only, so it would build nothing here; "
                                 "add a cloud of this stack, or leave the flavour out of the stack's golden-images:flavours"))
+    region = settings.aws.region if settings.aws is not None else None
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:
             problems.append(
                 Problem(item.source, f"base_image.{cloud}", f"required: this flavour is built on {cloud} in this stack")
             )
+        elif (cloud == "aws" and flavour.base_image.flavour is None and region
+              and flavour.base_image.aws_parent(region) is None):
+            regional = flavour.base_image.aws
+            given = ", ".join(sorted(regional)) if isinstance(regional, dict) else ""
+            problems.append(Problem(item.source, "base_image.aws.regions",
+                                    f"no parent image for {region}, where this stack builds (given for {given})"))
+    problems.extend(_reach_problems(item, settings, clouds, region, stacks))
     # The steps the file lists (a layer also runs steps its base lists; the base's own check names them).
     for index, use in enumerate(item.flavour.steps):
         step = catalogue.get(use.name)
@@ -447,13 +531,80 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                     continue
                 problems.append(Problem(item.source, at, f"{cloud} cannot honour it for {item.flavour.os}: {why}"))
         missing = [c for c in clouds if c not in step.spec.clouds]
-        if missing and use.options.only_on is None:
+        if missing and use.only_cloud is None:
             # Otherwise one cloud's image silently lacks what the other's has.
             problems.append(Problem(
                 item.source, f"steps[{index}]",
                 f"step '{use.name}' runs only on {', '.join(step.spec.clouds)}, but this flavour is also built on "
                 f"{', '.join(missing)}; add 'options: {{only_on: {step.spec.clouds[0]}}}' to say the images differ",
             ))
+    return problems
+
+
+def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[str], region: str | None,
+                    stacks: list[str] | None) -> list[Problem]:
+    """Disks against the parent, per-flavour distribution against the stack's accounts, conditions' stacks."""
+    from .settings import resolve_account
+
+    flavour, source = item.flavour, item.source
+    problems: list[Problem] = []
+    if flavour.base_image.flavour is None:
+        for cloud in clouds:
+            minimum = minimum_root_gb(flavour, cloud, region)
+            size = flavour.build.disk_size_on(cloud, flavour.os)
+            if minimum is not None and size < minimum[0]:
+                field_name = ("build.aws.root_volume.size_gb" if cloud == "aws" and flavour.build.aws.root_volume.size_gb
+                              else "build.azure.os_disk_size_gb" if cloud == "azure" and flavour.build.azure.os_disk_size_gb
+                              else "build.disk_size_gb")
+                problems.append(Problem(source, field_name,
+                                        f"{size} GB is smaller than the {minimum[0]} GB root of {minimum[1]} on {cloud}; "
+                                        "the build fails on a root smaller than its parent's"))
+        image = flavour.base_image.azure
+        if "azure" in clouds and image is not None and image.image_version_id and not flavour.gallery.hyper_v_generation:
+            problems.append(Problem(source, "gallery.hyper_v_generation",
+                                    "required with base_image.azure.image_version_id: the gallery image definition "
+                                    "must match that image's generation (V1 or V2), which its id does not tell"))
+    own = flavour.distribution.aws
+    if "aws" in clouds and settings.aws is not None:
+        aws = settings.aws
+        allowed_launch = set(aws.launch_permissions.account_ids)
+        allowed_targets = set(aws.target_account_ids)
+        lists = []
+        if own.target_accounts is not None:
+            lists.append(("distribution.aws.target_accounts", own.target_accounts, allowed_targets,
+                          "golden-images:aws.target_account_ids"))
+        if own.launch_permissions is not None:
+            lists.append(("distribution.aws.launch_permissions.accounts", own.launch_permissions.accounts,
+                          allowed_launch, "golden-images:aws.launch_permissions.account_ids"))
+            for key in ("organization_arns", "organizational_unit_arns"):
+                stack_list = set(getattr(aws.launch_permissions, key))
+                for index, arn in enumerate(getattr(own.launch_permissions, key)):
+                    if arn not in stack_list:
+                        problems.append(Problem(source, f"distribution.aws.launch_permissions.{key}[{index}]",
+                                                f"'{arn}' is not in golden-images:aws.launch_permissions.{key}; a "
+                                                "flavour shares only with what the stack allows"))
+        for path, refs, allowed, setting in lists:
+            for index, ref in enumerate(refs):
+                try:
+                    account = resolve_account(ref, settings.accounts)
+                except ValueError as err:
+                    problems.append(Problem(source, f"{path}[{index}]", str(err)))
+                    continue
+                if account not in allowed:
+                    problems.append(Problem(source, f"{path}[{index}]",
+                                            f"'{ref}' ({account}) is not in {setting}; a flavour shares only with "
+                                            "accounts the stack allows (the reviewed list the guardrails enforce)"))
+    if stacks:
+        for index, use in enumerate(flavour.steps):
+            for name in (use.when.stack or []) if use.when else []:
+                if name not in stacks:
+                    problems.append(Problem(source, f"steps[{index}].when.stack",
+                                            f"unknown stack '{name}'{_close(name, stacks)} (known: {', '.join(stacks)})"))
+    if isinstance(flavour.schedule, FlavourSchedule):
+        try:
+            Schedule.model_validate(flavour.schedule.model_dump(exclude_unset=True)).for_layer(item.depth)
+        except ValueError as err:
+            problems.append(Problem(source, "schedule", str(err)))
     return problems
 
 
@@ -480,7 +631,7 @@ def tag_problems(item: LoadedFlavour, settings: StackSettings, settings_source: 
 
 
 def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path, root: Path,
-                scan_cache: Optional[SecretCache] = None) -> Inputs:
+                stack: str | None = None, scan_cache: Optional[SecretCache] = None) -> Inputs:
     """Load and check everything; raise ValidationFailed with every problem found."""
     cache = scan_cache if scan_cache is not None else active_cache()
     problems: list[Problem] = control_problems(config, settings_source)
@@ -512,8 +663,9 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
+        stacks = known_stacks(root)
         for item in selected:
-            problems.extend(check_against_settings(item, settings, catalogue))
+            problems.extend(check_against_settings(item, settings, catalogue, stacks))
             problems.extend(tag_problems(item, settings, settings_source))
         if graph_sound:
             problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
@@ -521,7 +673,8 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
             build_errors, warnings = build_problems(selected, settings.schedule)
             problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
-    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None, ready=not problems)
+    apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
+                              ready=not problems, stack=stack)
     problems.extend(apps.problems)
     if problems or settings is None:  # settings are None only when they had problems
         raise ValidationFailed(problems)

@@ -197,7 +197,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         valid_exit_codes=tuple(use.options.valid_exit_codes),
         timeout_minutes=use.options.timeout_minutes,
         retries=use.options.retries,
-        only_on=use.options.only_on,
+        only_on=use.only_cloud,
         aws_managed_component=None if update_os else managed,
         aws_update_os=update_os,
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,

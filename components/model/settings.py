@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Optional, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
+from .schedule import WEEKDAYS as WEEKDAYS
+from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
 from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
 from .vocabulary import StrictModel, did_you_mean
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Azure public-cloud regions that host Compute Gallery replicas (`az account list-locations`).
 AZURE_REGIONS = frozenset(
@@ -96,95 +95,41 @@ AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
 AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
-class Schedule(StrictModel):
-    """When pipelines rebuild to pick up the latest patches."""
+_Strict = StrictModel
 
-    every: Literal["day", "week", "month"]
-    on: Optional[Union[int, str]] = Field(default=None, description="weekday (week) or day 1-28 (month)")
-    at: str = Field(default="02:00", description="24-hour local time HH:MM")
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Amsterdam")
-    layer_delay_hours: int = Field(
-        default=4, ge=1, le=12,
-        description="A layered flavour rebuilds this many hours after its base flavour (per layer)",
-    )
 
-    @field_validator("on", mode="before")
-    @classmethod
-    def _not_boolean(cls, value: Any) -> Any:
-        # YAML `on: yes` would otherwise become day 1 of the month.
-        if isinstance(value, bool):
-            raise ValueError(f"'on' must be a weekday or a day of the month, got {value!r}")
+ACCOUNT_ID = r"[0-9]{12}"
+ACCOUNT_NAME = r"[a-z][a-z0-9-]{0,62}"
+
+
+def check_account_refs(value: Any) -> Any:
+    """Account ids (12 digits, as strings) or names of the stack's accounts map; every bad entry named."""
+    if not isinstance(value, list):
         return value
+    bad = []
+    for index, item in enumerate(value):
+        if isinstance(item, int) and not isinstance(item, bool):
+            digits = f"{item:012d}" if 0 <= item < 10**12 else str(item)
+            bad.append(f"[{index}] {item}: an account id is read as a number; quote it in YAML (\"{digits}\"): "
+                       "unquoted, a leading zero is lost")
+        elif isinstance(item, str) and item.isdigit() and not re.fullmatch(ACCOUNT_ID, item):
+            bad.append(f"[{index}] '{item}' is not a 12-digit AWS account id")
+        elif not isinstance(item, str) or not (re.fullmatch(ACCOUNT_ID, item) or re.fullmatch(ACCOUNT_NAME, item)):
+            bad.append(f"[{index}] {item!r}: not a 12-digit AWS account id or an account name "
+                       "(lower-case letters, digits, hyphens) of golden-images:accounts")
+    if bad:
+        raise ValueError("; ".join(bad))
+    return value
 
-    @field_validator("at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
-            raise ValueError(f"'{value}' is not a 24-hour time HH:MM (e.g. 02:30)")
-        return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone '{value}'{_closest(value, available_timezones())}; use an IANA "
-                "name such as Europe/Amsterdam or UTC"
-            ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _on(self) -> "Schedule":
-        if self.every == "day" and self.on is not None:
-            raise ValueError("'on' is not used with every: day; remove it")
-        if self.every == "week" and str(self.on).lower() not in WEEKDAYS:
-            raise ValueError(f"every: week needs 'on' to be a weekday ({', '.join(WEEKDAYS)}), got {self.on!r}")
-        if self.every == "month" and not (isinstance(self.on, int) and 1 <= self.on <= 28):
-            raise ValueError(
-                f"every: month needs 'on' to be a day of the month 1-28 (exists in every month), got {self.on!r}"
-            )
-        return self
-
-    @property
-    def hour(self) -> int:
-        return int(self.at.split(":")[0])
-
-    @property
-    def minute(self) -> int:
-        return int(self.at.split(":")[1])
-
-    @property
-    def weekday(self) -> Optional[str]:
-        return str(self.on).lower() if self.every == "week" else None
-
-    def describe(self) -> str:
-        when = {"day": "every day", "week": f"every {self.weekday}", "month": f"on day {self.on} of every month"}
-        return f"{when[self.every]} at {self.at} {self.timezone}"
-
-    def for_layer(self, depth: int) -> "Schedule":
-        """The schedule of a flavour `depth` layers above a marketplace-based one: the same rule,
-        `layer_delay_hours` later per layer, so it rebuilds after its base has (local time, so
-        daylight saving time moves every layer alike). Raises ValueError when a monthly run
-        would move past day 28."""
-        if depth == 0:
-            return self
-        total = self.hour * 60 + self.minute + depth * self.layer_delay_hours * 60
-        days, minutes = divmod(total, 24 * 60)
-        on = self.on
-        if days and self.every == "week":
-            on = WEEKDAYS[(WEEKDAYS.index(self.weekday) + days) % 7]
-        elif days and self.every == "month":
-            assert isinstance(self.on, int)  # _on: every: month has a day of the month
-            on = self.on + days
-            if on > 28:
-                raise ValueError(
-                    f"a flavour {depth} layer(s) above its marketplace image rebuilds {depth * self.layer_delay_hours} "
-                    f"hours after day {self.on} {self.at}, on day {on}, which not every month has; choose an "
-                    "earlier day or time, or a smaller layer_delay_hours"
-                )
-        return self.model_copy(update={"at": f"{minutes // 60:02d}:{minutes % 60:02d}", "on": on})
+def resolve_account(ref: str, accounts: dict[str, str]) -> str:
+    """A 12-digit id as it is; a name through the stack's accounts map. ValueError lists the known names."""
+    if re.fullmatch(ACCOUNT_ID, ref):
+        return ref
+    if ref in accounts:
+        return accounts[ref]
+    known = ", ".join(sorted(accounts)) or "none: add golden-images:accounts {name: id}"
+    raise ValueError(f"unknown account name '{ref}'{did_you_mean(ref, list(accounts))} (known: {known})")
 
 
 class LaunchSharing(StrictModel):
@@ -194,13 +139,10 @@ class LaunchSharing(StrictModel):
     organization_arns: list[str] = Field(default_factory=list)
     organizational_unit_arns: list[str] = Field(default_factory=list)
 
-    @field_validator("account_ids")
+    @field_validator("account_ids", mode="before")
     @classmethod
-    def _accounts(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"[0-9]{12}", str(item)):
-                raise ValueError(f"'{item}' is not a 12-digit AWS account id (quote it in YAML)")
-        return value
+    def _accounts(cls, value: Any) -> Any:
+        return check_account_refs(value)
 
     @field_validator("organization_arns")
     @classmethod
@@ -274,10 +216,10 @@ class AwsSettings(StrictModel):
             raise ValueError("a region is listed twice")
         return value
 
-    @field_validator("target_account_ids")
+    @field_validator("target_account_ids", mode="before")
     @classmethod
-    def _targets(cls, value: list[str]) -> list[str]:
-        return LaunchSharing._accounts(value)
+    def _targets(cls, value: Any) -> Any:
+        return check_account_refs(value)
 
     @field_validator("security_group_ids")
     @classmethod
@@ -393,7 +335,49 @@ class StackSettings(StrictModel):
 
     _tags = field_validator("tags")(classmethod(lambda cls, value: check_tags(value)))
     protect: bool = Field(default=False, description="Protect shared resources from deletion")
+    accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Account names to 12-digit ids, usable wherever an account id is taken (e.g. {shared-services: '111122223333'})")
     aws: Optional[AwsSettings] = None
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _account_map(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        bad = []
+        for name, account in value.items():
+            if not isinstance(name, str) or not re.fullmatch(ACCOUNT_NAME, name):
+                bad.append(f"{name!r}: an account name is lower-case letters, digits and hyphens")
+            elif re.fullmatch(ACCOUNT_ID, name):
+                bad.append(f"{name!r}: a name, not an id")
+            if isinstance(account, int) and not isinstance(account, bool):
+                bad.append(f"{name}: {account} is read as a number; quote the id in YAML (\"{account:012d}\")")
+            elif not isinstance(account, str) or not re.fullmatch(ACCOUNT_ID, account):
+                bad.append(f"{name}: {account!r} is not a 12-digit AWS account id")
+        if bad:
+            raise ValueError("; ".join(bad))
+        return value
+
+    def resolved_accounts(self) -> tuple["StackSettings", list[tuple[str, str]]]:
+        """(settings with account names in the AWS settings turned into ids, [(field, problem)])."""
+        if self.aws is None:
+            return self, []
+        bad, resolved = [], {}
+        for field_path, values in (("aws.target_account_ids", self.aws.target_account_ids),
+                                   ("aws.launch_permissions.account_ids", self.aws.launch_permissions.account_ids)):
+            ids = []
+            for index, ref in enumerate(values):
+                try:
+                    ids.append(resolve_account(ref, self.accounts))
+                except ValueError as err:
+                    bad.append((f"{field_path}[{index}]", str(err)))
+            resolved[field_path] = ids
+        sharing = self.aws.launch_permissions.model_copy(
+            update={"account_ids": resolved["aws.launch_permissions.account_ids"]})
+        aws = self.aws.model_copy(update={"target_account_ids": resolved["aws.target_account_ids"],
+                                          "launch_permissions": sharing})
+        return self.model_copy(update={"aws": aws}), bad
     azure: Optional[AzureSettings] = None
 
     @model_validator(mode="after")
@@ -415,7 +399,7 @@ def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:
             continue  # provider settings such as aws:region belong to the providers
         values[name] = value
     try:
-        return StackSettings.model_validate(values)
+        settings = StackSettings.model_validate(values)
     except ValidationError as err:
         raise ValidationFailed(
             [
@@ -423,3 +407,8 @@ def parse_settings(raw: dict[str, Any], source: str) -> StackSettings:
                 for p in problems_from_pydantic(source, err, StackSettings)
             ]
         ) from None
+    # Account names become ids once, here: everything downstream reads ids.
+    settings, bad = settings.resolved_accounts()
+    if bad:
+        raise ValidationFailed([Problem(source, f"{NAMESPACE}:{path}", message) for path, message in bad])
+    return settings

@@ -245,9 +245,17 @@ class TestComponentDocument:
         with pytest.raises(render.RenderError, match=r"step 'agent' \(linux\): its build phase alone .*16000"):
             render.component_specs(big, prefix=PREFIX, key=KEY)
 
-    def test_awstoe_variables_in_scripts_are_refused(self):
-        with pytest.raises(render.RenderError, match="AWSTOE reads as a variable"):
-            render.component_specs(hand_step(check="docker ps --format '{{.Names}}'\n"), prefix=PREFIX, key=KEY)
+    def test_awstoe_variables_in_scripts_travel_encoded(self, tmp_path):
+        # AWSTOE substitutes {{ ... }} anywhere in a document: the check is shipped as base64.
+        data = single(hand_step(check="docker ps --format '{{.Names}}'\n")).data
+        assert "{{" not in data
+        write, decode = yaml.safe_load(data)["phases"][-1]["steps"][:2]
+        encoded = tmp_path / "check.sh.b64"
+        encoded.write_text(write["inputs"][0]["content"])
+        target = tmp_path / "check.sh"
+        commands = [c.replace(write["inputs"][0]["path"][:-4], str(target)) for c in decode["inputs"]["commands"]]
+        subprocess.run(["bash", "-c", "\n".join(commands)], check=True)
+        assert target.read_text() == "docker ps --format '{{.Names}}'\n" and not encoded.exists()
 
     def test_no_yaml_aliases(self):
         data = single(hand_step()).data

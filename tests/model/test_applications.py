@@ -308,7 +308,7 @@ def test_unneeded_web_server_is_a_warning(tmp_path):
 BAD_FILES = {
     "unknown field": (
         "applications:\n  - {name: app, owners: team, os: linux}\n",
-        f"{APPS}: applications[0].owners: unknown field (did you mean 'owner'? allowed: description, name, needs, os, owner)",
+        f"{APPS}: applications[0].owners: unknown field (did you mean 'owner'? allowed: clouds, description, name, needs, os, owner, stacks)",
     ),
     "wrong os": (
         "applications:\n  - {name: app, owner: team, os: windows2022}\n",

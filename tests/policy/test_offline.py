@@ -155,3 +155,14 @@ class TestScanCache:
         assert (cache.lines, cache.entries) == remembered
         enforce(_component_plan("systemctl restart agent"), {}, scan_cache=cache)
         assert len(cache.lines) > len(remembered[0])
+
+
+def test_account_names_in_stack_config_count_as_their_ids_for_the_sharing_rule():
+    config = {
+        "golden-images:accounts": '{"shared-services": "111122223333"}',
+        "golden-images:aws": '{"region": "eu-west-1", "target_account_ids": ["shared-services"], '
+                             '"launch_permissions": {"account_ids": ["shared-services", "444455556666"]}}',
+    }
+    context = context_from_config("dev", config)
+    assert context.target_account_ids == frozenset({"111122223333"})
+    assert context.launch_account_ids == frozenset({"111122223333", "444455556666"})

@@ -656,6 +656,40 @@ class TestTested:
             "validate.inVMValidations", "validate.sourceValidationOnly", "validate.continueDistributeOnFailure"]
 
 
+class TestRecordedDecisions:
+    """A flavour that turns its schedule or image tests off on purpose gets a warning, not an error."""
+
+    NO_SCHEDULE = {"golden-images:no-schedule": "built before each EKS upgrade"}
+    NO_TESTS = {"golden-images:no-image-tests": "tested by the cluster conformance suite"}
+
+    @passes("GI-PIPE-003")
+    def test_scheduled_pipeline_passes(self):
+        assert check("GI-PIPE-003", r.IMAGE_PIPELINE, PIPELINE) == []
+
+    @violates("GI-PIPE-003")
+    def test_recorded_no_schedule_warns_and_is_not_a_pipe_001_error(self):
+        inputs = {k: v for k, v in PIPELINE.items() if k != "schedule"} | {"tags": self.NO_SCHEDULE}
+        (message,) = check("GI-PIPE-003", r.IMAGE_PIPELINE, inputs)
+        assert message.startswith("no scheduled rebuilds (built before each EKS upgrade): the image ages without patches")
+        assert violations("GI-PIPE-001", [resource(r.IMAGE_PIPELINE, inputs, "eks-node")]) == []
+        template = resource(r.IMAGE_TEMPLATE, {**TEMPLATE, "tags": self.NO_SCHEDULE}, "eks-node-template")
+        assert violations("GI-PIPE-001", [template]) == []
+        assert [rule.enforcement for rule in RULES if rule.id == "GI-PIPE-003"] == ["advisory"]
+
+    @passes("GI-PIPE-004")
+    def test_tested_pipeline_passes(self):
+        assert check("GI-PIPE-004", r.IMAGE_PIPELINE, PIPELINE) == []
+
+    @violates("GI-PIPE-004")
+    def test_recorded_no_tests_warns_and_is_not_a_pipe_002_error(self):
+        inputs = {**PIPELINE, "imageTestsConfiguration": {"imageTestsEnabled": False}, "tags": self.NO_TESTS}
+        (message,) = check("GI-PIPE-004", r.IMAGE_PIPELINE, inputs)
+        assert message.startswith("image tests are off (tested by the cluster conformance suite)")
+        assert check("GI-PIPE-002", r.IMAGE_PIPELINE, inputs) == []
+        # Without the recorded reason, turning tests off stays an error.
+        assert check("GI-PIPE-002", r.IMAGE_PIPELINE, {**inputs, "tags": {}}) != []
+
+
 # Flavours ----------------------------------------------------------------------------------
 
 CATEGORIES = {"os-updates": "updates", "cis-baseline": "hardening", "dotnet-runtime": "software"}

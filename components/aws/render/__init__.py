@@ -6,7 +6,8 @@ Values that exist only after a deployment (ARNs of resources this stack
 creates, the account id) are parameters placed as given: tests pass strings,
 the components pass Outputs. Names of immutable objects (components, recipes)
 are derived from static content only, never from such values, so a preview
-knows them.
+knows them; the one exception is a recipe whose parent an AMI filter finds at
+deploy time (deploy_time_recipe_name), whose lookup a preview runs too.
 
 One module per thing rendered, in data-flow order: names (prefix, ARNs, tags),
 keys (the KMS key), documents (AWSTOE), component (CreateComponent), recipe,
@@ -23,6 +24,7 @@ from .distribution import (
     FAST_LAUNCH_PARALLEL_LAUNCHES,
     ami_name,
     distribution_args,
+    distribution_regions,
     ssm_parameter_name,
 )
 from .documents import (
@@ -74,6 +76,10 @@ from .recipe import (
     ParentImage,
     RecipeEntry,
     RecipePlan,
+    ami_filter_identity,
+    ami_lookup_args,
+    block_device_mappings,
+    deploy_time_recipe_name,
     parent_image,
     recipe_args,
     recipe_entries,
@@ -98,10 +104,11 @@ __all__ = [
     "COMPONENT_VERSION", "PLATFORMS", "ComponentSpec", "DocumentCache", "component_specs",
     # recipe
     "RECIPE_COMPONENT_LIMIT", "WORKING_DIRECTORIES", "RecipeEntry", "recipe_entries", "root_device_name",
+    "ami_filter_identity", "ami_lookup_args", "block_device_mappings", "deploy_time_recipe_name",
     "ParentImage", "RecipePlan", "parent_image", "recipe_plan", "recipe_name", "recipe_args",
     # infrastructure, distribution, pipeline, lifecycle
     "instance_types", "infrastructure_args",
-    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "ssm_parameter_name",
+    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "ssm_parameter_name", "distribution_regions",
     "distribution_args",
     "START_CONDITION", "schedule_expression", "pipeline_args", "start_build_command",
     "lifecycle_policy_args",

@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ...model.build import SOURCE_COMMIT_TAG, FlavourBuild
 from ...model.errors import Problem, RenderError
+from ...model.flavour import AmiFilter
 from ...model.settings import AwsSettings
 from .component import DocumentCache
 from .distribution import ami_name
 from .keys import KmsKey, configured_key
 from .names import RESOURCE_TAG_LIMIT, TAG_LIMIT, checked_tags, name_prefix
-from .recipe import RecipePlan, recipe_args, recipe_plan
+from .recipe import RecipePlan, parent_image, recipe_args, recipe_plan
+
+
+def _parent_check(build: FlavourBuild, region: str) -> Callable[[], None]:
+    def check() -> None:
+        if build.base is None:
+            parent_image(build, None, region=region)
+    return check
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,10 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
         def render_recipe(build: FlavourBuild = build) -> None:
             plan = recipe_plan(build, prefix=prefix, region=aws.region, key=key,
                                base=recipes.get(build.base.name) if build.base else None, cache=cache)
+            # Deploy-time values (an AMI filter's newest AMI, its root device) as placeholders.
             recipe_args(build, plan, ["arn"] * len(plan.entries), region=aws.region, key=key, tags={},
-                        asset_bucket="bucket")
+                        asset_bucket="bucket", root_device="/dev/placeholder",
+                        parent_value="ami-00000000" if isinstance(plan.parent.value, AmiFilter) else None)
             recipes[build.name] = plan
 
         checks = (
@@ -58,6 +68,7 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
                                                       f"flavour '{build.name}' build instances")),
             ("tags", lambda build=build: checked_tags({**build.tags, **build.lineage("aws"), SOURCE_COMMIT_TAG: "0" * 40},
                                                       TAG_LIMIT, f"flavour '{build.name}' AMIs")),
+            ("base_image.aws" if build.base is None else "steps", _parent_check(build, aws.region)),
             ("steps", render_recipe),
             ("name", lambda build=build: ami_name(prefix, build)),
         )
@@ -66,4 +77,6 @@ def plan_aws(builds: Sequence[FlavourBuild], aws: AwsSettings, *, stack: str,
                 check()
             except RenderError as err:
                 problems.append(Problem(build.source, path, str(err)))
+                if path == "base_image.aws":
+                    break  # the recipe cannot be rendered without its parent
     return AwsPlan(prefix=prefix, key=key, recipes=recipes), problems

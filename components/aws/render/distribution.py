@@ -27,15 +27,27 @@ def ssm_parameter_name(aws: AwsSettings, build: FlavourBuild) -> str:
     return f"{aws.ssm_parameter_prefix}/{build.name}/latest"
 
 
+def distribution_regions(build: FlavourBuild, aws: AwsSettings) -> list[str]:
+    """The regions a flavour's AMIs are copied to: its own distribution's, else the stack's."""
+    return build.aws_distribution.regions_of(aws)
+
+
 def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key: KmsKey, account_id: Any,
                       tags: dict[str, str]) -> dict[str, Any]:
-    """CreateDistributionConfiguration: one entry per region, encrypted, shared privately, findable."""
-    sharing = aws.launch_permissions
+    """CreateDistributionConfiguration: one entry per region, encrypted, shared privately, findable.
+
+    Regions, target accounts and launch permissions are the flavour's own when it sets them
+    (build.aws_distribution, account names resolved), else the stack's.
+    """
+    plan = build.aws_distribution
+    sharing = plan.sharing_of(aws)
+    regions = plan.regions_of(aws)
+    targets = plan.targets_of(aws)
     launch_permission = {k: list(v) for k, v in (("user_ids", sharing.account_ids),
                                                   ("organization_arns", sharing.organization_arns),
                                                   ("organizational_unit_arns", sharing.organizational_unit_arns)) if v}
     distributions: list[dict[str, Any]] = []
-    for region in aws.regions:
+    for region in regions:
         ami: dict[str, Any] = {
             "name": ami_name(prefix, build),
             # EC2 (CreateImage, RegisterImage) takes AMI descriptions of up to 255 characters;
@@ -45,8 +57,8 @@ def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key
             "ami_tags": checked_tags({**tags, **build.lineage("aws")}, TAG_LIMIT, f"flavour '{build.name}' AMIs"),
             "kms_key_id": key.arn(region),
         }
-        if aws.target_account_ids:
-            ami["target_account_ids"] = list(aws.target_account_ids)
+        if targets:
+            ami["target_account_ids"] = targets
         if launch_permission:
             ami["launch_permission"] = launch_permission
         entry: dict[str, Any] = {
@@ -66,7 +78,7 @@ def distribution_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, key
         distributions.append(entry)
     return {
         "name": flavour_resource_name(prefix, build),
-        "description": f"Distribution of {build.name} to {', '.join(aws.regions)}",
+        "description": f"Distribution of {build.name} to {', '.join(regions)}",
         "distributions": distributions,
         "tags": tags,
         "region": aws.region,

@@ -234,10 +234,6 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[
     runs every action as root or SYSTEM, so the run_elevated/run_as_system
     options need nothing more on AWS.
     """
-    if "{{" in text:
-        raise RenderError(
-            f"step '{step.name}' ({step.os}): the {label.lower()} script contains '{{{{', which AWSTOE "
-            "reads as a variable and cannot escape; write it differently (e.g. '{' + '{')")
     windows = step.os == "windows"
     separator, extension = ("\\", "ps1") if windows else ("/", "sh")
     folder = SCRIPT_DIRS[step.os]
@@ -249,13 +245,38 @@ def _script_steps(step: PreparedStep, label: str, text: str, valid_codes: tuple[
         run["maxAttempts"] = retries + 1
     wrapper = _powershell_wrapper if windows else _bash_wrapper
     run["inputs"] = {"commands": [wrapper(folder, path, valid_codes, f"{step.name} {label.lower()}")]}
-    # The encoding is explicit, and a PowerShell script starts with a BOM: Windows PowerShell
-    # 5.1 reads a .ps1 without one in the ANSI code page, where the UTF-8 bytes of one
-    # character can read as a Unicode quote that ends a quoted string (REFERENCE: quoting).
-    content = "\ufeff" + text if windows and not text.startswith("\ufeff") else text
-    write = {"name": f"Write{label}Script", "action": "CreateFile",
-             "inputs": [{"path": path, "content": content, "encoding": "utf8", "overwrite": True}]}
-    return [write, run]
+    if "{{" not in text:
+        # The encoding is explicit, and a PowerShell script starts with a BOM: Windows PowerShell
+        # 5.1 reads a .ps1 without one in the ANSI code page, where the UTF-8 bytes of one
+        # character can read as a Unicode quote that ends a quoted string (REFERENCE: quoting).
+        content = "\ufeff" + text if windows and not text.startswith("\ufeff") else text
+        write = {"name": f"Write{label}Script", "action": "CreateFile",
+                 "inputs": [{"path": path, "content": content, "encoding": "utf8", "overwrite": True}]}
+        return [write, run]
+    # AWSTOE substitutes {{ ... }} anywhere in a document and has no escape: a script that
+    # holds it (an Ansible template in a parameter, say) travels base64-encoded, which has
+    # no braces, and is decoded on the instance before it runs.
+    return [*_encoded_script_steps(label, path, text, windows), run]
+
+
+def _encoded_script_steps(label: str, path: str, text: str, windows: bool) -> list[dict[str, Any]]:
+    # PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code page: the decoded
+    # bytes start with one, and only one.
+    data = base64.b64encode(text.removeprefix("\ufeff").encode("utf-8-sig") if windows
+                            else text.encode("utf-8")).decode("ascii")
+    encoded = f"{path}.b64"
+    write = {"name": f"Write{label}ScriptEncoded", "action": "CreateFile",
+             "inputs": [{"path": encoded, "content": data, "overwrite": True}]}
+    if windows:
+        decode = {"name": f"Decode{label}Script", "action": "ExecutePowerShell", "onFailure": "Abort",
+                  "inputs": {"commands": [
+                      f"[IO.File]::WriteAllBytes('{path}', [Convert]::FromBase64String("
+                      f"(Get-Content -Raw -LiteralPath '{encoded}').Trim()))",
+                      f"Remove-Item -LiteralPath '{encoded}' -Force"]}}
+    else:
+        decode = {"name": f"Decode{label}Script", "action": "ExecuteBash", "onFailure": "Abort",
+                  "inputs": {"commands": [f"base64 -d '{encoded}' > '{path}'", f"rm -f '{encoded}'"]}}
+    return [write, decode]
 
 
 def _bash_wrapper(folder: str, path: str, codes: tuple[int, ...], what: str) -> str:

@@ -9,7 +9,7 @@ from .names import LOG_PREFIX, RESOURCE_TAG_LIMIT, checked_tags, flavour_resourc
 
 
 def instance_types(build: FlavourBuild, aws: AwsSettings) -> list[str]:
-    return list(build.machine.aws_instance_types or getattr(aws.instance_types, build.os))
+    return list(build.machine.instance_types or getattr(aws.instance_types, build.os))
 
 
 def infrastructure_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, instance_profile_name: Any,

@@ -8,13 +8,14 @@ from ...model.settings import AwsSettings
 from .names import flavour_resource_name
 
 
-def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe: str,
+def lifecycle_policy_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe: Any,
                           execution_role_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
     """CreateLifecyclePolicy: deprecate old AMIs, then delete them with their snapshots.
 
     Images are selected by recipe, not by tag: pipeline-built images carry only
     the tags of the pipeline's `imageTags`, which pulumi-aws cannot set yet.
-    The version wildcard keeps every version of the recipe in scope.
+    The version wildcard keeps every version of the recipe in scope. recipe: the
+    recipe's name (an Output when its parent is found at deploy time).
     """
     keep = aws.lifecycle.keep_images
     details: list[dict[str, Any]] = []

@@ -33,29 +33,33 @@ def pipeline_args(build: FlavourBuild, aws: AwsSettings, *, prefix: str, recipe_
     """
     schedule = build.schedule
     after = f", after {build.base.name}" if build.base else ""
-    return {
+    when = schedule.describe() if schedule is not None else f"no schedule ({build.schedule_off_reason})"
+    tests: dict[str, Any] = {"image_tests_enabled": build.tests_enabled}
+    if build.tests_enabled:
+        tests["timeout_minutes"] = min(build.tests.timeout_minutes, build.machine.timeout_minutes)
+    args: dict[str, Any] = {
         "name": flavour_resource_name(prefix, build),
-        "description": f"{build.name}: {schedule.describe()}{after}",
+        "description": f"{build.name}: {when}{after}"[:1024],
         "image_recipe_arn": recipe_arn,
         "infrastructure_configuration_arn": infrastructure_arn,
         "distribution_configuration_arn": distribution_arn,
-        "schedule": {
-            "schedule_expression": schedule_expression(schedule),
-            "timezone": schedule.timezone,
-            # The default start condition skips runs when no component or parent image
-            # changed, so the month's OS patches would never be picked up.
-            "pipeline_execution_start_condition": START_CONDITION,
-        },
-        "image_tests_configuration": {
-            "image_tests_enabled": True,
-            "timeout_minutes": min(build.tests.timeout_minutes, build.machine.timeout_minutes),
-        },
+        "image_tests_configuration": tests,
         "image_scanning_configuration": {"image_scanning_enabled": True},
         "enhanced_image_metadata_enabled": True,
         "status": "ENABLED",
         "tags": tags,
         "region": aws.region,
     }
+    if schedule is not None:
+        # Without a schedule the pipeline runs only when started (make build, build_on_deploy).
+        args["schedule"] = {
+            "schedule_expression": schedule_expression(schedule),
+            "timezone": schedule.timezone,
+            # The default start condition skips runs when no component or parent image
+            # changed, so the month's OS patches would never be picked up.
+            "pipeline_execution_start_condition": START_CONDITION,
+        }
+    return args
 
 
 def start_build_command(pipeline_arn: str, region: str) -> str:

@@ -44,8 +44,12 @@ from .customizers import (
     windows_update_exclusions,
 )
 from .gallery import (
+    SECURE_TYPES,
+    hyper_v_generation,
     image_definition_args,
+    image_features,
     render_image_definition,
+    security_type,
 )
 from .names import (
     API_VERSION,
@@ -137,6 +141,10 @@ __all__ = [
     "gallery_name_for",
     "group_id",
     "image_definition_args",
+    "hyper_v_generation",
+    "image_features",
+    "security_type",
+    "SECURE_TYPES",
     "marketplace_image",
     "plan_azure",
     "powershell_runner",

@@ -9,6 +9,7 @@ from ...model.errors import Problem
 from ...model.settings import AzureSettings, Schedule
 from ...model.vocabulary import NAMESPACE
 from .customizers import windows_update_exclusions
+from .gallery import hyper_v_generation, image_features
 from .names import FactoryNames, template_name
 from .schedule import WINDOWS_TIME_ZONES
 from .template import render_template, symbolic_refs, template_digest
@@ -54,11 +55,19 @@ def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
     """A flavour's values Azure would reject."""
     problems: list[Problem] = []
     image = build.base_image.azure
-    if azure.source_image_trigger and image and image.version != "latest":
+    if azure.source_image_trigger and image and image.image_version_id is None and image.version != "latest":
         problems.append(Problem(
             build.source, "base_image.azure.version",
             "must be 'latest' while the stack's azure.source_image_trigger is on "
             "(Image Builder only watches 'latest' for new source images)"))
+    if build.schedule is not None and build.schedule.timezone not in WINDOWS_TIME_ZONES:
+        problems.append(Problem(build.source, "schedule.timezone",
+                                f"'{build.schedule.timezone}' has no known Windows time zone name, which Azure "
+                                "Logic Apps schedules need; use a zone such as UTC or Europe/Amsterdam"))
+    try:
+        image_features(build, hyper_v_generation(build))
+    except ValueError as err:
+        problems.append(Problem(build.source, "gallery", str(err)))
     # Paths name the file's entries: the first use of each updates step.
     declared: dict[str, int] = {}
     for index, use in enumerate(build.declared_steps):

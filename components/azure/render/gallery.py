@@ -8,12 +8,59 @@ from ...model.settings import AzureSettings
 from .names import FactoryNames, wire_name
 from .template import marketplace_image
 
+SECURE_TYPES = ("TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM")
+
+
+def hyper_v_generation(flavour: FlavourBuild) -> str:
+    """The flavour's gallery.hyper_v_generation, else the marketplace image's under its chain.
+
+    Windows 11 and other Gen2-only images are V2: a Gen2 build cannot be distributed into a V1
+    definition. A gallery image version source states it (the loader requires it).
+    """
+    own = flavour.flavour.gallery.hyper_v_generation or flavour.root.flavour.gallery.hyper_v_generation
+    if own:
+        return own
+    generation = marketplace_image(flavour.root).hyper_v_generation
+    if generation is None:
+        raise ValueError(f"flavour '{flavour.name}' starts from a gallery image version: set "
+                         "gallery.hyper_v_generation to that image's generation")
+    return generation
+
+
+def security_type(flavour: FlavourBuild, generation: str) -> str:
+    """The flavour's gallery.security_type; by default TrustedLaunchSupported on V2, Standard on V1."""
+    own = flavour.flavour.gallery.security_type
+    if own is not None:
+        return own
+    return "TrustedLaunchSupported" if generation == "V2" else "Standard"
+
+
+def image_features(flavour: FlavourBuild, generation: str) -> list[dict[str, str]]:
+    """GalleryImage features (name/value strings, as the Compute API takes them)."""
+    gallery = flavour.flavour.gallery
+    kind = security_type(flavour, generation)
+    if kind in SECURE_TYPES and generation != "V2":
+        raise ValueError(f"flavour '{flavour.name}': security type {kind} needs Hyper-V generation V2 "
+                         "(Secure Boot and vTPM exist on Gen2 VMs only)")
+    features: list[dict[str, str]] = []
+    if kind != "Standard":
+        # Gen2 marketplace sources boot with Secure Boot and vTPM; 'Supported' lets
+        # consumers launch either Trusted Launch or standard VMs from the image.
+        features.append({"name": "SecurityType", "value": kind})
+    if gallery.accelerated_networking is not None:
+        features.append({"name": "IsAcceleratedNetworkSupported", "value": str(gallery.accelerated_networking)})
+    if gallery.hibernation is not None:
+        features.append({"name": "IsHibernateSupported", "value": str(gallery.hibernation)})
+    if gallery.disk_controller_types:
+        features.append({"name": "DiskControllerTypes", "value": ", ".join(gallery.disk_controller_types)})
+    return features
+
 
 def image_definition_args(flavour: FlavourBuild, azure: AzureSettings, names: FactoryNames) -> dict[str, Any]:
     """GalleryImage's arguments (without the gallery and its group). Consumers use its latest version."""
-    # A layer's images boot like the marketplace image under its chain.
+    # A layer's images boot like the image under its chain.
     source = marketplace_image(flavour.root)
-    generation = source.hyper_v_generation
+    generation = hyper_v_generation(flavour)
     args: dict[str, Any] = {
         "gallery_image_name": flavour.name,
         "location": names.location,
@@ -26,13 +73,12 @@ def image_definition_args(flavour: FlavourBuild, azure: AzureSettings, names: Fa
         "os_type": "Windows" if flavour.os == "windows" else "Linux",
         "os_state": "Generalized",
         "hyper_v_generation": generation,
-        "architecture": "Arm64" if "arm64" in source.sku.lower() else "x64",
+        "architecture": "Arm64" if source.arm64 else "x64",
         "tags": dict(flavour.tags),
     }
-    if generation == "V2":
-        # Gen2 marketplace sources boot with Secure Boot and vTPM; 'Supported' lets
-        # consumers launch either Trusted Launch or standard VMs from the image.
-        args["features"] = [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]
+    features = image_features(flavour, generation)
+    if features:
+        args["features"] = features
     return args
 
 

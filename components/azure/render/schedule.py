@@ -96,6 +96,8 @@ def describe_schedule(schedule: Schedule) -> str:
 
 def workflow_args(build: FlavourBuild, names: FactoryNames, *, run_uri: Any, identity_id: Any) -> dict[str, Any]:
     """Logic Apps Workflow's arguments (without the resource group): the build's schedule, run as identity_id."""
+    if build.schedule is None:
+        raise ValueError(f"flavour '{build.name}' has no schedule ({build.schedule_off_reason}): no workflow")
     return {
         "workflow_name": names.workflow(build),
         "location": names.location,

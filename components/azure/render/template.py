@@ -56,13 +56,21 @@ def render_source(flavour: FlavourBuild, base_image_id: Any = None) -> dict[str,
                              "that flavour's gallery image id")
         return {"type": "SharedImageVersion", "imageVersionId": _versions_latest(base_image_id)}
     image = marketplace_image(flavour)
-    return {
+    if image.image_version_id is not None:
+        # Another gallery's image version (e.g. a team's own base image), by its resource id.
+        return {"type": "SharedImageVersion", "imageVersionId": image.image_version_id}
+    source: dict[str, Any] = {
         "type": "PlatformImage",
         "publisher": image.publisher,
         "offer": image.offer,
         "sku": image.sku,
         "version": image.version,
     }
+    if image.plan is not None:
+        # Marketplace images with a purchase plan deploy only with it (PlatformImagePurchasePlan).
+        source["planInfo"] = {"planName": image.plan.name, "planProduct": image.plan.product,
+                              "planPublisher": image.plan.publisher}
+    return source
 
 
 def marketplace_image(flavour: FlavourBuild) -> AzureImageRef:
@@ -108,8 +116,8 @@ def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_ima
 
 def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings) -> dict[str, Any]:
     profile = {
-        "vmSize": flavour.machine.azure_vm_size or getattr(azure.vm_size, flavour.os),
-        "osDiskSizeGB": flavour.machine.disk_size(flavour.os),
+        "vmSize": flavour.machine.vm_size or getattr(azure.vm_size, flavour.os),
+        "osDiskSizeGB": flavour.machine.disk_size_on("azure", flavour.os),
     }
     if azure.subnet_id:
         vnet = {"subnetId": azure.subnet_id}
@@ -151,6 +159,9 @@ def render_template(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateR
 def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: TemplateRefs) -> dict[str, Any]:
     tags = template_tags(flavour)
     steps = flavour.steps_on("azure")
+    if not flavour.tests_enabled:
+        # Image tests off (tests.enabled: false): the image-test steps neither run nor validate.
+        steps = tuple(step for step in steps if not step.image_test)
     return {
         "location": azure.location,
         "tags": tags,
