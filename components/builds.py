@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .aws.render import AwsPlan, plan_aws
+from .aws.render.names import name_prefix
 from .azure.render import AzurePlan, plan_azure
+from .azure.render.names import FactoryNames
 from .model.build import FlavourBuild, make_builds
 from .model.errors import Problem, ValidationFailed
 from .model.loader import load_inputs
-from .model.settings import AwsSettings, AzureSettings, StackSettings
+from .model.settings import AwsSettings, AzureSettings, StackSettings, parse_settings
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,50 @@ def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root
     if azure is not None:
         azure_plan, found = plan_azure(builds, azure, settings.schedule, stack=stack, settings_source=settings_source)
         problems.extend(found)
+    problems.extend(name_collisions(stack, settings, settings_source, root))
     if problems:
         raise ValidationFailed(problems)
     return StackBuild(stack=stack, settings=settings, builds=tuple(builds), aws=aws, azure=azure,
                       aws_plan=aws_plan, azure_plan=azure_plan, applications=inputs.applications,
                       warnings=tuple(inputs.warnings))
+
+
+def cloud_names(stack: str, settings: StackSettings) -> dict[str, tuple[str, str]]:
+    """The names a stack's shared objects take in the clouds: {what: (field, name)}."""
+    names: dict[str, tuple[str, str]] = {}
+    if "aws" in settings.clouds:
+        names["AWS name prefix (IAM roles, Image Builder objects)"] = ("golden-images:aws", name_prefix(stack))
+    if "azure" in settings.clouds and settings.azure is not None:
+        factory = FactoryNames.for_stack(stack, settings.azure)
+        names["Azure resource group"] = ("golden-images:azure.resource_group_name", factory.resource_group.lower())
+        names["Azure compute gallery"] = ("golden-images:azure.gallery_name", factory.gallery.lower())
+        names["Azure builder identity"] = ("golden-images:azure", factory.builder_identity.lower())
+    return names
+
+
+def name_collisions(stack: str, settings: StackSettings, settings_source: str, root: Path) -> list[Problem]:
+    """Another stack of the project whose cloud names equal this one's (names are cut to the clouds' limits).
+
+    Two such stacks in one account or subscription would update each other's objects.
+    A stack file that does not load is skipped: its own run reports it.
+    """
+    from .stack_file import UserError, stack_config
+
+    mine = cloud_names(stack, settings)
+    problems: list[Problem] = []
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        other = path.name[len("Pulumi."):-len(".yaml")]
+        if other == stack:
+            continue
+        try:
+            config, source = stack_config(other, root)
+            theirs = cloud_names(other, parse_settings(config, source))
+        except (UserError, ValidationFailed):
+            continue
+        for what, (at, name) in mine.items():
+            if what in theirs and theirs[what][1] == name:
+                problems.append(Problem(settings_source, at,
+                                        f"the {what} '{name}' is also stack '{other}''s ({source}): the stack names "
+                                        "become equal once cut to the cloud's length limits, and the two stacks would "
+                                        "overwrite each other's objects; rename one stack or set distinct names"))
+    return problems

@@ -46,10 +46,13 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
 
     if stack.aws is not None and stack.aws_plan is not None:
         from .aws import AwsSharedInfrastructure
+        from .aws.render import ssm_parameter_names
 
         aws = AwsSharedInfrastructure("aws", settings=stack.aws, tags=settings.tags, protect=settings.protect,
                                       prefix=stack.aws_plan.prefix, assets=files("aws"),
-                                      artifacts=artifacts_on(stack.builds, "aws"))
+                                      artifacts=artifacts_on(stack.builds, "aws"),
+                                      ssm_parameters=ssm_parameter_names(
+                                          step.params for build in stack.builds for step in build.steps_on("aws")))
     if stack.azure is not None and stack.azure_plan is not None:
         from .azure import AzureSharedInfrastructure
 

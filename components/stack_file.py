@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 class UserError(Exception):
     """A mistake in flavour files or stack settings; its message is the full report."""
 
-    def __init__(self, message: str, registered: Optional[list] = None):
+    def __init__(self, message: str, registered: Optional[list[Any]] = None):
         super().__init__(message)
         self.registered = registered or []
 
 
-def stack_config(stack: str, root: Path = ROOT) -> tuple[dict, str]:
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], str]:
     """The `config:` mapping of Pulumi.<stack>.yaml and the file's name."""
     if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}", stack):
         raise UserError(f"stack name {stack!r} is not a Pulumi stack name (letters, digits, '-', '_', '.')")

@@ -19,7 +19,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, settings: AwsSettings, tags: Mapping[str, str], protect: bool, prefix: str,
                  assets: Optional[dict] = None, artifacts: Sequence[str] = (),
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 ssm_parameters: Sequence[str] = (), opts: Optional[pulumi.ResourceOptions] = None):
         """assets: object key -> file path of each build asset the stack's steps fetch on AWS.
         artifacts: the s3:// URL of each team file an artifact step fetches on AWS."""
         super().__init__(AWS_SHARED_TYPE, name, None, opts)
@@ -30,6 +30,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
         # it, two stacks sharing an account stay recognisable.
         self.prefix = prefix
         self.artifacts = list(artifacts)
+        self.ssm_parameters = list(ssm_parameters)  # parameters the stack's steps name (secret references)
         self.tags = dict(tags)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self._components: dict = {}
@@ -180,6 +181,15 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
                 policy_arn=render.managed_policy_arn(policy, region),
                 opts=self._opts(),
             ))
+        # AmazonSSMManagedInstanceCore stays (Image Builder requires it); reading parameters
+        # beyond the product's prefix, AWS's public ones and those the steps name is denied.
+        prerequisites.append(aws.iam.RolePolicy(
+            f"{self.prefix}-imagebuilder-instance-parameters",
+            role=self.instance_role.name,
+            policy=json.dumps(render.ssm_read_guard_policy(self.aws_settings.ssm_parameter_prefix, region,
+                                                           self.ssm_parameters)),
+            opts=self._opts(),
+        ))
         prerequisites.append(aws.iam.RolePolicy(
             f"{self.prefix}-imagebuilder-instance-logs",
             role=self.instance_role.name,

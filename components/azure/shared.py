@@ -13,6 +13,7 @@ from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
     BLOB_READ_DATA_ACTION,
+    PUBLISH_ACTIONS,
     RUNNER_ACTIONS,
     FactoryNames,
     builder_actions,
@@ -86,8 +87,8 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             "builder-role",
             scope=self.resource_group.id,
             role_name=self.subscription_id.apply(names.builder_role),
-            description="Azure VM Image Builder builds: write image versions into the golden-images gallery "
-            "and join the build subnets; nothing else.",
+            description="Azure VM Image Builder builds: read the golden-images gallery, join the build "
+            "subnets and read build assets; nothing else (versions are written by the publisher role).",
             role_type="CustomRole",
             permissions=[{"actions": builder_actions(azure), "not_actions": [],
                           # Reading build assets is a data action, granted on their container only.
@@ -97,8 +98,20 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         )
         self.builder_assignments = [
             self._assign("builder-gallery", builder_role, self.builder_identity, self.gallery.id,
-                         "Image Builder publishes golden image versions into this gallery")
+                         "Image Builder reads this gallery's image definitions and versions")
         ]
+        # Writing versions is assigned per image definition (components/azure/template.py).
+        self.publisher_role = authorization.RoleDefinition(
+            "publisher-role",
+            scope=self.resource_group.id,
+            role_name=self.subscription_id.apply(names.publisher_role),
+            description="Azure VM Image Builder builds: write versions of one golden-images image "
+            "definition (assigned on each definition); nothing else.",
+            role_type="CustomRole",
+            permissions=[{"actions": list(PUBLISH_ACTIONS), "not_actions": []}],
+            assignable_scopes=[self.resource_group.id],
+            opts=child,
+        )
         for vnet in vnet_ids(azure):
             self.builder_assignments.append(
                 self._assign(f"builder-network-{vnet.rsplit('/', 1)[-1]}", builder_role, self.builder_identity,
@@ -172,6 +185,12 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             kind="StorageV2",
             sku={"name": "Standard_LRS"},
             allow_blob_public_access=False,
+            # Shared key stays on, said here rather than left to the default: azure-native's
+            # Blob uploads with the account key and fails with KeyBasedAuthenticationNotPermitted
+            # on an account without it (pulumi/pulumi-azure-native#2015, open). The builder
+            # identity reads with Entra ID through its role assignment, never with the key.
+            allow_shared_key_access=True,
+            allow_cross_tenant_replication=False,
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             tags=tags,
@@ -207,7 +226,8 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         self.asset_store = pulumi.Output.concat("https://", account.name, f".blob.core.windows.net/{ASSET_CONTAINER}")
 
     def _assign(self, name: str, role: authorization.RoleDefinition,
-                identity: managedidentity.UserAssignedIdentity, scope, description: str):
+                identity: managedidentity.UserAssignedIdentity, scope, description: str,
+                parent: Optional[pulumi.Resource] = None):
         # principalType spares the assignment Entra ID's replication delay for new identities.
         return authorization.RoleAssignment(
             name,
@@ -216,5 +236,16 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             principal_id=identity.principal_id,
             principal_type="ServicePrincipal",
             description=description,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=parent or self),
+        )
+
+    def publisher(self, name: str, image: compute.GalleryImage, parent: pulumi.Resource) -> local.Command:
+        """The builder may write versions of this image definition: the assignment and its propagation wait."""
+        assignment = self._assign(f"{name}-publisher", self.publisher_role, self.builder_identity, image.id,
+                                  "Image Builder publishes versions of this golden image definition", parent)
+        return local.Command(
+            f"{name}-publisher-propagated",
+            create=f"sleep {ROLE_PROPAGATION_SECONDS}",
+            triggers=[assignment.id],
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[assignment]),
         )

@@ -60,6 +60,9 @@ class AzureImageTemplate(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
 
+        # Only this flavour's definition takes versions from the builder (the gallery is read-only to it).
+        publisher_ready = shared.publisher(name, self.image, self)
+
         # Templates cannot be updated in place, so the name carries a hash of everything
         # the template is made of (azure.render.plan_azure). A change is a new template
         # in a new, empty staging group, created before the old one goes.
@@ -84,7 +87,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             # old template and its staging group are deleted.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[shared.builder_ready],
+                depends_on=[shared.builder_ready, publisher_ready],
                 replace_on_changes=["*"],
                 delete_before_replace=False,
             ),

@@ -166,6 +166,8 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
             if reason and use.only_cloud in (None, cloud):
                 problems.append(Problem(source, f"{where}.{use.name}", f"step '{use.name}' does not support "
                                         f"{DISTRIBUTION_NAMES[distribution]} (base_image.{cloud}): {reason}"))
+        problems.extend(Problem(source, f"{where}.options.valid_exit_codes[{n}]", message)
+                        for n, message in exit_code_problems(flavour.os, use.options.valid_exit_codes))
         if use.only_cloud and use.only_cloud not in step.spec.clouds:
             field_name = "options.only_on" if use.options.only_on else "when.cloud"
             problems.append(Problem(source, f"{where}.{field_name}", f"step '{use.name}' does not run on {use.only_cloud}"))
@@ -212,6 +214,29 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
     problems.extend(secret_problems(source, secret_candidates, cache,
                                     "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
                                     "to a parameter that takes a reference, or configure it at boot"))
+    return problems
+
+
+# A Windows exit code is a 32-bit DWORD (GetExitCodeProcess), which PowerShell's $LASTEXITCODE,
+# an Int32, reports signed: 0xC0000005 arrives as -1073741819, and that is what the runners on
+# both clouds compare. Linux keeps the low 8 bits of exit()'s status (wait(2): WEXITSTATUS).
+EXIT_CODE_RANGE = {"windows": (-(2**31), 2**31 - 1), "linux": (0, 255)}
+
+
+def exit_code_problems(os: str, codes: list[int]) -> list[tuple[int, str]]:
+    low, high = EXIT_CODE_RANGE.get(os, EXIT_CODE_RANGE["linux"])
+    problems = []
+    for n, code in enumerate(codes):
+        if low <= code <= high:
+            continue
+        if os == "windows" and high < code < 2**32:
+            reason = (f"PowerShell reports Windows exit codes as signed 32-bit numbers, so this one arrives as "
+                      f"{code - 2**32}; write that instead")
+        elif os == "windows":
+            reason = "Windows exit codes are 32-bit (-2147483648 to 2147483647 as PowerShell reports them)"
+        else:
+            reason = "a Linux process exits with 0 to 255 (the kernel keeps the low 8 bits), so this code never comes back"
+        problems.append((n, f"{code} is out of range: {reason}"))
     return problems
 
 
@@ -470,6 +495,12 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
     problems: list[Problem] = []
     flavour = item.flavour
     clouds = item.flavour.enabled_clouds(settings.clouds)
+    if not clouds:
+        # Selected (by default, every flavour) but built nowhere: a typo'd cloud or a stale file.
+        problems.append(Problem(item.source, "clouds",
+                                f"this flavour is built on {', '.join(item.flavour.clouds or [])}, and this stack "
+                                f"builds on {', '.join(settings.clouds)} only, so it would build nothing here; "
+                                "add a cloud of this stack, or leave the flavour out of the stack's golden-images:flavours"))
     region = settings.aws.region if settings.aws is not None else None
     for cloud in clouds:
         if item.flavour.base_image.flavour is None and getattr(item.flavour.base_image, cloud) is None:

@@ -198,6 +198,17 @@ class AwsSettings(StrictModel):
     log_retention_days: int = Field(default=90, ge=1, le=3650)
     build_on_deploy: bool = False
 
+    @field_validator("ssm_parameter_prefix")
+    @classmethod
+    def _unreserved_prefix(cls, value: str) -> str:
+        # Systems Manager reserves parameter names beginning with aws or ssm, in any case
+        # (PutParameter: "cannot be prefixed with aws or ssm (case-insensitive)").
+        first = value.lstrip("/").split("/")[0].lower()
+        if first.startswith(("aws", "ssm")):
+            raise ValueError(f"'{value}' starts with '/{first[:3]}', which AWS reserves for its own parameters "
+                             "(any case); choose another prefix, e.g. /golden-images")
+        return value
+
     @field_validator("distribution_regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:

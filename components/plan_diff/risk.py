@@ -220,6 +220,20 @@ def _lifecycle(diff: PlanDiff, old: dict, new: dict, groups: dict) -> list:
     return risks
 
 
+def _import_hint(image: dict) -> str:
+    """How the definition comes back under Pulumi when its flavour's name does (Pulumi cannot know it exists)."""
+    inputs = image.get("inputs") or {}
+    group, gallery = inputs.get("resourceGroupName", "<resource-group>"), inputs.get("galleryName", "<gallery>")
+    definition = inputs.get("galleryImageName", image["name"])
+    resource_id = (f"/subscriptions/<subscription-id>/resourceGroups/{group}/providers/Microsoft.Compute/"
+                   f"galleries/{gallery}/images/{definition}")
+    parent = f" --parent '{image['parent']}'" if image.get("parent") else ""
+    return (f"If a flavour named {definition} comes back, its first `pulumi up` fails at the definition, which "
+            "already exists; then run `pulumi import azure-native:compute:GalleryImage "
+            f"{image['name']} '{resource_id}'{parent}` and `pulumi up` again (the definition's create-only "
+            "properties must match the flavour's, or delete the definition instead)")
+
+
 def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> set:
     """Flavours of the base that the head no longer has; appends their risks. Returns their names."""
     before = [r["name"] for r in base.get("resources", []) if r["type"] == GOLDEN_IMAGE]
@@ -234,7 +248,8 @@ def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> s
             name = f"{inputs.get('galleryImageName', image['name'])} in gallery {inputs.get('galleryName', '?')}"
             if (image.get("options") or {}).get("retainOnDelete"):
                 detail = (f"the Azure gallery image definition {name} is retained outside the Pulumi state, with "
-                          "its image versions: nothing deletes or updates them; delete them by hand or import them")
+                          "its image versions: nothing deletes or updates them; delete them by hand or import them. "
+                          + _import_hint(image))
             else:
                 detail = f"the Azure gallery image definition {name} is deleted, with its image versions"
             risks.append(Risk("flavour", label, detail, (flavour,)))
@@ -242,10 +257,12 @@ def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> s
             for entry in (dist.get("inputs") or {}).get("distributions") or []:
                 for ssm in (entry or {}).get("ssmParameterConfigurations") or []:
                     if isinstance(ssm, dict) and ssm.get("parameterName"):
+                        region = entry.get("region", "?")
                         risks.append(Risk("flavour", label, (
-                            f"the SSM parameter {ssm['parameterName']} ({entry.get('region', '?')}) that Image "
+                            f"the SSM parameter {ssm['parameterName']} ({region}) that Image "
                             "Builder writes keeps pointing at the last image built: consumers keep launching it, "
-                            "unpatched"), (flavour,)))
+                            "unpatched; once they have moved, delete it so the stragglers fail loudly: "
+                            f"`aws ssm delete-parameter --region {region} --name {ssm['parameterName']}`"), (flavour,)))
         for param in (r for r in members if r["type"] == SSM_PARAMETER):
             inputs = param.get("inputs") or {}
             risks.append(Risk("flavour", label, (

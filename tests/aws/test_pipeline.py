@@ -254,7 +254,15 @@ def test_build_instances(plans):
     inline = {p.name.rsplit("-", 1)[-1]: p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
               if p.inputs["role"] == role_name}
     # artifacts: the app server's installer object (windows-2022-app-server.yaml)
-    assert set(inline) == {"logs", "assets", "artifacts"}
+    assert set(inline) == {"logs", "assets", "artifacts", "parameters"}
+    # AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on "*" (AWS managed policy reference);
+    # an explicit Deny overrides any Allow, so the instance reads only the product's parameters
+    # (/golden-images in Pulumi.dev.yaml) and AWS's public /aws/service ones.
+    assert json.loads(inline["parameters"].inputs["policy"])["Statement"] == [
+        {"Sid": "OnlyThisProductsParameters", "Effect": "Deny",
+         "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
+         "NotResource": ["arn:aws:ssm:*:*:parameter/golden-images", "arn:aws:ssm:*:*:parameter/golden-images/*",
+                         "arn:aws:ssm:*:*:parameter/aws/service/*"]}]
     bucket = single(plan, "aws:s3/bucket:Bucket", "-build-logs")
     bucket_name = autoname(bucket.name)
     assert json.loads(inline["logs"].inputs["policy"])["Statement"] == [

@@ -554,7 +554,7 @@ class TestProblems:
 
 
 def test_builder_and_runner_roles_hold_no_wildcards():
-    for action in [*render.GALLERY_ACTIONS, *render.NETWORK_ACTIONS, *render.RUNNER_ACTIONS]:
+    for action in [*render.GALLERY_ACTIONS, *render.PUBLISH_ACTIONS, *render.NETWORK_ACTIONS, *render.RUNNER_ACTIONS]:
         assert "*" not in action
     assert set(render.RUNNER_ACTIONS) == {
         "Microsoft.VirtualMachineImages/imageTemplates/read",

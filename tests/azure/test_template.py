@@ -143,7 +143,7 @@ class TestPermissions:
     def test_no_assignment_at_subscription_scope_and_no_builtin_power_roles(self, plans, stack):
         plan = plans[stack]
         definitions = {r.name: r for r in plan.of_type(DEFINITION)}
-        assert set(definitions) == {"builder-role", "runner-role"}
+        assert set(definitions) == {"builder-role", "publisher-role", "runner-role"}
         for assignment in plan.of_type(ASSIGNMENT):
             scope = assignment.inputs["scope"]
             assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
@@ -155,7 +155,7 @@ class TestPermissions:
                 assert all("*" not in action for action in permission["actions"])
             assert all(s.startswith(f"{SUB}/resourceGroups/") for s in definition.inputs["assignableScopes"])
 
-    def test_builder_may_publish_into_this_gallery_only(self, plans, stack):
+    def test_builder_reads_the_gallery_and_writes_versions_of_each_flavours_own_definition_only(self, plans, stack):
         plan = plans[stack]
         [gallery] = plan.of_type("azure-native:compute:Gallery")
         assignment = one([r for r in plan.of_type(ASSIGNMENT) if r.name == "builder-gallery"], "gallery assignment")
@@ -163,19 +163,42 @@ class TestPermissions:
         assert assignment.inputs["scope"] == gallery_id
         role = one([r for r in plan.of_type(DEFINITION) if r.name == "builder-role"], "builder role")
         # Build assets exist in the shipped stacks: reading blobs is the one data action added.
-        # docs/azure.md: the builder reads the gallery and writes image versions, and reads build assets.
+        # docs/azure.md: the builder reads the gallery and build assets; writes nothing on the gallery.
         assert role.inputs["permissions"] == [{"actions": [
             "Microsoft.Compute/galleries/read",
             "Microsoft.Compute/galleries/images/read",
             "Microsoft.Compute/galleries/images/versions/read",
-            "Microsoft.Compute/galleries/images/versions/write",
         ], "notActions": [], "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]}]
+        publisher = one([r for r in plan.of_type(DEFINITION) if r.name == "publisher-role"], "publisher role")
+        assert publisher.inputs["permissions"] == [{"actions": [
+            "Microsoft.Compute/galleries/images/read",
+            "Microsoft.Compute/galleries/images/versions/read",
+            "Microsoft.Compute/galleries/images/versions/write",
+        ], "notActions": []}]
+        # One assignment per image definition, scoped to that definition (an ARM resource id is a
+        # valid RBAC scope; a role assigned there reaches the definition's versions only).
+        writers = [r for r in plan.of_type(ASSIGNMENT) if publisher.urn in r.options["dependsOn"]]
+        names = sorted(r.inputs["galleryImageName"] for r in plan.of_type(GALLERY_IMAGE))
+        assert sorted(r.inputs["scope"] for r in writers) == [f"{gallery_id}/images/{name}" for name in names]
+        assert all(r.inputs["roleDefinitionId"] != assignment.inputs["roleDefinitionId"] for r in writers)
+        # The builder's identity is the principal, and each template waits for its definition's assignment.
+        for name in names:
+            mine = one([r for r in plan.of_type(ASSIGNMENT) if r.name == f"{name}-publisher"], name)
+            assert mine.inputs["principalId"] == assignment.inputs["principalId"]
+            wait = one([r for r in plan.of_type(COMMAND) if r.name == f"{name}-publisher-propagated"], name)
+            assert mine.urn in wait.options["dependsOn"]
+            template = one(under(plan, name, TEMPLATE), "template")
+            assert wait.urn in template.options["dependsOn"]
 
     def test_build_assets_are_private_and_read_by_the_builder_on_their_container_only(self, plans, stack):
         plan = plans[stack]
         account = one(plan.of_type(ACCOUNT), "storage account").inputs
         assert (account["allowBlobPublicAccess"], account["enableHttpsTrafficOnly"], account["minimumTlsVersion"]) == (
             False, True, "TLS1_2")
+        # allowSharedKeyAccess null means true (Storage API); the provider's Blob needs the key
+        # (pulumi-azure-native#2015), so it is on and said so; no object replication to other tenants.
+        assert (account["allowSharedKeyAccess"], account["allowCrossTenantReplication"]) == (True, False)
+        assert "publicNetworkAccess" not in account  # the deploying machine and the build VM upload and fetch over it
         container = one(plan.of_type(CONTAINER), "container").inputs
         assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
         # One blob per packed content: the playbook folder, rhel-9-stig's two placed files and the
@@ -288,10 +311,14 @@ def test_shared_resources_protected_in_prod_only(plans):
 def test_defaults_leave_optional_parts_out(plans):
     dev = plans["dev"]
     assert not dev.of_type(TRIGGER)
-    assert {r.name for r in dev.of_type(COMMAND) if r.parent and "ImageTemplate" in r.parent} == set()
+    # Under a flavour's template only the wait for its publisher assignment: no build-on-deploy run.
+    assert {r.name for r in dev.of_type(COMMAND) if r.parent and "ImageTemplate" in r.parent} == {
+        f"{r.inputs['galleryImageName']}-publisher-propagated" for r in dev.of_type(GALLERY_IMAGE)}
     assert all("vnetConfig" not in t.inputs["vmProfile"] for t in dev.of_type(TEMPLATE))
     assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")) == [
         "builder-assets", "builder-gallery"]  # the assets one because ubuntu-2404 ships a playbook
+    assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.endswith("-publisher")) == sorted(
+        f"{r.inputs['galleryImageName']}-publisher" for r in dev.of_type(GALLERY_IMAGE))
 
 
 # ---------------------------------------------------------------------------

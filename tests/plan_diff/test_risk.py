@@ -114,7 +114,9 @@ CASES = {
                         "outside the Pulumi state"),
     "flavour removed": (flavour_removed, "flavour",
                         "flavour removed: ubuntu-2404: the SSM parameter /golden-images/ubuntu-2404/latest (eu-west-1) "
-                        "that Image Builder writes keeps pointing at the last image built"),
+                        "that Image Builder writes keeps pointing at the last image built: consumers keep launching "
+                        "it, unpatched; once they have moved, delete it so the stragglers fail loudly: "
+                        "`aws ssm delete-parameter --region eu-west-1 --name /golden-images/ubuntu-2404/latest`"),
     "sharing reset": (sharing_reset, "sharing",
                       "gallery sharing reset: gallery-sharing: the gallery share is reset: subscriptions "
                       "5b2d9c7e-1f3a-4e6b-8c0d-9a7e6f5d4c3b lose access to its images"),
@@ -200,3 +202,21 @@ def test_kms_key_replacement_lists_only_flavours_that_use_it():
     [risk] = diff_plans(plan("eu-west-1"), plan("us-east-1")).risks
     assert risk.flavours == ("web-1",)
     assert "AMIs of web-1 encrypted with it become unusable once the old key is deleted, 7 days after" in risk.detail
+
+
+def test_a_removed_flavours_retained_definition_names_the_import_that_adopts_it_again(plans):
+    # Pulumi cannot know that a retained resource exists: bringing the name back needs `pulumi import`
+    # of the definition's ARM id under the flavour's component (`--parent`), the type token being
+    # azure-native's `azure-native:compute:GalleryImage`.
+    from components.plan_diff.risk import data_at_risk
+
+    base, head = flavour_removed(plans)
+    image = next(r for r in base["resources"] if r["type"] == "azure-native:compute:GalleryImage"
+                 and r["name"] == "ubuntu-2404-image")
+    found = [r.detail for r in data_at_risk(base, head, diff_plans(base, head)) if "gallery image definition" in r.detail]
+    assert len(found) == 1
+    assert ("then run `pulumi import azure-native:compute:GalleryImage ubuntu-2404-image "
+            "'/subscriptions/<subscription-id>/resourceGroups/golden-images-dev/providers/Microsoft.Compute/"
+            f"galleries/golden_images_dev/images/ubuntu-2404' --parent '{image['parent']}'` and `pulumi up` again"
+            ) in found[0]
+    assert image["parent"].endswith("golden-images:azure:ImageTemplate::ubuntu-2404")

@@ -18,6 +18,45 @@ def assume_role_policy(service: str, source_account: Optional[str] = None) -> di
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
+# What reads a parameter's value. AmazonSSMManagedInstanceCore (which Image Builder requires
+# for the SSM agent on build instances) allows ssm:GetParameter and ssm:GetParameters on "*";
+# an explicit Deny wins over any Allow (IAM policy evaluation logic).
+_SSM_READ_ACTIONS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory")
+_PUBLIC_PARAMETERS = "/aws/service"  # AWS's public parameters (AMI ids, AWS-managed component inputs)
+
+
+def ssm_parameter_names(values: Iterable[Any]) -> list[str]:
+    """The parameter names a build's step parameters refer to (`ssm:/name` or a parameter ARN)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if value.startswith("ssm:/"):
+                found.add(value[len("ssm:"):])
+            elif value.startswith("arn:") and ":parameter/" in value:
+                found.add(value.split(":parameter", 1)[1])
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for value in values:
+        walk(value)
+    return sorted(found)
+
+
+def ssm_read_guard_policy(prefix: str, region: str, named: Iterable[str] = ()) -> dict[str, Any]:
+    """Deny reading any parameter but the product's, AWS's public ones and those the steps name."""
+    arn = f"arn:{partition(region)}:ssm:*:*:parameter"
+    allowed = [f"{arn}{prefix}", f"{arn}{prefix}/*", f"{arn}{_PUBLIC_PARAMETERS}/*"]
+    allowed += [f"{arn}{name}" for name in named if f"{arn}{name}" not in allowed]
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyThisProductsParameters", "Effect": "Deny", "Action": list(_SSM_READ_ACTIONS),
+        "NotResource": allowed}]}
+
+
 def log_write_policy(bucket_arn: str) -> dict[str, Any]:
     """Build instances write their logs under the log prefix and nowhere else."""
     return {"Version": "2012-10-17", "Statement": [

@@ -16,8 +16,15 @@ ARM_ENDPOINT = "https://management.azure.com"
 # subnets. Staging groups are created, permissioned and deleted by the Image Builder
 # service itself (granted when the resource provider is registered), so the identity
 # needs nothing at subscription scope. Platform images need no read permission.
+# Reading is granted on the gallery (a layer reads its base's versions); writing versions
+# only on each flavour's own image definition, one assignment per definition: Azure RBAC
+# scopes reach individual resources and their children (.../galleries/<g>/images/<name>).
 GALLERY_ACTIONS = (
     "Microsoft.Compute/galleries/read",
+    "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+)
+PUBLISH_ACTIONS = (
     "Microsoft.Compute/galleries/images/read",
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
@@ -66,6 +73,9 @@ class FactoryNames:
     def builder_role(self, subscription_id: str) -> str:
         """Custom role names are unique per tenant, so they name the group and subscription."""
         return f"golden-images image builder ({self.resource_group}, {subscription_id})"
+
+    def publisher_role(self, subscription_id: str) -> str:
+        return f"golden-images image publisher ({self.resource_group}, {subscription_id})"
 
     def runner_role(self, subscription_id: str) -> str:
         return f"golden-images image template runner ({self.resource_group}, {subscription_id})"
