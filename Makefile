@@ -74,7 +74,7 @@ rehearse: $(STAMP)
 	@test -n "$(FLAVOUR)" || { echo "usage: make rehearse FLAVOUR=<name> [STACK=dev] [REHEARSE_ARGS=...]" >&2; exit 2; }
 	$(PY) -m components.rehearse --flavour $(FLAVOUR) --stack $(STACK) $(REHEARSE_ARGS)
 
-## Plan cost as flavours grow (3, 30, 100, 300), against the bare-registration floor
+## Plan cost as flavours grow (5, 30, 100, 300), against the bare-registration floor
 bench: $(STAMP)
 	$(PY) bench/plan_bench.py
 
