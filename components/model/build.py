@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping, Optional
 
-from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, ScheduleOff, StepUse, TestSettings
+from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, ScheduleOff, StepUse, TestSettings, chain_of
 from .lineage import azure_marketplace_reference, lineage_tags
 from .prepared import PreparedStep, prepare_flavour
 from .settings import AwsSettings, LaunchSharing, Schedule, StackSettings, resolve_account
@@ -100,12 +100,7 @@ class FlavourBuild:
     @property
     def chain(self) -> list["FlavourBuild"]:
         """The builds that make this image, the marketplace-based one first."""
-        chain: list[FlavourBuild] = []
-        current: Optional[FlavourBuild] = self
-        while current is not None:
-            chain.insert(0, current)
-            current = current.base
-        return chain
+        return chain_of(self)
 
     @property
     def depth(self) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, Sequence, TypeVar, Union
 
 from pydantic import Field, field_validator, model_validator
 
@@ -712,17 +712,30 @@ class LoadedFlavour:
     @property
     def chain(self) -> list["LoadedFlavour"]:
         """The flavours whose builds make this image, the marketplace-based one first."""
-        chain: list[LoadedFlavour] = []
-        current: Optional[LoadedFlavour] = self
-        while current is not None:
-            chain.insert(0, current)
-            current = current.base
-        return chain
+        return chain_of(self)
 
     @property
     def depth(self) -> int:
         """Layers between this flavour and the marketplace image under it."""
         return len(self.chain) - 1
+
+
+class _HasBase(Protocol):
+    @property
+    def base(self) -> Any: ...
+
+
+_Layered = TypeVar("_Layered", bound=_HasBase)
+
+
+def chain_of(item: _Layered) -> list[_Layered]:
+    """`item` and the bases under it, the one built on a marketplace image first."""
+    chain: list[_Layered] = []
+    current: Optional[_Layered] = item
+    while current is not None:
+        chain.insert(0, current)
+        current = current.base
+    return chain
 
 
 def _slug(value: str) -> str:
