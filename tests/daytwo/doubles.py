@@ -108,7 +108,15 @@ class Transport(HttpTransport):
         self.routes: list = []
         self.requests: list = []
 
-    def add(self, method: str, pattern: str, *responses) -> "Transport":
+    def add(self, method: str, pattern: str, *responses, model: Any = None) -> "Transport":
+        """model: the SDK model class (or page_of(...)) the SDK deserializes a 2xx body with; each
+        canned JSON body is checked to lose no key in that model, so a misspelt field fails here
+        instead of being dropped silently by the deserializer."""
+        for status, body, _ in responses:
+            if isinstance(body, (dict, list)):
+                problems = error_shape_problems(body) if status >= 400 else \
+                    azure_model_problems(model, body) if model is not None else []
+                assert not problems, f"{method} {pattern}: canned body does not fit the model: {problems}"
         self.routes.append((method, re.compile(pattern), list(responses)))
         return self
 
@@ -142,6 +150,68 @@ def ok(body: Any, status: int = 200, headers: Optional[dict] = None) -> tuple:
 
 def azure_error(status: int, code: str, message: str) -> tuple:
     return (status, {"error": {"code": code, "message": message}}, {})
+
+
+class page_of:
+    """A list response ({"value": [...], "nextLink": ...}) whose items are `item`: the paged
+    operations of azure-mgmt-compute deserialize items directly, with no list model class."""
+
+    def __init__(self, item: Any):
+        self.item = item
+
+
+def azure_model_problems(model: Any, body: Any, path: str = "") -> list:
+    """Keys of a canned body that the SDK model does not know (they would be dropped or ignored)."""
+    if isinstance(model, page_of):
+        problems = [f"{path}.{key}: not in the model" for key in body if key not in ("value", "nextLink")]
+        for index, item in enumerate(body.get("value", [])):
+            problems.extend(azure_model_problems(model.item, item, f"{path}.value[{index}]"))
+        return problems
+    if hasattr(model, "deserialize"):  # msrest-style models (azure-mgmt-imagebuilder)
+        return _dropped(body, model.deserialize(body).serialize(keep_readonly=True), path)
+    return _unknown(model(body), path)  # typespec model_base models (azure-mgmt-compute >= 34)
+
+
+def _dropped(canned: Any, kept: Any, path: str) -> list:
+    problems = []
+    if isinstance(canned, dict) and isinstance(kept, dict):
+        for key, value in canned.items():
+            if key not in kept:
+                problems.append(f"{path}.{key}: not in the model")
+            else:
+                problems.extend(_dropped(value, kept[key], f"{path}.{key}"))
+    elif isinstance(canned, list) and isinstance(kept, list):
+        for index, (value, other) in enumerate(zip(canned, kept)):
+            problems.extend(_dropped(value, other, f"{path}[{index}]"))
+    return problems
+
+
+def _unknown(value: Any, path: str) -> list:
+    fields = getattr(type(value), "_attr_to_rest_field", None)
+    if fields is not None:  # a model: raw keys are kept as they came, so compare them with its fields
+        by_rest_name = {field._rest_name: attr for attr, field in fields.items()}
+        problems = []
+        for key in value.keys():
+            if key not in by_rest_name:
+                problems.append(f"{path}.{key}: not in the model")
+            else:
+                problems.extend(_unknown(getattr(value, by_rest_name[key]), f"{path}.{key}"))
+        return problems
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _unknown(item, f"{path}[{index}]")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _unknown(item, f"{path}[{key}]")]
+    return []
+
+
+def error_shape_problems(body: Any) -> list:
+    """ARM error bodies: {"error": {"code": ..., "message": ...}} (details, target optional)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or set(body) != {"error"}:
+        return [f"not an ARM error body: {body!r}"]
+    return [f".error.{key}: missing" for key in ("code", "message") if not isinstance(error.get(key), str)] + \
+        [f".error.{key}: not in the ARM error shape" for key in error
+         if key not in ("code", "message", "target", "details", "additionalInfo")]
 
 
 def azure_clients_for(transport: Transport, credential: Any = None) -> Callable[[str], Any]:

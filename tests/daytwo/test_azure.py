@@ -2,10 +2,24 @@
 from datetime import datetime, timedelta, timezone
 
 from azure.identity import CredentialUnavailableError
+from azure.mgmt.compute.models import GalleryImageVersion
+from azure.mgmt.imagebuilder.models import ImageTemplate, ImageTemplateListResult, RunOutputCollection
 
 from components.daytwo.__main__ import main
 
-from .doubles import ROOT, SUBSCRIPTION, Clock, FakeCredential, Transport, azure_clients_for, azure_error, captured, ok, text
+from .doubles import (
+    ROOT,
+    SUBSCRIPTION,
+    Clock,
+    FakeCredential,
+    Transport,
+    azure_clients_for,
+    azure_error,
+    captured,
+    ok,
+    page_of,
+    text,
+)
 
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/golden-images-dev"
 TEMPLATES = f"{GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates"
@@ -52,10 +66,11 @@ def listing():
 
 def transport_for(*gets):
     transport = Transport()
-    transport.add("GET", r"/imageTemplates\?api-version=2024-02-01$", listing())
+    transport.add("GET", r"/imageTemplates\?api-version=2024-02-01$", listing(),
+                  model=ImageTemplateListResult)
     transport.add("POST", rf"/imageTemplates/{NAME}/run\?", ok(None, 202, {
         "Azure-AsyncOperation": "https://management.azure.com/subscriptions/x/operations/1"}))
-    transport.add("GET", rf"/imageTemplates/{NAME}\?", *gets)
+    transport.add("GET", rf"/imageTemplates/{NAME}\?", *gets, model=ImageTemplate)
     return transport
 
 
@@ -73,13 +88,15 @@ def test_a_run_that_succeeds_reports_the_gallery_version_and_its_regions():
                               ok(template(run=status("Succeeded"))))
     transport.add("GET", rf"/imageTemplates/{NAME}/runOutputs\?", ok({"value": [{
         "id": f"{TEMPLATES}/{NAME}/runOutputs/ubuntu-2404", "name": "ubuntu-2404",
-        "properties": {"artifactId": f"{VERSIONS}/1.0.7", "provisioningState": "Succeeded"}}]}))
+        "properties": {"artifactId": f"{VERSIONS}/1.0.7", "provisioningState": "Succeeded"}}]}),
+        model=RunOutputCollection)
     transport.add("GET", r"/versions/1\.0\.7\?.*expand=ReplicationStatus", ok({
         "id": f"{VERSIONS}/1.0.7", "name": "1.0.7", "location": "westeurope",
         "properties": {"provisioningState": "Succeeded",
                        "publishingProfile": {"targetRegions": [{"name": "West Europe"}]},
                        "replicationStatus": {"aggregatedState": "Completed", "summary": [
-                           {"region": "West Europe", "state": "Completed", "progress": 100}]}}}))
+                           {"region": "West Europe", "state": "Completed", "progress": 100}]}}}),
+        model=GalleryImageVersion)
     code, out = run(["build", "--flavour", "ubuntu-2404", "--cloud", "azure"], transport)
     assert code == 0, out
     assert "azure ubuntu-2404 (westeurope): Running - Customizing" in out
@@ -94,6 +111,7 @@ def test_a_failed_run_says_lastRunStatus_and_where_the_log_is_when_it_may_not_be
         "Failed", message="Failed while waiting for packerizer: Microservice has failed: Failed while processing "
                           "request: Error when executing packerizer: Packer build command has failed: exit status 1. "
                           "During the image build, a failure has occurred."))))
+    # Unchecked: azure-mgmt-storage is not installed (the code reads this list with a raw request).
     transport.add("GET", r"/providers/Microsoft.Storage/storageAccounts\?", ok({"value": [{
         "id": f"{STAGING}/providers/Microsoft.Storage/storageAccounts/abcdef0123",
         "name": "abcdef0123", "properties": {"primaryEndpoints": {"blob": "https://abcdef0123.blob.core.windows.net/"}}}]}))
@@ -124,6 +142,7 @@ def test_a_failed_run_shows_the_tail_of_customization_log_when_permitted(monkeyp
     monkeypatch.setattr(AzureClients, "blob_service", lambda self, url: seen.append(url) or SimpleNamespace(
         get_container_client=lambda name: container))
     transport = transport_for(ok(template(run=status("Failed", message="exit status 1"))))
+    # Unchecked: azure-mgmt-storage is not installed (the code reads this list with a raw request).
     transport.add("GET", r"/providers/Microsoft.Storage/storageAccounts\?", ok({"value": [{
         "name": "abcdef0123", "properties": {"primaryEndpoints": {"blob": "https://abcdef0123.blob.core.windows.net/"}}}]}))
     code, out = run(["build", "--flavour", "ubuntu-2404", "--cloud", "azure"], transport)
@@ -135,7 +154,7 @@ def test_a_failed_run_shows_the_tail_of_customization_log_when_permitted(monkeyp
 
 def test_throttled_azure_polls_back_off():
     transport = transport_for(azure_error(429, "TooManyRequests", "slow down"), ok(template(run=status("Succeeded"))))
-    transport.add("GET", rf"/imageTemplates/{NAME}/runOutputs\?", ok({"value": []}))
+    transport.add("GET", rf"/imageTemplates/{NAME}/runOutputs\?", ok({"value": []}), model=RunOutputCollection)
     code, out = run(["build", "--flavour", "ubuntu-2404", "--cloud", "azure"], transport)
     assert code == 0, out
 
@@ -161,9 +180,10 @@ def test_images_reads_newest_version_lineage_and_latest():
                   "golden-images:built-from": "Canonical:ubuntu-24_04-lts:server:latest",
                   "golden-images:source-commit": "0123456789abcdef0123456789abcdef01234567"},
          "properties": {"provisioningState": "Succeeded", "publishingProfile": {
-             "publishedDate": (NOW - timedelta(days=2)).isoformat(), "targetRegions": [{"name": "West Europe"}]}}}]}))
+             "publishedDate": (NOW - timedelta(days=2)).isoformat(), "targetRegions": [{"name": "West Europe"}]}}}]}),
+        model=page_of(GalleryImageVersion))
     for flavour in ("rhel-9-stig", "windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
-        transport.add("GET", rf"/images/{flavour}/versions\?", ok({"value": []}))
+        transport.add("GET", rf"/images/{flavour}/versions\?", ok({"value": []}), model=page_of(GalleryImageVersion))
     console = captured(width=250)
     code = main(["images", "--cloud", "azure", "--json"], root=ROOT, console=console,
                 azure_clients=azure_clients_for(transport), now=NOW)
@@ -177,3 +197,18 @@ def test_images_reads_newest_version_lineage_and_latest():
     assert ubuntu[0]["age_hours"] == 48.0
     assert code == 1  # the other flavours have no image yet
     assert any(r.get("problem") == "no gallery image version yet" for r in rows)
+
+
+def test_a_canned_body_the_sdk_model_does_not_fit_is_refused():
+    import pytest
+
+    misspelt = template()
+    misspelt["properties"]["lastRunStatuss"] = status("Succeeded")
+    with pytest.raises(AssertionError, match=r"\.properties\.lastRunStatuss: not in the model"):
+        Transport().add("GET", rf"/imageTemplates/{NAME}\?", ok(misspelt), model=ImageTemplate)
+    listed = {"value": [{"name": "1.0.7", "location": "westeurope", "properties": {
+        "publishingProfile": {"targetRegions": [{"name": "West Europe", "regionalReplicaCont": 1}]}}}]}
+    with pytest.raises(AssertionError, match=r"targetRegions\[0\]\.regionalReplicaCont: not in the model"):
+        Transport().add("GET", r"/versions\?", ok(listed), model=page_of(GalleryImageVersion))
+    with pytest.raises(AssertionError, match="not an ARM error body"):
+        Transport().add("GET", r"/x\?", (404, {"code": "NotFound"}, {}))
