@@ -5,8 +5,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..model.vocabulary import did_you_mean
 from .status import DayTwoError, NoCredentials, NotFound, Status, Throttled
-from .targets import Target, azure_subscription, layers_of
+from .targets import Target, TargetError, azure_subscription, layers_of
 
 MAX_THROTTLED = 6  # consecutive throttled polls of one build before giving up on following it
 MAX_BACKOFF = 300.0
@@ -103,7 +104,9 @@ def run_build(targets: list[Target], flavour: str, options: Options, progress: A
     """0 when every build succeeded (or, with --no-wait, started); 1 otherwise."""
     by_name = {t.flavour: t for t in targets}
     if flavour not in by_name:
-        raise NotFound(f"no flavour '{flavour}' in this stack (flavours: {', '.join(by_name) or 'none'})")
+        # A user's mistake, like a bad flavour file: exit 2, as make plan does.
+        raise TargetError(f"error: no flavour '{flavour}'{did_you_mean(flavour, by_name)} in this stack "
+                          f"(flavours: {', '.join(by_name) or 'none'})")
     stages = [by_name[flavour], *(layers_of(targets, flavour) if options.with_layers else [])]
     for index, target in enumerate(stages):
         if not _clouds(target, options.cloud):

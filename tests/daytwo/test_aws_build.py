@@ -210,3 +210,14 @@ def test_the_live_display_on_a_terminal_shows_state_step_and_elapsed():
     for column in ("build", "state", "step", "elapsed", "BUILDING", "build: ApplyBuildComponents", "00:30",
                    "AVAILABLE"):
         assert column in out
+
+
+def test_an_unknown_flavour_is_a_user_error_with_a_hint():
+    from components.daytwo.__main__ import main
+
+    console = captured()
+    code = main(["build", "--flavour", "ubuntu-2044", "--cloud", "aws"], root=ROOT, console=console,
+                aws_clients=lambda *args: None)
+    assert code == 2
+    out = text(console)
+    assert "no flavour 'ubuntu-2044' (did you mean 'ubuntu-2404'?)" in out and "Traceback" not in out
