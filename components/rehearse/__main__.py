@@ -129,7 +129,9 @@ def main(argv: Optional[list] = None) -> int:
         if step["status"] in ("blocked", "skipped") and step.get("reason"):
             print(f"{step['status']}: {step['name']} ({step['phase']}): {step['reason']}")
     minutes, seconds = divmod(int(time.monotonic() - started), 60)
-    print(f"\nrehearsal {report['result']}{' (interrupted)' if interrupted else ''} in {minutes}m{seconds:02d}s "
+    # "failed" in the report also covers steps the network blocked: say which it was here.
+    outcome = report["result"] if counts["failed"] or not counts["blocked"] else "incomplete (blocked, nothing failed)"
+    print(f"\nrehearsal {outcome}{' (interrupted)' if interrupted else ''} in {minutes}m{seconds:02d}s "
           f"{what}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print(f"report: {json_path.relative_to(Path.cwd()) if json_path.is_relative_to(Path.cwd()) else json_path} "
           f"(JUnit: {xml_path.name})")
