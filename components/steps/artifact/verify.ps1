@@ -1,4 +1,4 @@
-# The renderer has fetched the file (S3Download / File customizer); prove it arrived intact.
+# The renderer fetched the file (S3Download / File customizer): the build and the check both prove it is in place, intact when a sha256 was given.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prove the file is in place (and intact, when a sha256 was given).
+# The renderer fetched the file (S3Download / File customizer): the build and the check both prove it is in place, intact when a sha256 was given.
 set -euo pipefail
 
 destination="${GI_PARAM_DESTINATION:-}"
