@@ -12,19 +12,10 @@ from components.model.assets import Asset, AssetError, assets_on, pack_directory
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from tests.builds import build_of
+from tests.flavour_folders import UBUNTU, folder_with
 from tests.samples import stack_config as settings
-from tests.samples import ubuntu_flavour
 
-UBUNTU = ubuntu_flavour() + "  - os-updates\n"
 PLAYBOOK = "- hosts: localhost\n  tasks:\n    - ansible.builtin.debug: {msg: hello}\n"
-
-
-def folder_with(tmp_path: Path, files: dict) -> Path:
-    folder = tmp_path / "image_flavours"
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
 
 
 def load(tmp_path: Path, step: str, extra: dict | None = None, head: str = UBUNTU):

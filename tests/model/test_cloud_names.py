@@ -15,9 +15,8 @@ import botocore
 import pytest
 
 from components.plan import UserError, run_program
-from tests.model.test_assets import UBUNTU
-from tests.model.test_hostile import refused
-from tests.model.test_settings import settings
+from tests.flavour_folders import UBUNTU, folder_with, refused
+from tests.samples import stack_config as settings
 
 
 def image_builder_tag_key_pattern() -> str:
@@ -64,7 +63,6 @@ def test_a_flavour_does_not_override_the_stacks_environment_tag_or_the_programs(
 
 def test_a_flavour_may_still_set_a_stack_tag_that_is_not_reserved(tmp_path):
     from components.model.loader import load_inputs
-    from tests.model.test_assets import folder_with
 
     config = settings()
     config["golden-images:tags"] = {"owner": "platform"}

@@ -18,29 +18,12 @@ from components.model.loader import load_inputs
 from components.model.secrets import SecretCache, decode_for_scan, mask, scan_text
 from components.model.yaml_files import read_yaml
 from components.plan import UserError, main, stack_config
-from tests.model.test_assets import UBUNTU, folder_with
-from tests.model.test_settings import settings
+from tests.flavour_folders import UBUNTU, folder_with, planned_refusal, refused
+from tests.samples import stack_config as settings
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)
 )  # 10 levels of 9 aliases: 9**10 strings, 3.5 billion, from about 400 bytes
-
-
-def refused(tmp_path: Path, files: dict, config: dict | None = None) -> list[str]:
-    folder = folder_with(tmp_path, files)
-    with pytest.raises(ValidationFailed) as caught:
-        load_inputs(config or settings(), "Pulumi.dev.yaml", folder, tmp_path)
-    return [str(p) for p in caught.value.problems]
-
-
-def planned_refusal(project, capsys) -> tuple[int, str]:
-    """`make plan` on the broken copy: its exit code and what it printed to stderr."""
-    out = project.root / "build" / "plan" / "dev.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text('{"stale": true}\n')  # a plan of an earlier run must not survive a failed one
-    status = main(["--stack", "dev", "--root", str(project.root), "--quiet"])
-    assert not out.exists()
-    return status, capsys.readouterr().err
 
 
 # 1. Bounded work -------------------------------------------------------------------------

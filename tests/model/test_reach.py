@@ -10,7 +10,7 @@ from components.model.errors import ValidationFailed
 from components.model.flavour import Flavour
 from components.model.loader import load_inputs
 from components.model.settings import parse_settings
-from tests.model.test_settings import settings
+from tests.samples import stack_config as settings
 from tests.samples import ubuntu_flavour
 
 GOOD = ubuntu_flavour() + "  - os-updates\n"

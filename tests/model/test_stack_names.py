@@ -11,20 +11,8 @@ from __future__ import annotations
 import pytest
 
 from components.plan import UserError
-from tests.model.test_assets import UBUNTU
-from tests.model.test_hostile import planned_refusal, refused
-from tests.model.test_settings import settings
-
-WINDOWS = """\
-name: win
-description: A Windows image
-version: 1.0.0
-os: windows
-base_image:
-  aws: ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-Base
-  azure: {publisher: MicrosoftWindowsServer, offer: WindowsServer, sku: 2022-datacenter-core-g2}
-steps:
-"""
+from tests.flavour_folders import UBUNTU, WINDOWS, folder_with, planned_refusal, refused
+from tests.samples import stack_config as settings
 
 
 @pytest.mark.parametrize("prefix", ["/aws/golden", "/AWS", "/ssm/images", "/SsmImages", "/awsImages"])
@@ -38,7 +26,6 @@ def test_a_reserved_ssm_prefix_is_refused_at_its_setting(tmp_path, prefix):
 @pytest.mark.parametrize("prefix", ["/golden-images", "/platform/aws", "/awx", "/images/ssm"])
 def test_other_prefixes_are_accepted(tmp_path, prefix):
     from components.model.loader import load_inputs
-    from tests.model.test_assets import folder_with
 
     config = settings(aws={"region": "eu-west-1", "ssm_parameter_prefix": prefix})
     inputs = load_inputs(config, "Pulumi.dev.yaml", folder_with(tmp_path, {"web.yaml": UBUNTU}), tmp_path)
@@ -80,7 +67,6 @@ def test_a_flavour_this_stack_builds_on_no_cloud_is_refused_naming_its_clouds(tm
 
 def test_a_flavour_left_out_of_the_selection_may_name_other_clouds(tmp_path):
     from components.model.loader import load_inputs
-    from tests.model.test_assets import folder_with
 
     files = {"web.yaml": UBUNTU, "other.yaml": UBUNTU.replace("name: web", "name: other")
              .replace("steps:\n", "clouds: [azure]\nsteps:\n")}

@@ -11,7 +11,7 @@ from components.azure.render.customizers import render_customizers
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from tests.builds import build_of
-from tests.model.test_settings import settings
+from tests.samples import stack_config as settings
 
 WINDOWS = """name: app
 description: An app server

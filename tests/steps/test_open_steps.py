@@ -16,19 +16,10 @@ from components.azure.render.customizers import render_customizers, render_valid
 from components.model.errors import ValidationFailed
 from components.model.loader import load_inputs
 from tests.builds import builds_of
-from tests.model.test_settings import settings
+from tests.flavour_folders import WINDOWS
+from tests.samples import stack_config as settings
 from tests.samples import ubuntu_flavour
 
-WINDOWS = """\
-name: win
-description: A Windows image
-version: 1.0.0
-os: windows
-base_image:
-  aws: ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-Base
-  azure: {publisher: MicrosoftWindowsServer, offer: WindowsServer, sku: 2022-datacenter-core-g2}
-steps:
-"""
 KEY = KmsKey(identity="k", arns={"eu-west-1": "arn:aws:kms:eu-west-1:000000000000:key/k"})
 
 
