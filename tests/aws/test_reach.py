@@ -5,7 +5,7 @@ import pytest
 
 from components.aws import render
 from components.model.errors import RenderError
-from tests.aws.test_render import KEY, PREFIX, SHAPES, make_flavour, make_settings, plan_of
+from tests.aws.samples import KEY, PREFIX, SHAPES, make_flavour, make_settings, plan_of
 
 AL2 = "ssm:/aws/service/ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2"
 

@@ -38,3 +38,9 @@ def test_every_public_name_is_re_exported(module):
 
 def test_one_render_error():
     assert render.RenderError is RenderError
+
+
+def test_renderer_imports_no_pulumi():
+    code = "import sys, components.aws.render; sys.exit('pulumi' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from components.azure import render
-from tests.azure.test_render import body, flavour, problems_of, settings
+from tests.azure.samples import body, flavour, problems_of, settings
 from tests.contract import azure_api as api
 
 VERSION_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-team/providers/"

@@ -152,3 +152,14 @@ def test_workflow_args_are_arguments_of_the_resource(stack):
 ])
 def test_wire_name(argument, wire):
     assert render.wire_name(argument) == wire
+
+
+def test_renderer_imports_no_pulumi():
+    import ast
+
+    tree = ast.parse(Path(render.__file__).read_text())
+    modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    modules += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert not [m for m in modules if m.split(".")[0].startswith("pulumi")]
+
+

@@ -57,7 +57,7 @@ def test_a_linux_value_is_one_shell_word(value, tmp_path):
 
 
 def test_powershell_scripts_carry_a_bom_on_both_clouds():
-    from tests.aws.test_render import document, hand_step
+    from tests.aws.samples import document, hand_step
 
     step = hand_step(os="windows", script="$env:GI_STEP = 'agent'\nWrite-Output caf\u00e9\n",
                      check="$env:GI_STEP = 'agent'\nexit 0\n")
@@ -72,7 +72,7 @@ def test_powershell_scripts_carry_a_bom_on_both_clouds():
 
 
 def test_linux_scripts_have_an_explicit_encoding_and_no_bom():
-    from tests.aws.test_render import document, hand_step
+    from tests.aws.samples import document, hand_step
 
     doc = document(hand_step())
     writes = [s for p in doc["phases"] for s in p["steps"] if s["action"] == "CreateFile"]
