@@ -27,6 +27,7 @@ steps:
 def folder_with(tmp_path: Path, files: dict) -> Path:
     """image_flavours/ under tmp_path holding these files (name -> text)."""
     folder = tmp_path / "image_flavours"
+    folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)

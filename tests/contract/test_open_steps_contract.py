@@ -14,12 +14,13 @@ import yaml
 from components.aws.render.component import component_specs
 from components.aws.render.recipe import _recipe_components, recipe_entries
 from components.azure.render.customizers import render_customizers, render_validations
+from tests.flavour_folders import WINDOWS
 from tests.samples import ubuntu_flavour
-from tests.steps.test_open_steps import KEY, WINDOWS, build, step_named
+from tests.steps.flavour_file import KEY, build, step_named
 
 from . import aws_api, awstoe
-from .test_aws_contract import RECIPE, VALID
-from .test_azure_contract import found, valid_body
+from .aws_samples import RECIPE, VALID
+from .azure_samples import found, valid_body
 
 ASSET_STORE = "https://example.blob.core.windows.net/build-assets"
 

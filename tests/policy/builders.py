@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 
+from components.model.steps import load_catalogue
 from policy.rules import RULES_BY_ID, Context, Resource
 
 ACCOUNT = "123456789012"
@@ -70,3 +71,12 @@ phases:
             - Start-Process C:\\golden-images\\downloads\\dotnet-runtime.exe -ArgumentList '/install','/quiet' -Wait
             {extra_command}
 """
+
+
+def step_without(category: str, os: str = "linux") -> str:
+    """A real catalogue step of another category that needs no parameters."""
+    for name, step in sorted(load_catalogue().steps.items()):
+        spec = step.spec
+        if spec.category != category and os in spec.os and not any(p.required for p in spec.parameters.values()):
+            return name
+    raise AssertionError(f"the catalogue has no parameterless {os} step outside '{category}'")

@@ -5,11 +5,11 @@ import yaml
 
 from components.plan import main
 
-from .test_offline import _step_without
+from .builders import step_without
 
 
 def test_make_plan_fails_on_a_violating_flavour_naming_rule_and_resource(project, tmp_path, capsys):
-    step = _step_without("updates")
+    step = step_without("updates")
     flavour = yaml.safe_load(project.flavour_text("ubuntu-2404.yaml"))
     flavour.update(name="stale-ubuntu", steps=[step])
     project.write_flavour("stale-ubuntu.yaml", yaml.safe_dump(flavour, sort_keys=False))

@@ -13,6 +13,8 @@ from policy.context import catalogue_categories, context_from_config, is_product
 from policy.offline import check_plan, enforce, plan_resources
 from policy.secret_scan import ScanCache, scanner_version
 
+from .builders import step_without
+
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_shipped_stacks_pass_every_mandatory_rule(plans, stack):
@@ -20,17 +22,8 @@ def test_shipped_stacks_pass_every_mandatory_rule(plans, stack):
     assert errors == []
 
 
-def _step_without(category: str, os: str = "linux") -> str:
-    """A real catalogue step of another category that needs no parameters."""
-    for name, step in sorted(load_catalogue().steps.items()):
-        spec = step.spec
-        if spec.category != category and os in spec.os and not any(p.required for p in spec.parameters.values()):
-            return name
-    raise AssertionError(f"the catalogue has no parameterless {os} step outside '{category}'")
-
-
 def test_plan_of_a_flavour_without_updates_fails_naming_rule_and_resource(project):
-    step = _step_without("updates")
+    step = step_without("updates")
     flavour = yaml.safe_load(project.flavour_text("ubuntu-2404.yaml"))
     flavour.update(name="stale-ubuntu", steps=[step])
     project.write_flavour("stale-ubuntu.yaml", yaml.safe_dump(flavour, sort_keys=False))

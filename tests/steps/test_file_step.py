@@ -15,8 +15,9 @@ import yaml
 
 from components.aws.render.component import component_specs
 from components.azure.render.customizers import render_customizers, render_validations
+from tests.flavour_folders import WINDOWS
 from tests.samples import ubuntu_flavour
-from tests.steps.test_open_steps import KEY, WINDOWS, build, refused, step_named
+from tests.steps.flavour_file import KEY, build, refused, step_named
 
 CHRONY = "server time1.corp.example.com iburst\n"
 ASSET_STORE = "https://example.blob.core.windows.net/build-assets"

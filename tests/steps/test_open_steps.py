@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
-from pathlib import Path
 
-import pytest
 import yaml
 
 from components.aws.render.documents import component_phases
-from components.aws.render.keys import KmsKey
 from components.aws.render.recipe import _recipe_components, recipe_entries
 from components.azure.render.customizers import render_customizers, render_validations
-from components.model.errors import ValidationFailed
-from components.model.loader import load_inputs
-from tests.builds import builds_of
-from tests.flavour_folders import WINDOWS
-from tests.samples import stack_config as settings
+from tests.flavour_folders import WINDOWS, folder_with
 from tests.samples import ubuntu_flavour
-
-KEY = KmsKey(identity="k", arns={"eu-west-1": "arn:aws:kms:eu-west-1:000000000000:key/k"})
-
-
-def _folder(tmp_path: Path, files: dict) -> Path:
-    folder = tmp_path / "image_flavours"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
-
-
-def build(tmp_path: Path, text: str, files: dict | None = None, **overrides):
-    folder = _folder(tmp_path, {"f.yaml": text, **(files or {})})
-    inputs = load_inputs(settings(**overrides), "Pulumi.dev.yaml", folder, tmp_path)
-    return next(iter(builds_of(inputs).values()))
-
-
-def refused(tmp_path: Path, text: str, files: dict | None = None, **overrides) -> list[str]:
-    folder = _folder(tmp_path, {"f.yaml": text, **(files or {})})
-    with pytest.raises(ValidationFailed) as caught:
-        load_inputs(settings(**overrides), "Pulumi.dev.yaml", folder, tmp_path)
-    return [str(p) for p in caught.value.problems]
-
-
-def step_named(b, cloud: str, name: str):
-    return next(s for s in b.steps_on(cloud) if s.name == name)
+from tests.steps.flavour_file import KEY, build, refused, step_named
 
 
 def actions(phases, phase: str = "build") -> list[dict]:
@@ -109,7 +74,7 @@ def test_powershell_values_are_inert_with_unicode_quotes(tmp_path):
 def test_script_refusals_name_the_field(tmp_path):
     outside = tmp_path / "outside.sh"
     outside.write_text("echo out\n")
-    folder = _folder(tmp_path, {})
+    folder = folder_with(tmp_path, {})
     (folder / "scripts").mkdir()
     os.symlink(outside, folder / "scripts" / "link.sh")
     found = refused(tmp_path, ubuntu_flavour() + """\
