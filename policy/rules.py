@@ -614,20 +614,15 @@ def _decision(inputs: Mapping, tag: str) -> Optional[str]:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _check_decided_unscheduled(resource_type: str, inputs: Mapping, context: Context) -> list:
-    reason = _decision(inputs, NO_SCHEDULE_TAG)
-    if reason is None:
-        return []
-    return [f"no scheduled rebuilds ({reason}): the image ages without patches; each month unpatched adds that "
-            "month's security fixes to what every machine launched from it lacks, until someone starts a build"]
+def _decided_off(rule_id: str, title: str, rationale: str, tag: str, finding: str) -> Rule:
+    """An advisory rule for a check a flavour turned off with a reason: the reason (a tag on the pipeline or
+    template) and `finding`, formatted with it, are what reviewers see on every plan."""
+    def check(resource_type: str, inputs: Mapping, context: Context) -> list:
+        reason = _decision(inputs, tag)
+        return [] if reason is None else [finding.format(reason=reason)]
 
-
-def _check_decided_untested(resource_type: str, inputs: Mapping, context: Context) -> list:
-    reason = _decision(inputs, NO_IMAGE_TESTS_TAG)
-    if reason is None:
-        return []
-    return [f"image tests are off ({reason}): images are distributed without the flavour's test suite having "
-            "passed on them"]
+    return Rule(id=rule_id, title=title, rationale=rationale, enforcement="advisory",
+                types=(IMAGE_PIPELINE, IMAGE_TEMPLATE), check=check)
 
 
 def _check_scheduled(resources: Sequence[Resource], context: Context) -> list:
@@ -858,23 +853,23 @@ RULES: tuple = (
         types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
         check=_check_tested,
     ),
-    Rule(
-        id="GI-PIPE-003",
+    _decided_off(
+        "GI-PIPE-003",
         title="A flavour without scheduled rebuilds says why",
         rationale="A flavour may build only on demand (schedule: {enabled: false, reason}); its images then age "
                   "unpatched, which reviewers see on every plan.",
-        enforcement="advisory",
-        types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
-        check=_check_decided_unscheduled,
+        tag=NO_SCHEDULE_TAG,
+        finding="no scheduled rebuilds ({reason}): the image ages without patches; each month unpatched adds that "
+                "month's security fixes to what every machine launched from it lacks, until someone starts a build",
     ),
-    Rule(
-        id="GI-PIPE-004",
+    _decided_off(
+        "GI-PIPE-004",
         title="A flavour without image tests says why",
         rationale="A team may test elsewhere (tests: {enabled: false, reason}); its images are then distributed "
                   "untested, which reviewers see on every plan.",
-        enforcement="advisory",
-        types=(IMAGE_PIPELINE, IMAGE_TEMPLATE),
-        check=_check_decided_untested,
+        tag=NO_IMAGE_TESTS_TAG,
+        finding="image tests are off ({reason}): images are distributed without the flavour's test suite having "
+                "passed on them",
     ),
     Rule(
         id="GI-FLAV-001",
