@@ -171,6 +171,21 @@ class PlanDiff:
         return not self.changes and not self.outputs
 
 
+def _change(action: str, res: dict, groups: dict, **fields: Any) -> ResourceChange:
+    """A change of `res` (the head's resource; the base's for a removal): type, name, group and URN are its own."""
+    return ResourceChange(action=action, type=res["type"], name=res["name"], group=groups.get(res["urn"], SHARED),
+                          custom=bool(res.get("custom")), urn=res["urn"], **fields)
+
+
+def _removal_reason(res: dict) -> str:
+    options = res.get("options") or {}
+    if options.get("protect"):
+        return "protected: the deletion will fail until `protect` is lifted"
+    if options.get("retainOnDelete"):
+        return "retainOnDelete: left in the cloud, outside the state"
+    return ""
+
+
 def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str = "head",
                create_only: Optional[CreateOnly] = None) -> PlanDiff:
     """Compare two plans (the JSON `make plan` writes): what changes from base to head.
@@ -215,71 +230,22 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
             else:
                 rule = ""
             reason = f"{rule}; {_replace_reason(inputs)}" if rule else ""
-            changes.append(
-                ResourceChange(
-                    action="replace" if forced or immutable or fixed else "update",
-                    type=after["type"],
-                    name=after["name"],
-                    group=new_groups.get(urn, SHARED),
-                    custom=bool(after.get("custom")),
-                    inputs=inputs,
-                    options=options,
-                    reason=reason,
-                    rule=rule,
-                    urn=urn,
-                    old_urn=urn,
-                )
-            )
+            action = "replace" if forced or immutable or fixed else "update"
+            changes.append(_change(action, after, new_groups, inputs=inputs, options=options, reason=reason, rule=rule,
+                                   old_urn=urn))
     for before, after in pairs:
         inputs = diff_values(before.get("inputs", {}), after.get("inputs", {}), renames=renames)
         options = diff_values(_options(before, urn_renames), _options(after, {}), path="options", renames=renames)
         reason = _replace_reason(inputs)
-        changes.append(
-            ResourceChange(
-                action="replace",
-                type=after["type"],
-                name=after["name"],
-                old_name=before["name"],
-                group=new_groups.get(after["urn"], SHARED),
-                custom=bool(after.get("custom")),
-                inputs=inputs,
-                options=options,
-                reason=reason,
-                urn=after["urn"],
-                old_urn=before["urn"],
-            )
-        )
+        changes.append(_change("replace", after, new_groups, old_name=before["name"], inputs=inputs, options=options,
+                               reason=reason, old_urn=before["urn"]))
     for res in added:
         if id(res) not in paired_new:
-            changes.append(
-                ResourceChange(
-                    action="add",
-                    type=res["type"],
-                    name=res["name"],
-                    group=new_groups.get(res["urn"], SHARED),
-                    custom=bool(res.get("custom")),
-                    inputs=[ValueChange(k, MISSING, v) for k, v in sorted(res.get("inputs", {}).items())],
-                    urn=res["urn"],
-                )
-            )
+            inputs = [ValueChange(k, MISSING, v) for k, v in sorted(res.get("inputs", {}).items())]
+            changes.append(_change("add", res, new_groups, inputs=inputs))
     for res in removed:
         if id(res) not in paired_old:
-            changes.append(
-                ResourceChange(
-                    action="remove",
-                    type=res["type"],
-                    name=res["name"],
-                    group=old_groups.get(res["urn"], SHARED),
-                    custom=bool(res.get("custom")),
-                    reason="protected: the deletion will fail until `protect` is lifted"
-                    if (res.get("options") or {}).get("protect")
-                    else "retainOnDelete: left in the cloud, outside the state"
-                    if (res.get("options") or {}).get("retainOnDelete")
-                    else "",
-                    urn=res["urn"],
-                    old_urn=res["urn"],
-                )
-            )
+            changes.append(_change("remove", res, old_groups, reason=_removal_reason(res), old_urn=res["urn"]))
     rank = {"replace": 0, "update": 1, "add": 2, "remove": 3}
     changes.sort(key=lambda c: (not c.custom, rank[c.action], c.type, c.name))
     outputs = diff_values(base.get("outputs", {}), head.get("outputs", {}), renames=renames)
