@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, Sequence, Ty
 from pydantic import Field, field_validator, model_validator
 
 from .schedule import Schedule
+from .tags import Tags
+from .tags import check_tags as check_tags  # re-exported: callers import it from here
 from .vocabulary import StrictModel
 
 if TYPE_CHECKING:
@@ -27,35 +29,6 @@ AWS_PARENT_PATTERNS = (
     r"^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(aws|[0-9]{12}):image/[a-z0-9-_]+/"
     r"(\d+|x)\.(\d+|x)\.(\d+|x)(/\d+)?$",
 )
-
-
-def check_tags(value: dict[str, str]) -> dict[str, str]:
-    """Tags both clouds accept: AWS's and Azure's limits and reserved prefixes."""
-    for key, item in value.items():
-        if not 1 <= len(key) <= 128 or key.lower().startswith(("aws:", "azure", "microsoft", "windows")):
-            raise ValueError(
-                f"tag key '{key}' must be 1-128 characters and not start with aws:, azure, "
-                "microsoft or windows (reserved by the clouds)"
-            )
-        if len(item) > 256:
-            raise ValueError(f"tag '{key}' value is longer than 256 characters")
-        if any(c in key for c in "<>%&\\?/"):
-            raise ValueError(f"tag key '{key}' contains a character Azure forbids (<>%&\\?/)")
-        # Image Builder's TagKey pattern (botocore model): ^(?!aws:)[a-zA-Z0-9\s_.:/=+\-@]*$
-        if not re.fullmatch(r"[a-zA-Z0-9 _.:=+@-]+", key):
-            raise ValueError(f"tag key '{key}' may hold only letters, digits, spaces and _ . : = + - @ "
-                             "(what EC2 Image Builder and Azure both accept)")
-        for text in (key, item):
-            if "{{" in text or "${" in text:
-                raise ValueError(f"tag '{key}' contains '{{{{' or '${{', which Image Builder substitutes as a variable")
-    seen: dict[str, str] = {}
-    for key in value:
-        if key.lower() in seen:
-            raise ValueError(f"tag keys '{seen[key.lower()]}' and '{key}' differ only in case; Azure treats them as one")
-        seen[key.lower()] = key
-    return value
-
-
 
 
 class PurchasePlan(StrictModel):
@@ -604,7 +577,7 @@ class Flavour(StrictModel):
     clouds: Optional[list[Cloud]] = Field(
         default=None, min_length=1, description="Subset of the stack's clouds (default: all of them)"
     )
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource and image")
+    tags: Tags = Field(default_factory=dict, description="Tags on every resource and image")
     build: BuildSettings = Field(default_factory=BuildSettings)
     tests: TestSettings = Field(default_factory=TestSettings)
     gallery: GallerySettings = Field(default_factory=GallerySettings, description="Azure gallery image definition")
@@ -666,8 +639,6 @@ class Flavour(StrictModel):
             if any(int(n) > MAX_VERSION_NODE for n in value.split(".")):
                 raise ValueError(f"each part of version '{value}' must be at most {MAX_VERSION_NODE}")
         return value
-
-    _tags = field_validator("tags")(classmethod(lambda cls, value: check_tags(value)))
 
     @field_validator("clouds")
     @classmethod

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Cloud, check_tags
+from .flavour import Cloud
 from .schedule import WEEKDAYS as WEEKDAYS
 from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
+from .tags import Tags
 from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
 from .vocabulary import StrictModel, did_you_mean
 
@@ -331,9 +332,7 @@ class StackSettings(StrictModel):
     clouds: list[Cloud] = Field(min_length=1)
     flavours: Optional[list[str]] = Field(default=None, description="Flavours built here (default: all)")
     schedule: Schedule
-    tags: dict[str, str] = Field(default_factory=dict)
-
-    _tags = field_validator("tags")(classmethod(lambda cls, value: check_tags(value)))
+    tags: Tags = Field(default_factory=dict)
     protect: bool = Field(default=False, description="Protect shared resources from deletion")
     accounts: dict[str, str] = Field(
         default_factory=dict,

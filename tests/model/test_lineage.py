@@ -4,8 +4,8 @@ import re
 import botocore.session
 import pytest
 
-from components.model.flavour import check_tags
 from components.model.lineage import BASE_FLAVOUR, BUILT_FROM, FLAVOUR, SOURCE_COMMIT, VERSION, lineage_tags, read_lineage
+from components.model.tags import check_tags
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
