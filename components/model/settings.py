@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
@@ -96,6 +96,27 @@ AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
 AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
+def all_matching(pattern: str, what: str) -> Callable[[list[str]], list[str]]:
+    """A check that every item of a list matches `pattern` in full; the first that does not is "not `what`"."""
+    def check(value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(pattern, item):
+                raise ValueError(f"'{item}' is not {what}")
+        return value
+
+    return check
+
+
+OrganizationArns = Annotated[list[str], AfterValidator(all_matching(
+    r"arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}", "an organization ARN"))]
+OrganizationalUnitArns = Annotated[list[str], AfterValidator(all_matching(
+    r"arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}",
+    "an organizational unit ARN"))]
+SecurityGroupIds = Annotated[list[str], AfterValidator(all_matching(r"sg-[0-9a-f]{8,17}", "a security group id (sg-...)"))]
+SubscriptionIds = Annotated[list[str], AfterValidator(all_matching(
+    r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "a subscription id (a GUID)"))]
+
+
 _Strict = StrictModel
 
 
@@ -137,31 +158,13 @@ class LaunchSharing(StrictModel):
     """Who may launch the AMIs: never public."""
 
     account_ids: list[str] = Field(default_factory=list)
-    organization_arns: list[str] = Field(default_factory=list)
-    organizational_unit_arns: list[str] = Field(default_factory=list)
+    organization_arns: OrganizationArns = Field(default_factory=list)
+    organizational_unit_arns: OrganizationalUnitArns = Field(default_factory=list)
 
     @field_validator("account_ids", mode="before")
     @classmethod
     def _accounts(cls, value: Any) -> Any:
         return check_account_refs(value)
-
-    @field_validator("organization_arns")
-    @classmethod
-    def _orgs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}", item):
-                raise ValueError(f"'{item}' is not an organization ARN")
-        return value
-
-    @field_validator("organizational_unit_arns")
-    @classmethod
-    def _ous(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(
-                r"arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", item
-            ):
-                raise ValueError(f"'{item}' is not an organizational unit ARN")
-        return value
 
 
 class AwsLifecycle(StrictModel):
@@ -189,7 +192,7 @@ class AwsSettings(StrictModel):
     launch_permissions: LaunchSharing = Field(default_factory=LaunchSharing)
     kms_key_arn: Optional[str] = Field(default=None, description="Existing CMK; default: one is created")
     subnet_id: Optional[str] = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
-    security_group_ids: list[str] = Field(default_factory=list)
+    security_group_ids: SecurityGroupIds = Field(default_factory=list)
     notification_emails: list[str] = Field(default_factory=list)
     ssm_parameter_prefix: str = Field(default="/golden-images", pattern=r"^(/[A-Za-z0-9_.-]+)+$")
     fast_launch: bool = Field(default=False, description="EC2 Fast Launch for Windows AMIs")
@@ -221,14 +224,6 @@ class AwsSettings(StrictModel):
     @classmethod
     def _targets(cls, value: Any) -> Any:
         return check_account_refs(value)
-
-    @field_validator("security_group_ids")
-    @classmethod
-    def _sgs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", item):
-                raise ValueError(f"'{item}' is not a security group id (sg-...)")
-        return value
 
     @field_validator("notification_emails")
     @classmethod
@@ -285,7 +280,7 @@ class AzureSettings(StrictModel):
     gallery_name: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]$")
     image_publisher: str = Field(default="golden-images", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     replication: list[AzureReplica] = Field(default_factory=list, description="Default: the location")
-    share_with_subscriptions: list[str] = Field(default_factory=list)
+    share_with_subscriptions: SubscriptionIds = Field(default_factory=list)
     vm_size: PerOsVmSize = Field(default_factory=PerOsVmSize)
     keep_failed_vm: bool = Field(default=False, description="Keep a failed build VM for debugging")
     source_image_trigger: bool = Field(default=False, description="Rebuild when the base image updates")
@@ -302,14 +297,6 @@ class AzureSettings(StrictModel):
         )
         if value and not re.fullmatch(pattern, value):
             raise ValueError(f"'{value}' is not a subnet resource id")
-        return value
-
-    @field_validator("share_with_subscriptions")
-    @classmethod
-    def _subs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", item):
-                raise ValueError(f"'{item}' is not a subscription id (a GUID)")
         return value
 
     @model_validator(mode="after")
