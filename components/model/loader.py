@@ -179,8 +179,11 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
+            refused_here = declared[key].refused_on.get(flavour.os, {})
+            if isinstance(value, str) and value in refused_here:
+                problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour: {refused_here[value]}"))
             allowed_here = declared[key].allowed_on.get(flavour.os)
-            if allowed_here is not None and isinstance(value, str) and value not in allowed_here:
+            if allowed_here is not None and isinstance(value, str) and value not in allowed_here and value not in refused_here:
                 problems.append(Problem(source, at, f"{value!r} does not run on a {flavour.os} flavour "
                                                     f"(use {' or '.join(allowed_here)})"))
             texts = _texts(at, key, value)
@@ -199,6 +202,15 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
             given = [key for key in group if use.params.get(key) not in (None, "")]
             if len(given) > 1:
                 problems.append(Problem(source, f"{where}.{use.name}", f"give at most one of {', '.join(group)} (got {', '.join(given)})"))
+        resolved = step.resolve_params(use.params)
+        for condition in step.spec.conditions:
+            if not condition.holds(resolved):
+                continue
+            what = ", ".join(f"{k}: {v}" for k, v in condition.when.items())
+            for key in condition.requires:
+                if use.params.get(key) in (None, ""):
+                    problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required with {what} "
+                                            f"({declared[key].description})"))
         problems.extend(_option_problems(source, where, use, step, flavour.os))
         for group in step.spec.together:
             given = [key for key in group if use.params.get(key) not in (None, "")]
@@ -391,6 +403,9 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
                 params[key], found = _pack(item.source, f"steps[{index}].{use.name}.{key}", flavours_dir, params[key],
                                            cache, param.files_too)
                 problems.extend(found)
+                if step is not None and isinstance(params[key], Asset):
+                    problems.extend(_contains_problems(item.source, f"steps[{index}].{use.name}.{key}", step, use,
+                                                       key, params[key], flavours_dir))
                 continue
             if param.type != "file" or not isinstance(params.get(key), str):
                 continue
@@ -419,6 +434,21 @@ def embed_files(item: LoadedFlavour, catalogue: Catalogue, flavours_dir: Path,
         steps.append(use.model_copy(update={"params": params}) if params != use.params else use)
     flavour = item.flavour.model_copy(update={"steps": steps})
     return LoadedFlavour(flavour, item.source, versions=item.versions), problems
+
+
+def _contains_problems(source: str, at: str, step: Any, use: Any, key: str, asset: Asset,
+                       flavours_dir: Path) -> list[Problem]:
+    """A packed folder lacks a file a condition of the step needs at its top (an InSpec profile's inspec.yml)."""
+    problems: list[Problem] = []
+    resolved = step.resolve_params(use.params)
+    for condition in step.spec.conditions:
+        needed = condition.contains.get(key)
+        if needed is None or not condition.holds(resolved):
+            continue
+        what = ", ".join(f"{k}: {v}" for k, v in condition.when.items())
+        if asset.kind != "directory" or not (flavours_dir / asset.path / needed).is_file():
+            problems.append(Problem(source, at, f"'{asset.path}' must be a folder holding {needed} at its top with {what}"))
+    return problems
 
 
 def _pack(source: str, at: str, flavours_dir: Path, value: str,

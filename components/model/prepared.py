@@ -71,6 +71,7 @@ class PreparedStep:
     aws_managed_version: str = "x.x.x"  # the managed component's version (x wildcards: newest at build time)
     aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
     aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
+    check_downloads: bool = False  # the check fetches the downloads and assets again (StepSpec.check_downloads)
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -146,18 +147,22 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
     downloads: list[Download] = []
     # A pin may be templated on parameters (`dotnet-{kind}-{version}`): the values chosen
     # pick the pin; scripts see it under the template's fixed part (GI_PIN_DOTNET_VERSION).
-    for template in sorted(set(step.spec.pins) | set(step.spec.downloads)):
+    wanted = set(step.spec.downloads) | set(step.spec.conditional_downloads(params))
+    for template in sorted(set(step.spec.pins) | wanted):
         pin_name = substitute(template, params)[0]
         alias = pin_alias(template)
         pin = catalogue.pins[pin_name]
         environment[env_name("pin", alias, "version")] = pin.version
-        if template in step.spec.downloads and os in pin.downloads:
+        if template in wanted and os in pin.downloads:
             dl = pin.downloads[os]
             filename = dl.get("file") or dl["url"].rsplit("/", 1)[-1]
             sep = "\\" if os == "windows" else "/"
             destination = f"{DOWNLOAD_DIRS[os]}{sep}{filename}"
             downloads.append(Download(pin=pin_name, url=dl["url"], sha256=dl["sha256"], destination=destination))
             environment[env_name("download", alias)] = destination
+            if step.spec.check_downloads:
+                # The check fetches again in later phases; the script verifies what it runs.
+                environment[env_name("download", alias, "sha256")] = dl["sha256"]
     # Build assets: the packed folder is fetched like a download; the script verifies it again.
     for key in sorted(params):
         asset = params[key]
@@ -204,6 +209,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         azure_windows_update=os == "windows" and step.spec.azure.windows_update,
         capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test,
+        check_downloads=step.spec.check_downloads and bool(downloads),
     )
 
 

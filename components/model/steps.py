@@ -95,6 +95,10 @@ class Parameter(StrictModel):
         description="Directories: a single file is accepted too, packed alone (scripts see "
         "GI_ASSET_<NAME>_KIND=file)",
     )
+    refused_on: dict[Literal["windows", "linux"], dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per OS family, values a flavour of that OS may not give, each with the reason the refusal gives",
+    )
 
 
 class PerOs(StrictModel):
@@ -126,6 +130,23 @@ class FetchHint(StrictModel):
     source: str
     destination: str
     sha256: str
+
+
+class Condition(StrictModel):
+    """What a use of the step needs when its parameters have given values (image-tests: a goss
+    suite needs the pinned goss binary and a suite file or folder)."""
+
+    when: dict[str, str] = Field(min_length=1, description="parameter -> value: the condition holds when all match")
+    requires: list[str] = Field(default_factory=list, description="Parameters the use must then give")
+    contains: dict[str, str] = Field(
+        default_factory=dict,
+        description="directory parameter -> file name: the folder given must hold that file at its top",
+    )
+    downloads: list[str] = Field(
+        default_factory=list, description="Pins downloaded and sha256-verified before the script runs, only then")
+
+    def holds(self, params: dict[str, Any]) -> bool:
+        return all(params.get(key) == value for key, value in self.when.items())
 
 
 class AzureHints(StrictModel):
@@ -207,6 +228,20 @@ class StepSpec(StrictModel):
     )
     fetch: Optional[FetchHint] = Field(
         default=None, description="A file fetched natively from the cloud's store (the artifact step)")
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Per combination of parameter values: parameters then required, files a folder must hold, "
+        "and pins downloaded only then",
+    )
+    check_downloads: bool = Field(
+        default=False,
+        description="The check needs the step's downloads and build assets too (its suite and runner): every "
+        "phase that runs the check fetches and verifies them first; the script removes them when done",
+    )
+
+    def conditional_downloads(self, params: dict[str, Any]) -> list[str]:
+        """Pins of the conditions that hold for these (resolved) parameter values."""
+        return [pin for c in self.conditions if c.holds(params) for pin in c.downloads]
 
 
 @dataclass(frozen=True)
@@ -303,6 +338,17 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             unknown = [p for p in spec.fetch.model_dump().values() if p not in spec.parameters]
             if unknown:
                 problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
+        for n, condition in enumerate(spec.conditions):
+            named = [*condition.when, *condition.requires, *condition.contains]
+            unknown = [p for p in named if p not in spec.parameters]
+            if unknown:
+                problems.append(Problem(source, f"conditions[{n}]", f"names no parameter of the step: {', '.join(unknown)}"))
+            for key in condition.contains:
+                if key in spec.parameters and spec.parameters[key].type != "directory":
+                    problems.append(Problem(source, f"conditions[{n}].contains.{key}", "is not a directory parameter"))
+            for pin in condition.downloads:
+                if pin not in pins:
+                    problems.append(Problem(source, f"conditions[{n}].downloads", f"unknown pin '{pin}' (see versions.yaml)"))
         for field_name in ("one_of", "together", "exclusive"):
             for group in getattr(spec, field_name):
                 unknown = [p for p in group if p not in spec.parameters]

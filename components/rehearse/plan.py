@@ -111,5 +111,7 @@ def plan_actions(rehearsal: Rehearsal, skip: Optional[dict] = None) -> list[Acti
             if step.base_flavour is not None or (phase == "test" and not step.image_test):
                 continue
             reason = reasons[step.name]
-            add(step, phase, step.check, f"its build is not rehearsed: {reason}" if reason else None)
+            # A check that runs a suite with its runner fetches both again, as the instance does.
+            add(step, phase, step.check, f"its build is not rehearsed: {reason}" if reason else None,
+                fetches=step.fetches if step.check_fetches else ())
     return actions

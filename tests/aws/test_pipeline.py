@@ -316,8 +316,8 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     assert_locked_down(plan, "-build-assets", bucket)
     uploads = {u.inputs["key"]: u for u in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     # One object per packed content: the playbook folder, rhel-9-stig's two placed files and the
-    # ansible-playbook step's own folders (its locks and helpers).
-    assert len(uploads) == len(plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")) == 5
+    # ansible-playbook step's own folders (its locks and helpers), and ubuntu-2404's goss suite.
+    assert len(uploads) == len(plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")) == 6
     step = ROOT / "components" / "steps" / "ansible-playbook"
     own = [pack_directory(step / name, f"ansible-playbook/{name}") for name in ("requirements", "lib")]
     for asset in own:
@@ -332,10 +332,12 @@ def test_build_assets_are_uploaded_once_and_fetched_by_the_component(plans, stac
     assert (ROOT / "build" / "assets" / f"{sha}.tar.gz").read_bytes() == packed.data
     # The ansible-playbook component downloads it from the bucket the recipe names.
     recipe = only(plan, factories(plan)["ubuntu-2404"], RECIPE).inputs
+    # So do the goss image-tests' components (its suite is an asset too; one per phase it runs in).
     with_bucket = [c for c in recipe["components"] if c.get("parameters")]
-    assert [c["parameters"] for c in with_bucket] == [[{"name": "AssetBucket", "value": bucket}]]
-    component = next(c for c in plan.of_type(COMPONENT)
-                     if with_bucket[0]["componentArn"].startswith(f"{ARN}:component/{c.inputs['name']}/"))
+    assert [c["parameters"] for c in with_bucket] == [[{"name": "AssetBucket", "value": bucket}]] * 4
+    component = next(c for c in plan.of_type(COMPONENT) for used in with_bucket
+                     if used["componentArn"].startswith(f"{ARN}:component/{c.inputs['name']}/")
+                     and "ansible-playbook" in c.inputs["name"])
     document = yaml.safe_load(component.inputs["data"])
     assert document["parameters"] == [{"AssetBucket": {
         "type": "string", "description": "The stack's build asset bucket (set by the recipe)"}}]

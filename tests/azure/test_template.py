@@ -202,9 +202,9 @@ class TestPermissions:
         container = one(plan.of_type(CONTAINER), "container").inputs
         assert (container["containerName"], container["publicAccess"]) == ("build-assets", "None")
         # One blob per packed content: the playbook folder, rhel-9-stig's two placed files and the
-        # ansible-playbook step's own locks and helpers.
+        # ansible-playbook step's own locks and helpers, and ubuntu-2404's goss suite.
         blobs = {b.inputs["blobName"]: b for b in plan.of_type(BLOB)}
-        assert len(blobs) == len(plan.of_type(BLOB)) == 5
+        assert len(blobs) == len(plan.of_type(BLOB)) == 6
         sha = pack_directory(ROOT / "image_flavours" / "ansible" / "ubuntu-2404", "ansible/ubuntu-2404").sha256
         blob = blobs[f"assets/{sha}.tar.gz"]
         assert blob.inputs["source"] == {"asset": {"path": f"build/assets/{sha}.tar.gz"}}

@@ -65,7 +65,8 @@ def test_the_shipped_linux_flavour_is_rehearsed_with_awss_steps():
     r = load_rehearsal("dev", "ubuntu-2404", ROOT)
     assert (r.cloud, r.os) == ("aws", "linux")
     assert [s.name for s in r.steps] == ["os-updates", "linux-packages", "datadog-agent", "otel-collector",
-                                         "cloudwatch-agent", "ansible-playbook", "linux-baseline", "image-tests", "cleanup"]
+                                         "cloudwatch-agent", "ansible-playbook", "linux-baseline", "image-tests", "image-tests",
+                                         "cleanup"]
     by_name = {s.name: s for s in r.steps}
     assert by_name["os-updates"].reboot_after and not by_name["os-updates"].image_test
     assert by_name["cloudwatch-agent"].managed_component == "amazon-cloudwatch-agent-linux"

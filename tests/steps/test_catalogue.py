@@ -86,7 +86,7 @@ def test_downloads_are_verified_https_files(catalogue):
 def test_every_pin_is_used_by_a_step(catalogue):
     used = set()
     for step in catalogue.steps.values():
-        for template in [*step.spec.pins, *step.spec.downloads]:
+        for template in [*step.spec.pins, *step.spec.downloads, *(p for c in step.spec.conditions for p in c.downloads)]:
             params = {k: p.allowed for k, p in step.spec.parameters.items() if p.allowed}
             used.update(substitute(template, params))
     assert set(catalogue.pins) <= used, f"unused pins: {sorted(set(catalogue.pins) - used)}"

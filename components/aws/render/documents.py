@@ -80,40 +80,7 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
             raise RenderError(
                 f"step '{step.name}' ({step.os}): {foreign[0].url} is in an Azure blob container, which the AWS "
                 "build instance has no identity for; use an s3:// source on AWS (options.only_on: azure for this use)")
-        web = [d for d in step.downloads if d.asset_key is None and d.store is None]
-        if web:
-            build.append({
-                "name": "Download",
-                "action": "WebDownload",
-                "inputs": [
-                    {"source": d.url, "destination": d.destination, "checksum": d.sha256,
-                     "algorithm": "SHA256", "overwrite": True}
-                    for d in web
-                ],
-            })
-        assets = [d for d in step.downloads if d.asset_key is not None]
-        if assets:
-            # From the stack's asset bucket with the instance profile. S3Download verifies no
-            # checksum: the step's script checks GI_ASSET_*_SHA256 before it unpacks anything.
-            build.append({
-                "name": "DownloadAssets",
-                "action": "S3Download",
-                "inputs": [
-                    {"source": f"s3://{{{{ {ASSET_BUCKET_PARAMETER} }}}}/{d.asset_key}", "destination": d.destination,
-                     "overwrite": True}
-                    for d in assets
-                ],
-            })
-        stored = [d for d in step.downloads if d.store == "aws"]
-        if stored:
-            # A team's file in its own bucket, read with the instance profile (the stack grants
-            # s3:GetObject on exactly these objects). S3Download verifies nothing: the step's
-            # script checks the sha256 when the flavour gives one.
-            build.append({
-                "name": "DownloadArtifacts",
-                "action": "S3Download",
-                "inputs": [{"source": d.url, "destination": d.destination, "overwrite": True} for d in stored],
-            })
+        build.extend(_download_steps(step))
         build.extend(_script_steps(step, "Install", step.script, step.valid_exit_codes,
                                    step.timeout_minutes, step.retries))
     if step.reboot_after:
@@ -127,10 +94,54 @@ def component_phases(step: PreparedStep) -> list[dict[str, Any]]:
     if step.check is None:
         return phases  # nothing to prove (an AWS-managed component given without a check)
     check = _script_steps(step, "Check", step.check, (0,), None, 0)
+    if step.check_downloads:
+        # The check runs the suite again, with its runner: both are fetched again (the build
+        # phase's copies were removed, and a test instance starts from the image).
+        check = [*_download_steps(step), *check]
     phases.append({"name": "validate", "steps": check})
     if step.image_test:
         phases.append({"name": "test", "steps": check})
     return phases
+
+
+def _download_steps(step: PreparedStep) -> list[dict[str, Any]]:
+    """The step's pinned downloads (WebDownload, sha256-verified), build assets and artifacts (S3Download)."""
+    out: list[dict[str, Any]] = []
+    web = [d for d in step.downloads if d.asset_key is None and d.store is None]
+    if web:
+        out.append({
+            "name": "Download",
+            "action": "WebDownload",
+            "inputs": [
+                {"source": d.url, "destination": d.destination, "checksum": d.sha256,
+                 "algorithm": "SHA256", "overwrite": True}
+                for d in web
+            ],
+        })
+    assets = [d for d in step.downloads if d.asset_key is not None]
+    if assets:
+        # From the stack's asset bucket with the instance profile. S3Download verifies no
+        # checksum: the step's script checks GI_ASSET_*_SHA256 before it unpacks anything.
+        out.append({
+            "name": "DownloadAssets",
+            "action": "S3Download",
+            "inputs": [
+                {"source": f"s3://{{{{ {ASSET_BUCKET_PARAMETER} }}}}/{d.asset_key}", "destination": d.destination,
+                 "overwrite": True}
+                for d in assets
+            ],
+        })
+    stored = [d for d in step.downloads if d.store == "aws"]
+    if stored:
+        # A team's file in its own bucket, read with the instance profile (the stack grants
+        # s3:GetObject on exactly these objects). S3Download verifies nothing: the step's
+        # script checks the sha256 when the flavour gives one.
+        out.append({
+            "name": "DownloadArtifacts",
+            "action": "S3Download",
+            "inputs": [{"source": d.url, "destination": d.destination, "overwrite": True} for d in stored],
+        })
+    return out
 
 
 # How long a reboot step waits for its check when the flavour sets no timeout_minutes.

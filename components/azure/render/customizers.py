@@ -264,13 +264,21 @@ def _powershell(name: str, inline: list[str], step: PreparedStep, valid_exit_cod
 # Validation ------------------------------------------------------------------------
 
 
-def render_validations(steps: Sequence[PreparedStep]) -> list[dict[str, Any]]:
-    """Each step's check runs in the build VM after all customizers; a check passes on 0."""
-    validations = []
+def render_validations(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict[str, Any]]:
+    """Each step's check runs in the build VM after all customizers; a check passes on 0.
+
+    A check that needs the step's downloads (an image test suite and its runner) fetches
+    them again with File validators (the customizers' copies were cleaned up); the check
+    removes them when done, before the image is captured.
+    """
+    validations: list[dict[str, Any]] = []
     for index, step in enumerate(steps, start=1):
         if step.check is None:
             continue  # nothing to prove (a pause, a restart)
         name = _label(index, step, "check")
+        if step.check_downloads:
+            validations.extend({**v, "name": f"{v['name']}-check"}
+                               for v in _download_customizers(index, step, asset_store))
         if step.os == "windows":
             validation = {
                 "type": "PowerShell",

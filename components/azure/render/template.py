@@ -171,7 +171,7 @@ def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: Template
         "validate": {
             "continueDistributeOnFailure": False,
             "sourceValidationOnly": False,
-            "inVMValidations": render_validations(steps),
+            "inVMValidations": render_validations(steps, refs.asset_store),
         },
         "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
         "vm_profile": render_vm_profile(flavour, azure),
