@@ -214,6 +214,10 @@ def _recording_monitor_class():
                     "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
                     "provider": request.provider.split("::")[-2] if request.provider else "",
                 }
+                if request.importId:
+                    # Only when set, so plans without imports keep their shape: this resource is
+                    # adopted (read from the cloud by this id), not created.
+                    options["import"] = request.importId
                 self.registrations.append(
                     Registration(
                         urn=response.urn,

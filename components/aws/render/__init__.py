@@ -87,6 +87,12 @@ from .recipe import (
     recipe_plan,
     root_device_name,
 )
+from .retirement import (
+    delete_parameter_command,
+    deprecated_parameter_args,
+    deprecation_description,
+    retired_regions,
+)
 
 __all__ = [
     "RenderError",
@@ -112,6 +118,8 @@ __all__ = [
     "distribution_args",
     "START_CONDITION", "schedule_expression", "pipeline_args", "start_build_command",
     "lifecycle_policy_args",
+    # retirement
+    "delete_parameter_command", "deprecated_parameter_args", "deprecation_description", "retired_regions",
     # policies
     "assume_role_policy", "log_write_policy", "ssm_parameter_names", "ssm_read_guard_policy", "asset_read_policy", "artifact_arns", "artifact_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
     "kms_key_policy",
