@@ -118,3 +118,13 @@ def test_a_long_reason_is_cut_to_ssm_s_description_limit():
     text = deprecation_description(entry, AwsSettings(region="eu-west-1", ssm_parameter_prefix="/p" * 300))
     # PutParameter: Description, at most 1024 characters.
     assert len(text) == 1024 and text.endswith("...")
+
+
+def test_the_plan_summary_lists_the_retired_flavour_and_its_parameters(deprecated, deleted):
+    from components.plan import summary
+
+    lines = summary(deprecated).splitlines()
+    assert "  ubuntu-2204: Ubuntu 22.04 leaves standard support in April 2027; replaced by ubuntu-2404" in lines
+    assert ("    aws us-east-1: SSM parameter /golden-images/ubuntu-2204/latest taken over and marked deprecated, "
+            "its value (the last image) kept") in lines
+    assert "    aws eu-west-1: SSM parameter /golden-images/ubuntu-2204/latest deleted" in summary(deleted).splitlines()
