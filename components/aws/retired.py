@@ -24,12 +24,13 @@ class AwsRetiredFlavour(pulumi.ComponentResource):
         for region in render.retired_regions(entry, settings):
             if entry.ssm_parameter == "deprecate":
                 # The value the parameter holds now (Image Builder's last distribution), written back
-                # unchanged: consumers keep launching the same image, now marked deprecated.
+                # unchanged: consumers keep launching the same image, now marked deprecated. An AMI id is
+                # no secret: `insecure_value` keeps it readable in `pulumi preview` (`value` is always secret).
                 current = aws.ssm.get_parameter_output(name=name, region=region,
                                                        opts=pulumi.InvokeOutputOptions(parent=self))
                 parameter = aws.ssm.Parameter(
                     f"{entry.flavour}-ssm-{region}",
-                    value=current.value,
+                    insecure_value=current.insecure_value,
                     **render.deprecated_parameter_args(entry, settings, region, tags),
                     # Left in place when the entry goes (the flavour comes back and Image Builder writes
                     # it again, or `delete` takes over): never deleted by surprise.
