@@ -286,6 +286,25 @@ def _retired_parameters(flavour: str, summary: dict, was: Optional[dict]) -> lis
     return risks
 
 
+def _uncovered(flavour: str, members: list, summary: dict) -> list:
+    """Regions where the base's distribution wrote the flavour's parameter but the retired entry does not reach."""
+    aws = summary.get("aws") if isinstance(summary.get("aws"), dict) else {}
+    covered = set((aws.get("ssm_parameters") or {}) if aws else ())
+    written: dict = {}
+    for dist in (r for r in members if r["type"] == DISTRIBUTION):
+        for entry in (dist.get("inputs") or {}).get("distributions") or []:
+            for ssm in (entry or {}).get("ssmParameterConfigurations") or []:
+                if isinstance(ssm, dict) and ssm.get("parameterName") and entry.get("region"):
+                    written[entry["region"]] = ssm["parameterName"]
+    missing = [region for region in written if region not in covered]
+    if not missing:
+        return []
+    regions = ", ".join(sorted(set(written) | covered))
+    return [Risk("undecided", flavour, (
+        f"the SSM parameter {written[region]} ({region}) that Image Builder wrote is not reached by its "
+        f"golden-images:retired entry: add `regions: [{regions}]` to it"), (flavour,)) for region in missing]
+
+
 def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> set:
     """Flavours of the base that the head no longer has; appends their risks. Returns their names."""
     before = [r["name"] for r in base.get("resources", []) if r["type"] == GOLDEN_IMAGE]
@@ -313,6 +332,8 @@ def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> s
             else:
                 detail = f"the Azure gallery image definition {name} is deleted, with its image versions"
             risks.append(Risk("flavour", label, detail, (flavour,)))
+        if decided:
+            risks.extend(_uncovered(flavour, members, retired[flavour]))
         for dist in (r for r in members if r["type"] == DISTRIBUTION and not decided):
             for entry in (dist.get("inputs") or {}).get("distributions") or []:
                 for ssm in (entry or {}).get("ssmParameterConfigurations") or []:

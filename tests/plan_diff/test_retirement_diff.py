@@ -122,3 +122,16 @@ def test_the_retained_definition_s_risk_names_adopt(plans):
     assert ("If a flavour named ubuntu-2204 comes back, list it in `golden-images:azure.adopt` (with "
             "`golden-images:azure.subscription_id`) so that its `pulumi up` imports the definition instead of "
             "creating it.") in retained
+
+
+def test_a_region_the_retired_entry_does_not_reach_is_named_with_the_regions_to_add(plans):
+    import copy
+
+    head = copy.deepcopy(plans["retired"])
+    # As if the flavour had had its own distribution regions and the entry only the stack's.
+    head["outputs"]["retired"]["ubuntu-2204"]["aws"]["ssm_parameters"] = {"eu-central-1": PARAMETER}
+    diff = diff_plans(plans["base"], head)
+    assert [r.detail for r in diff.risks if r.kind == "undecided"] == [
+        f"the SSM parameter {PARAMETER} (eu-west-1) that Image Builder wrote is not reached by its "
+        "golden-images:retired entry: add `regions: [eu-central-1, eu-west-1]` to it"]
+    assert not [r for r in diff_plans(plans["base"], plans["retired"]).risks if r.kind == "undecided"]
