@@ -10,7 +10,6 @@ import pulumi_command as command
 from ..model.settings import AwsSettings, RetiredFlavour
 from ..model.vocabulary import AWS_RETIRED_TYPE
 from . import render
-from .render.distribution import parameter_name
 
 
 class AwsRetiredFlavour(pulumi.ComponentResource):
@@ -19,7 +18,7 @@ class AwsRetiredFlavour(pulumi.ComponentResource):
     def __init__(self, entry: RetiredFlavour, *, settings: AwsSettings, tags: dict[str, str],
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(AWS_RETIRED_TYPE, entry.flavour, None, opts)
-        name = parameter_name(settings, entry.flavour)
+        name = render.parameter_name(settings, entry.flavour)
         self.parameters: dict[str, Any] = {}
         for region in render.retired_regions(entry, settings):
             if entry.ssm_parameter == "deprecate":
