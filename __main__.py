@@ -4,7 +4,7 @@ from pathlib import Path
 import pulumi
 
 from components.builds import resolve_stack
-from components.golden_image import GoldenImage, create_shared
+from components.golden_image import GoldenImage, create_shared, retire_flavours
 from components.model.errors import ValidationFailed
 from components.stack import read_config, settings_source, source_commit
 
@@ -25,6 +25,10 @@ for build in stack.builds:
                                      base=images[build.base.name] if build.base is not None else None)
 
 pulumi.export("flavours", {name: image.summary for name, image in images.items()})
+# Flavours removed on purpose (golden-images:retired): what they leave behind, decided.
+retired = retire_flavours(stack)
+if retired:
+    pulumi.export("retired", retired)
 for warning in stack.warnings:
     pulumi.log.warn(str(warning))
 pulumi.export("applications", stack.applications)

@@ -17,6 +17,7 @@ from .azure.render.names import FactoryNames
 from .model.build import FlavourBuild, make_builds
 from .model.errors import Problem, ValidationFailed
 from .model.loader import load_inputs
+from .model.retirement import retirement_problems
 from .model.settings import AwsSettings, AzureSettings, StackSettings, parse_settings
 
 
@@ -57,6 +58,7 @@ def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root
     if azure is not None:
         azure_plan, found = plan_azure(builds, azure, settings.schedule, stack=stack, settings_source=settings_source)
         problems.extend(found)
+    problems.extend(retirement_problems(builds, settings, settings_source))
     problems.extend(name_collisions(stack, settings, settings_source, root))
     if problems:
         raise ValidationFailed(problems)

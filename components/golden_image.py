@@ -123,3 +123,24 @@ class GoldenImage(pulumi.ComponentResource):
             **{cloud: getattr(self, cloud).summary for cloud in self.clouds},
         }
         self.register_outputs({"summary": self.summary})
+
+
+def retire_flavours(stack: StackBuild) -> dict:
+    """What each flavour the stack retired leaves behind, decided: {flavour: summary}.
+
+    On AWS its SSM parameters are taken over (deprecated) or deleted; on Azure its gallery
+    image definition stays retained (docs/azure.md): nothing is registered for it there.
+    """
+    retired: dict = {}
+    for entry in stack.settings.retired:
+        summary: dict[str, Any] = {"reason": entry.reason,
+                                   **({"replaced_by": entry.replaced_by} if entry.replaced_by else {})}
+        if stack.aws is not None:
+            from .aws.retired import AwsRetiredFlavour
+
+            summary["aws"] = AwsRetiredFlavour(entry, settings=stack.aws, tags=dict(stack.settings.tags)).summary
+        if stack.azure is not None:
+            summary["azure"] = {"gallery_image_definition": "retained (list the flavour in golden-images:azure.adopt "
+                                                            "when it comes back)"}
+        retired[entry.flavour] = summary
+    return retired

@@ -84,7 +84,11 @@ class PlanMocks(pulumi.runtime.Mocks):
         if typ.startswith("aws:"):
             return self._aws(typ, name, inputs)
         if typ.startswith("azure-native:"):
-            return self._azure(typ, name, inputs)
+            rid, state = self._azure(typ, name, inputs)
+            if args.resource_id:
+                # An imported resource keeps the id it was imported by, as the engine's import does.
+                return args.resource_id, {**state, "id": args.resource_id}
+            return rid, state
         if typ.startswith("pulumi:providers:"):
             return f"{name}-provider", inputs
         return f"{name}-{_short(name)}", inputs
@@ -98,6 +102,14 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "userId": "AIDAPLAN",
                 "id": ACCOUNT_ID,
             }, []
+        if token == "aws:ssm/getParameter:getParameter":
+            # The value a parameter holds cannot be known offline: a stable AMI id per name and region.
+            name = str(args.args.get("name"))
+            region = args.args.get("region") or self.aws_region
+            image = "ami-" + stable_guid("ssm", name, region).replace("-", "")[:17]
+            return {"id": name, "name": name, "value": image, "insecureValue": image, "type": "String",
+                    "arn": f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter{name}", "version": 1,
+                    "withDecryption": True, "region": region}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getRegion:getRegion":

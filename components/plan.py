@@ -214,6 +214,10 @@ def _recording_monitor_class():
                     "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
                     "provider": request.provider.split("::")[-2] if request.provider else "",
                 }
+                if request.importId:
+                    # Only when set, so plans without imports keep their shape: this resource is
+                    # adopted (read from the cloud by this id), not created.
+                    options["import"] = request.importId
                 self.registrations.append(
                     Registration(
                         urn=response.urn,
@@ -297,10 +301,31 @@ def summary(plan: Plan) -> str:
     from .model.applications import summary_lines
 
     lines.extend(summary_lines(plan.outputs.get("applications"), flavours))
+    lines.extend(retired_lines(plan.outputs.get("retired")))
     for key, value in plan.outputs.items():
-        if key not in ("flavours", "applications"):
+        if key not in ("flavours", "applications", "retired"):
             lines.append(f"output {key}: {json.dumps(value)}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def retired_lines(retired: Any) -> list:
+    """The stack's retired flavours (golden-images:retired) and what becomes of what they left."""
+    if not isinstance(retired, dict) or not retired:
+        return []
+    lines = [f"Retired flavours ({len(retired)}):"]
+    for name, info in retired.items():
+        instead = f"; replaced by {info['replaced_by']}" if info.get("replaced_by") else ""
+        lines.append(f"  {name}: {info.get('reason', '')}{instead}")
+        aws = info.get("aws") or {}
+        fate = ("deleted" if aws.get("ssm_parameter") == "delete" else
+                "taken over and marked deprecated, its value (the last image) kept")
+        for region, parameter in (aws.get("ssm_parameters") or {}).items():
+            lines.append(f"    aws {region}: SSM parameter {parameter} {fate}")
+        if info.get("azure"):
+            lines.append("    azure: gallery image definition retained; list the flavour in golden-images:azure.adopt "
+                         "when it comes back")
+    lines.append("")
+    return lines
 
 
 def layer_tree(flavours: dict) -> list:

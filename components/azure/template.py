@@ -12,6 +12,7 @@ from ..model.settings import AzureSettings
 from ..model.vocabulary import AZURE_TEMPLATE_TYPE
 from .render import (
     TemplateRefs,
+    adopted_definition_id,
     describe_schedule,
     image_definition_args,
     run_command,
@@ -51,13 +52,16 @@ class AzureImageTemplate(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         # Removing a flavour must not fail the apply: Azure refuses to delete a definition
-        # that still holds versions, and VMs may still be built from them.
+        # that still holds versions, and VMs may still be built from them. A flavour that comes
+        # back (azure.adopt) imports the definition it left instead of failing to create it;
+        # once imported, the option is a no-op (same id) and may stay.
         self.image = compute.GalleryImage(
             f"{name}-image",
             gallery_name=shared.gallery.name,
             resource_group_name=shared.resource_group.name,
             **image_definition_args(build, azure, names),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True,
+                                        import_=adopted_definition_id(build, azure, names)),
         )
 
         # Only this flavour's definition takes versions from the builder (the gallery is read-only to it).

@@ -287,6 +287,29 @@ class AzureSettings(StrictModel):
     build_on_deploy: bool = False
     subnet_id: Optional[str] = None
     container_instance_subnet_id: Optional[str] = None
+    # Adoption of retained gallery image definitions (docs/azure.md, "Retiring and re-adopting"):
+    # the import names the definition by its full resource id, which needs the subscription
+    # before the program runs (the provider's own subscription is known only at deploy time).
+    subscription_id: Optional[str] = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+        description="Subscription of the gallery; needed by adopt")
+    adopt: list[str] = Field(
+        default_factory=list,
+        description="Flavours whose retained gallery image definition is imported instead of created")
+
+    @field_validator("adopt")
+    @classmethod
+    def _adopt_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a flavour is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _adopt_needs_subscription(self) -> "AzureSettings":
+        if self.adopt and self.subscription_id is None:
+            raise ValueError("adopt needs subscription_id: the import names each retained gallery image "
+                             "definition by its full resource id (/subscriptions/<id>/resourceGroups/...)")
+        return self
 
     @field_validator("subnet_id", "container_instance_subnet_id")
     @classmethod
@@ -313,6 +336,24 @@ class AzureSettings(StrictModel):
         return list(self.replication) or [AzureReplica(region=self.location)]
 
 
+# SSM parameter of a retired flavour: `deprecate` takes it over from Image Builder and marks it
+# (value kept: instances launched from it keep launching the last image); `delete` removes it,
+# so whatever still reads it fails loudly.
+ParameterFate = Literal["deprecate", "delete"]
+
+
+class RetiredFlavour(StrictModel):
+    """A flavour removed from the stack on purpose: what happens to what it left behind."""
+
+    flavour: str = Field(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$", description="The removed flavour's name")
+    reason: str = Field(min_length=1, max_length=300, description="Why, for the consumers of its images")
+    replaced_by: Optional[str] = Field(default=None, description="The flavour consumers move to")
+    ssm_parameter: ParameterFate = Field(
+        default="deprecate", description="deprecate (keep the value, mark it) or delete (consumers fail)")
+    regions: list[AwsRegion] = Field(
+        default_factory=list, description="Regions its parameter is in; default: the stack's distribution regions")
+
+
 class StackSettings(StrictModel):
     """Everything a stack decides; flavours decide the rest."""
 
@@ -325,6 +366,17 @@ class StackSettings(StrictModel):
         default_factory=dict,
         description="Account names to 12-digit ids, usable wherever an account id is taken (e.g. {shared-services: '111122223333'})")
     aws: Optional[AwsSettings] = None
+    retired: list[RetiredFlavour] = Field(
+        default_factory=list, description="Flavours removed on purpose (docs/stacks.md, retiring a flavour)")
+
+    @field_validator("retired")
+    @classmethod
+    def _retired_once(cls, value: list[RetiredFlavour]) -> list[RetiredFlavour]:
+        names = [entry.flavour for entry in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice")
+        return value
 
     @field_validator("accounts", mode="before")
     @classmethod

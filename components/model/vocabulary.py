@@ -18,6 +18,7 @@ NAMESPACE = "golden-images"
 GOLDEN_IMAGE_TYPE = f"{NAMESPACE}:index:GoldenImage"
 AWS_PIPELINE_TYPE = f"{NAMESPACE}:aws:ImagePipeline"
 AWS_SHARED_TYPE = f"{NAMESPACE}:aws:SharedInfrastructure"
+AWS_RETIRED_TYPE = f"{NAMESPACE}:aws:RetiredFlavour"
 AZURE_TEMPLATE_TYPE = f"{NAMESPACE}:azure:ImageTemplate"
 AZURE_SHARED_TYPE = f"{NAMESPACE}:azure:SharedInfrastructure"
 

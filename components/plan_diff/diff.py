@@ -39,6 +39,8 @@ from typing import Any, Optional
 from .create_only import CreateOnly
 
 GOLDEN_IMAGE = "golden-images:index:GoldenImage"
+# What a retired flavour leaves (golden-images:retired) is listed under the flavour's name too.
+RETIRED = "golden-images:aws:RetiredFlavour"
 SHARED = "shared"
 
 # A content hash inside a name or value: hex, 6-16 characters, at least one digit and one letter,
@@ -95,7 +97,7 @@ class ValueChange:
 class ResourceChange:
     """A resource added, replaced, updated in place or removed."""
 
-    action: str  # add | replace | update | remove
+    action: str  # add | adopt | replace | update | remove (adopt: added by importing an existing resource)
     type: str
     name: str  # the head's name; the base's for a removal
     group: str  # the flavour (GoldenImage) it belongs to, or "shared"
@@ -107,6 +109,7 @@ class ResourceChange:
     rule: str = ""  # same URN, yet replaced: why Pulumi replaces instead of updating
     urn: str = ""  # the head's URN; the base's for a removal
     old_urn: str = ""  # the base's URN of a replaced (or updated) resource
+    adopts: str = ""  # adopt: the id of the existing cloud resource `pulumi up` imports
 
     @property
     def causes(self) -> list:
@@ -153,7 +156,8 @@ class PlanDiff:
         counts = {"add": 0, "replace": 0, "update": 0, "remove": 0}
         for change in self.changes:
             if (group is None or change.group == group) and change.custom:
-                counts[change.action] += 1
+                # "adopt" only appears when something is adopted (imported instead of created).
+                counts[change.action] = counts.get(change.action, 0) + 1
         return counts
 
     def groups(self) -> list:
@@ -242,11 +246,15 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
     for res in added:
         if id(res) not in paired_new:
             inputs = [ValueChange(k, MISSING, v) for k, v in sorted(res.get("inputs", {}).items())]
-            changes.append(_change("add", res, new_groups, inputs=inputs))
+            adopts = str((res.get("options") or {}).get("import") or "")
+            reason = (f"adopts existing {adopts}: `pulumi up` imports it instead of creating it (the import "
+                      "fails unless its create-only properties match these inputs)") if adopts else ""
+            changes.append(_change("adopt" if adopts else "add", res, new_groups, inputs=inputs, reason=reason,
+                                   adopts=adopts))
     for res in removed:
         if id(res) not in paired_old:
             changes.append(_change("remove", res, old_groups, reason=_removal_reason(res), old_urn=res["urn"]))
-    rank = {"replace": 0, "update": 1, "add": 2, "remove": 3}
+    rank = {"replace": 0, "update": 1, "add": 2, "adopt": 2, "remove": 3}
     changes.sort(key=lambda c: (not c.custom, rank[c.action], c.type, c.name))
     outputs = diff_values(base.get("outputs", {}), head.get("outputs", {}), renames=renames)
     diff = PlanDiff(
@@ -457,7 +465,7 @@ def _groups(plan: dict) -> dict:
     """URN -> the flavour (GoldenImage) above it, or "shared"."""
     resources = plan.get("resources", [])
     parent = {r["urn"]: r.get("parent") or "" for r in resources}
-    flavour = {r["urn"]: r["name"] for r in resources if r["type"] == GOLDEN_IMAGE}
+    flavour = {r["urn"]: r["name"] for r in resources if r["type"] in (GOLDEN_IMAGE, RETIRED)}
     groups = {}
     for res in resources:
         current, seen = res["urn"], set()

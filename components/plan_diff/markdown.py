@@ -40,7 +40,7 @@ def _fence(lines: list, lang: str) -> list:
     return [f"{ticks}{lang}", *lines, ticks]
 
 
-_MD_ACTION = {"add": "➕ add", "replace": "♻️ replace", "update": "✏️ update", "remove": "🗑️ remove"}
+_MD_ACTION = {"add": "➕ add", "adopt": "📥 adopt existing", "replace": "♻️ replace", "update": "✏️ update", "remove": "🗑️ remove"}
 
 
 def render_markdown(diff: PlanDiff, max_diff_lines: Optional[int] = 200, max_chars: int = 60000,
@@ -76,6 +76,9 @@ def _markdown(diff: PlanDiff, max_diff_lines: Optional[int]) -> str:
     total = diff.counts()
     out.append(f"| **all** | **{total['add']}** | **{total['replace']}** | **{total['update']}** | **{total['remove']}** |")
     out.append("")
+    if total.get("adopt"):
+        out.append(f"{total['adopt']} existing resource(s) adopted: imported into the state, not created (listed below).")
+        out.append("")
     out.append(f"{diff.unchanged} resources unchanged. Counts are cloud resources; component changes are listed below.")
     out.append("")
     if diff.risks:

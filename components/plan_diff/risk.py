@@ -10,7 +10,10 @@
   for less time (AGE): how many images per flavour its next run deletes.
 - **flavour**: a flavour removed (a rename is a removal and an addition): its Azure gallery
   image definition retained outside the state, the SSM parameters Image Builder wrote left
-  pointing at its last image, its AMIs outside every lifecycle policy.
+  pointing at its last image (or, when the head retires it in `golden-images:retired`, taken
+  over and marked deprecated, or deleted), its AMIs outside every lifecycle policy.
+- **undecided**: a flavour removed that the head does not list in `golden-images:retired`:
+  the entry to add, exactly.
 - **sharing**: an Azure gallery's sharing turned off, or the share command (`az sig share
   reset` on delete) removed or replaced: subscriptions lose access to the images.
 - **store**: a resource that holds data (resource group, gallery, image definition, bucket,
@@ -48,6 +51,7 @@ TITLES = {
     "protection": "protection off",
     "lifecycle": "retention reduced",
     "flavour": "flavour removed",
+    "undecided": "removal not decided",
     "sharing": "gallery sharing reset",
     "store": "data store deleted",
 }
@@ -228,10 +232,77 @@ def _import_hint(image: dict) -> str:
     resource_id = (f"/subscriptions/<subscription-id>/resourceGroups/{group}/providers/Microsoft.Compute/"
                    f"galleries/{gallery}/images/{definition}")
     parent = f" --parent '{image['parent']}'" if image.get("parent") else ""
-    return (f"If a flavour named {definition} comes back, its first `pulumi up` fails at the definition, which "
+    return (f"If a flavour named {definition} comes back, list it in `golden-images:azure.adopt` (with "
+            "`golden-images:azure.subscription_id`) so that its `pulumi up` imports the definition instead of "
+            "creating it. Without that, its first `pulumi up` fails at the definition, which "
             "already exists; then run `pulumi import azure-native:compute:GalleryImage "
             f"{image['name']} '{resource_id}'{parent}` and `pulumi up` again (the definition's create-only "
             "properties must match the flavour's, or delete the definition instead)")
+
+
+def _retired(plan: dict) -> dict:
+    """The plan's retired flavours (its stack output `retired`, golden-images:retired): {flavour: summary}."""
+    retired = (plan.get("outputs") or {}).get("retired")
+    return {k: v for k, v in retired.items() if isinstance(v, dict)} if isinstance(retired, dict) else {}
+
+
+def retire_entry(flavour: str, stack: str, added: list) -> str:
+    """The golden-images:retired entry that decides a removal, as YAML on one line."""
+    replaced_by = f", replaced_by: {added[0]}" if len(added) == 1 else ""
+    return (f"add to Pulumi.{stack}.yaml `golden-images:retired: [{{flavour: {flavour}, reason: <why, for its "
+            f"consumers>{replaced_by}}}]`")
+
+
+def _undecided(flavour: str, stack: str, added: list) -> Risk:
+    entry = retire_entry(flavour, stack, added)
+    return Risk("undecided", flavour, (
+        f"flavour {flavour} is removed but not listed in golden-images:retired, so nothing decides what "
+        f"consumers of its images see: {entry}; its SSM parameters are then taken over and marked deprecated "
+        "(or deleted, with `ssm_parameter: delete`). If it was renamed by mistake, restore its name instead"),
+        (flavour,))
+
+
+def _retired_parameters(flavour: str, summary: dict, was: Optional[dict]) -> list:
+    """What the head does to a retired flavour's SSM parameters, when that is new (not in the base)."""
+    aws = summary.get("aws") if isinstance(summary.get("aws"), dict) else None
+    if aws is None:
+        return []
+    before = (was or {}).get("aws") if isinstance((was or {}).get("aws"), dict) else {}
+    fate = aws.get("ssm_parameter")
+    if before and before.get("ssm_parameter") == fate:
+        return []
+    replaced = summary.get("replaced_by")
+    instead = f"; consumers move to flavour {replaced}" if replaced else ""
+    risks = []
+    for region, name in sorted((aws.get("ssm_parameters") or {}).items()):
+        if fate == "delete":
+            detail = (f"the SSM parameter {name} ({region}) is deleted (golden-images:retired, ssm_parameter: delete): "
+                      f"instances, launch templates and stacks that still resolve it fail{instead}")
+        else:
+            detail = (f"the SSM parameter {name} ({region}) is taken over and marked deprecated "
+                      "(golden-images:retired): it keeps its value, the last image built, which is no longer "
+                      f"patched{instead}; set `ssm_parameter: delete` once they have")
+        risks.append(Risk("flavour", flavour, detail, (flavour,)))
+    return risks
+
+
+def _uncovered(flavour: str, members: list, summary: dict) -> list:
+    """Regions where the base's distribution wrote the flavour's parameter but the retired entry does not reach."""
+    aws = summary.get("aws") if isinstance(summary.get("aws"), dict) else {}
+    covered = set((aws.get("ssm_parameters") or {}) if aws else ())
+    written: dict = {}
+    for dist in (r for r in members if r["type"] == DISTRIBUTION):
+        for entry in (dist.get("inputs") or {}).get("distributions") or []:
+            for ssm in (entry or {}).get("ssmParameterConfigurations") or []:
+                if isinstance(ssm, dict) and ssm.get("parameterName") and entry.get("region"):
+                    written[entry["region"]] = ssm["parameterName"]
+    missing = [region for region in written if region not in covered]
+    if not missing:
+        return []
+    regions = ", ".join(sorted(set(written) | covered))
+    return [Risk("undecided", flavour, (
+        f"the SSM parameter {written[region]} ({region}) that Image Builder wrote is not reached by its "
+        f"golden-images:retired entry: add `regions: [{regions}]` to it"), (flavour,)) for region in missing]
 
 
 def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> set:
@@ -240,9 +311,17 @@ def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> s
     after = {r["name"] for r in head.get("resources", []) if r["type"] == GOLDEN_IMAGE}
     added = sorted(after - set(before))
     removed = [name for name in before if name not in after]
+    retired, retired_before = _retired(head), _retired(base)
+    stack = head.get("stack") or base.get("stack") or "<stack>"
+    for flavour in removed:
+        if flavour not in retired:
+            risks.append(_undecided(flavour, stack, added))
+    for flavour, summary in retired.items():
+        risks.extend(_retired_parameters(flavour, summary, retired_before.get(flavour)))
     for flavour in removed:
         members = [r for r in old.values() if groups.get(r["urn"]) == flavour]
         label = flavour if not added else f"{flavour} (added: {_names(added)}; a rename is a removal and an addition)"
+        decided = flavour in retired
         for image in (r for r in members if r["type"] == GALLERY_IMAGE):
             inputs = image.get("inputs") or {}
             name = f"{inputs.get('galleryImageName', image['name'])} in gallery {inputs.get('galleryName', '?')}"
@@ -253,7 +332,9 @@ def _flavours(base: dict, head: dict, old: dict, groups: dict, risks: list) -> s
             else:
                 detail = f"the Azure gallery image definition {name} is deleted, with its image versions"
             risks.append(Risk("flavour", label, detail, (flavour,)))
-        for dist in (r for r in members if r["type"] == DISTRIBUTION):
+        if decided:
+            risks.extend(_uncovered(flavour, members, retired[flavour]))
+        for dist in (r for r in members if r["type"] == DISTRIBUTION and not decided):
             for entry in (dist.get("inputs") or {}).get("distributions") or []:
                 for ssm in (entry or {}).get("ssmParameterConfigurations") or []:
                     if isinstance(ssm, dict) and ssm.get("parameterName"):

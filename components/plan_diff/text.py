@@ -90,12 +90,15 @@ def _name(change: ResourceChange) -> str:
 
 
 def _count_line(counts: dict) -> str:
-    return ", ".join(
+    line = ", ".join(
         f"{counts[k]} to {label}" for k, label in (("add", "add"), ("replace", "replace"), ("update", "update in place"), ("remove", "remove"))
     )
+    if counts.get("adopt"):
+        line += f", {counts['adopt']} to adopt (existing, imported)"
+    return line
 
 
-_SIGN = {"add": "+", "replace": "+-", "update": "~", "remove": "-"}
+_SIGN = {"add": "+", "adopt": "+=", "replace": "+-", "update": "~", "remove": "-"}
 
 
 def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None, redactor: Optional[Redactor] = None) -> str:
@@ -125,7 +128,7 @@ def render_text(diff: PlanDiff, max_diff_lines: Optional[int] = None, redactor: 
             if change.action in ("replace", "update"):
                 for value in change.inputs + change.options:
                     out.extend("      " + line for line in _text_value(value, max_diff_lines))
-            elif change.action == "add" and change.custom:
+            elif change.action in ("add", "adopt") and change.custom:
                 for value in change.inputs[:ADDED_INPUTS_SHOWN]:
                     lines = len(as_lines(value.after)) if texty(value.after) else 1
                     if lines > 1:

@@ -25,6 +25,7 @@ from .distribution import (
     ami_name,
     distribution_args,
     distribution_regions,
+    parameter_name,
     ssm_parameter_name,
 )
 from .documents import (
@@ -87,6 +88,15 @@ from .recipe import (
     recipe_plan,
     root_device_name,
 )
+from .retirement import (
+    DESCRIPTION_LIMIT,
+    REPLACED_BY_TAG,
+    RETIRED_TAG,
+    delete_parameter_command,
+    deprecated_parameter_args,
+    deprecation_description,
+    retired_regions,
+)
 
 __all__ = [
     "RenderError",
@@ -108,10 +118,12 @@ __all__ = [
     "ParentImage", "RecipePlan", "parent_image", "recipe_plan", "recipe_name", "recipe_args",
     # infrastructure, distribution, pipeline, lifecycle
     "instance_types", "infrastructure_args",
-    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "ssm_parameter_name", "distribution_regions",
+    "AMI_NAME_LIMIT", "AMI_DESCRIPTION_LIMIT", "FAST_LAUNCH_PARALLEL_LAUNCHES", "ami_name", "parameter_name", "ssm_parameter_name", "distribution_regions",
     "distribution_args",
     "START_CONDITION", "schedule_expression", "pipeline_args", "start_build_command",
     "lifecycle_policy_args",
+    # retirement
+    "DESCRIPTION_LIMIT", "REPLACED_BY_TAG", "RETIRED_TAG", "delete_parameter_command", "deprecated_parameter_args", "deprecation_description", "retired_regions",
     # policies
     "assume_role_policy", "log_write_policy", "ssm_parameter_names", "ssm_read_guard_policy", "asset_read_policy", "artifact_arns", "artifact_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
     "kms_key_policy",

@@ -24,7 +24,12 @@ def ami_name(prefix: str, build: FlavourBuild) -> str:
 
 
 def ssm_parameter_name(aws: AwsSettings, build: FlavourBuild) -> str:
-    return f"{aws.ssm_parameter_prefix}/{build.name}/latest"
+    return parameter_name(aws, build.name)
+
+
+def parameter_name(aws: AwsSettings, flavour: str) -> str:
+    """The SSM parameter Image Builder writes a flavour's newest AMI id into, in every region."""
+    return f"{aws.ssm_parameter_prefix}/{flavour}/latest"
 
 
 def distribution_regions(build: FlavourBuild, aws: AwsSettings) -> list[str]:

@@ -45,8 +45,10 @@ from .customizers import (
 )
 from .gallery import (
     SECURE_TYPES,
+    adopted_definition_id,
     hyper_v_generation,
     image_definition_args,
+    image_definition_id,
     image_features,
     render_image_definition,
     security_type,
@@ -141,6 +143,8 @@ __all__ = [
     "gallery_name_for",
     "group_id",
     "image_definition_args",
+    "adopted_definition_id",
+    "image_definition_id",
     "hyper_v_generation",
     "image_features",
     "security_type",

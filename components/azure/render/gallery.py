@@ -1,7 +1,7 @@
 """The gallery image definition a flavour's versions are published under."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ...model.build import FlavourBuild
 from ...model.settings import AzureSettings
@@ -85,3 +85,20 @@ def image_definition_args(flavour: FlavourBuild, azure: AzureSettings, names: Fa
 def render_image_definition(flavour: FlavourBuild, azure: AzureSettings, names: FactoryNames) -> dict[str, Any]:
     """The gallery image definition as the REST API spells it."""
     return {wire_name(key): value for key, value in image_definition_args(flavour, azure, names).items()}
+
+
+def image_definition_id(subscription_id: str, names: FactoryNames, flavour: str) -> str:
+    """The full resource id of a flavour's gallery image definition (GalleryImage's id; what an import names)."""
+    return (f"/subscriptions/{subscription_id}/resourceGroups/{names.resource_group}/providers/"
+            f"Microsoft.Compute/galleries/{names.gallery}/images/{flavour}")
+
+
+def adopted_definition_id(flavour: FlavourBuild, azure: AzureSettings, names: FactoryNames) -> Optional[str]:
+    """The id to import the flavour's definition from when the stack adopts it (azure.adopt), else None.
+
+    A definition is retained on delete (the flavour's removal leaves it, with its versions); when the
+    flavour comes back, creating it again fails because it exists: importing adopts it instead.
+    """
+    if flavour.name not in azure.adopt or azure.subscription_id is None:
+        return None
+    return image_definition_id(azure.subscription_id, names, flavour.name)
