@@ -35,11 +35,28 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                         help="exit 0 when steps were only blocked by the network (never when one failed)")
     parser.add_argument("--skip", action="append", default=[], metavar="STEP[=REASON]",
                         help="list a step as skipped (with the reason) instead of running it")
+    parser.add_argument("--ca-bundle", type=Path, default=None, metavar="FILE",
+                        help="a PEM bundle the steps trust, for a network that intercepts TLS (the rehearsal "
+                             "only: it never enters the image)")
     parser.add_argument("--keep-going", action="store_true", help="run the remaining steps after a failure")
     parser.add_argument("--project", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--flavours-dir", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help="default build/rehearse under the project")
     return parser.parse_args(argv)
+
+
+MAX_BUNDLE = 4 * 1024 * 1024
+
+
+def _bundle_problem(path: Path) -> Optional[str]:
+    """Why a --ca-bundle file cannot be used, or None: a regular PEM file of a sane size."""
+    if not path.is_file():
+        return "not a regular file"
+    if path.stat().st_size > MAX_BUNDLE:
+        return f"larger than {MAX_BUNDLE // (1024 * 1024)} MiB; not a CA bundle"
+    if b"-----BEGIN CERTIFICATE-----" not in path.read_bytes():
+        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    return None
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -55,6 +72,11 @@ def main(argv: Optional[list] = None) -> int:
     if unknown:
         print(f"rehearse: --skip {', '.join(unknown)}: not a step of {rehearsal.flavour}", file=sys.stderr)
         return 2
+    if args.ca_bundle is not None:
+        problem = _bundle_problem(args.ca_bundle)
+        if problem:
+            print(f"rehearse: --ca-bundle {args.ca_bundle}: {problem}", file=sys.stderr)
+            return 2
     base = base_of(rehearsal.base_aws, rehearsal.base_azure)
     label = f"{rehearsal.stack}-{rehearsal.flavour}"
     try:
@@ -62,6 +84,7 @@ def main(argv: Optional[list] = None) -> int:
     except EngineError as err:
         print(f"rehearse: {err}", file=sys.stderr)
         return 2
+    engine.ca_bundle = args.ca_bundle.resolve() if args.ca_bundle else None
     stand_in = engine.stand_in(base)
     actions = plan_actions(rehearsal, skip)
     progress = make_progress(len(actions))
@@ -69,6 +92,8 @@ def main(argv: Optional[list] = None) -> int:
     what = f"on {on} as a stand-in for {base.label}" if stand_in else f"on {base.label}"
     progress.say(f"rehearsing {label} ({rehearsal.cloud}'s build) {what}, engine {engine.name}: "
                  f"{len(actions)} actions")
+    if args.ca_bundle:
+        progress.say(f"the steps trust {args.ca_bundle} (--ca-bundle), which a build instance does not")
     run_dir = workdir / "run" / label
     logs = run_dir / "logs"
     results: dict = {}
@@ -117,6 +142,7 @@ def main(argv: Optional[list] = None) -> int:
         steps.append({"name": action.step, "phase": action.phase, **result})
     report = build_report(rehearsal.flavour, rehearsal.stack, engine.name, base.label,
                           stand_in.label if stand_in else None, steps)
+    report["ca_bundle"] = str(args.ca_bundle) if args.ca_bundle else None
     if interrupted:
         report["result"] = "failed"
     json_path, xml_path = write_report(report, workdir)

@@ -8,6 +8,7 @@ steps need inside those private namespaces and unmounts it again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,9 +61,12 @@ def base_of(base_aws: Optional[str], base_azure: Optional[str]) -> Base:
 # ---------------------------------------------------------------------------
 STAND_IN = Base("Debian 12", "debian:12", "debian")
 SUITE = "bookworm"
-# What a cloud's Ubuntu server image has beyond a minimal Debian: kernel module tools, procps,
-# the SSH server, Python (cloud-init's) and the CA certificates.
-INCLUDE = ["kmod", "procps", "openssh-server", "python3", "ca-certificates"]
+# What a cloud's Ubuntu server image has beyond a minimal Debian: systemd (its users and groups,
+# such as systemd-journal, and systemctl, which in a chroot enables units but starts none), kernel
+# module tools, procps, the SSH server, Python (cloud-init's) and the CA certificates.
+INCLUDE = ["systemd", "kmod", "procps", "openssh-server", "python3", "ca-certificates"]
+# The cached root's name says what it was made with: a changed list makes a new root.
+ROOT_TARBALL = f"debian-{SUITE}-{hashlib.sha256(' '.join(INCLUDE).encode()).hexdigest()[:8]}.tar"
 # As in container images: packages do not start services in the rehearsal root.
 POLICY_RC_D = "#!/bin/sh\n# golden-images rehearsal: packages start no services here\nexit 101\n"
 
@@ -88,11 +92,12 @@ def apt_mirror(etc: Path = Path("/etc/apt")) -> str:
 
 class ChrootEngine:
     name = "chroot"
+    ca_bundle: Optional[Path] = None  # --ca-bundle: trusted by the steps for the rehearsal only
 
     def __init__(self, workdir: Path, python: str = sys.executable):
         self.workdir = Path(workdir).resolve()
         self.python = python
-        self.tarball = self.workdir / "roots" / f"debian-{SUITE}.tar"
+        self.tarball = self.workdir / "roots" / ROOT_TARBALL
 
     @staticmethod
     def problem() -> Optional[str]:
@@ -154,7 +159,8 @@ class ChrootEngine:
     def run_session(self, root: Path, actions: list, blocked: dict, emit: Callable[[dict], None],
                     caches: list, store: Path, logs: Path, keep_going: bool) -> tuple[bool, dict]:
         spec = {"root": str(root), "actions": actions, "blocked": blocked, "caches": [str(c) for c in caches],
-                "store": str(store), "logs": str(logs), "keep_going": keep_going}
+                "store": str(store), "logs": str(logs), "keep_going": keep_going,
+                "ca_bundle": str(self.ca_bundle) if self.ca_bundle else None}
         spec_path = logs.parent / "session.json"
         spec_path.write_text(json.dumps(spec))
         project = Path(__file__).resolve().parents[2]
@@ -191,8 +197,11 @@ class ChrootEngine:
 class ContainerMachine:
     """A long-running container of the base image; a restart is a container restart."""
 
-    def __init__(self, tool: str, name: str):
+    def __init__(self, tool: str, name: str, ca_bundle: Optional[bytes] = None):
         self.tool, self.name = tool, name
+        self.env = runner.environment(ca_bundle is not None)
+        if ca_bundle is not None:
+            self.put(runner.CA_BUNDLE_PATH, ca_bundle, 0o644)
 
     def put(self, path: str, data: bytes, mode: int) -> None:
         with tempfile.NamedTemporaryFile() as handle:
@@ -207,7 +216,7 @@ class ContainerMachine:
                        capture_output=True)
 
     def run(self, path: str, timeout: Optional[int], log) -> Optional[int]:
-        env = [arg for k, v in runner.ENVIRONMENT.items() for arg in ("-e", f"{k}={v}")]
+        env = [arg for k, v in self.env.items() for arg in ("-e", f"{k}={v}")]
         try:
             return subprocess.run([self.tool, "exec", *env, "-w", "/", self.name, "/bin/bash", path],
                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -218,6 +227,8 @@ class ContainerMachine:
 
 
 class ContainerEngine:
+    ca_bundle: Optional[Path] = None  # --ca-bundle: trusted by the steps for the rehearsal only
+
     def __init__(self, tool: str, image: str, label: str):
         self.name, self.tool, self.image = tool, tool, image
         self.container = f"golden-images-rehearse-{label}"
@@ -253,7 +264,8 @@ class ContainerEngine:
         if actions and actions[0]["index"] > 1:  # a restart between sessions, on the same file system
             subprocess.run([self.tool, "restart", "-t", "5", self.container], check=True, capture_output=True)
         blocked = dict(blocked)
-        ok = runner.run_session(ContainerMachine(self.tool, self.container), actions, blocked, emit, caches, store,
+        bundle = self.ca_bundle.read_bytes() if self.ca_bundle else None
+        ok = runner.run_session(ContainerMachine(self.tool, self.container, bundle), actions, blocked, emit, caches, store,
                                 logs, keep_going)
         return ok, blocked
 

@@ -110,6 +110,9 @@ def plan_actions(rehearsal: Rehearsal, skip: Optional[dict] = None) -> list[Acti
         for step in rehearsal.steps:
             if step.base_flavour is not None or (phase == "test" and not step.image_test):
                 continue
+            if step.check is None and reasons[step.name] is None:
+                continue  # a script step without a check: its build runs nothing in validate or test
+
             reason = reasons[step.name]
             # A check that runs a suite with its runner fetches both again, as the instance does.
             add(step, phase, step.check, f"its build is not rehearsed: {reason}" if reason else None,

@@ -30,6 +30,29 @@ ENVIRONMENT = {
     "HOME": "/root", "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash",
     "LANG": "C.UTF-8", "TERM": "dumb",
 }
+# A network that intercepts TLS (a corporate proxy) re-signs every certificate with its own CA,
+# which a fresh root file system does not trust. `--ca-bundle` hands the host's bundle to the
+# steps for the rehearsal only: it lives on the session's /run (a tmpfs, empty again at the next
+# start), never in the image, and the usual variables of OpenSSL, curl, pip, requests and git
+# point at it.
+CA_BUNDLE_PATH = "/run/golden-images-rehearse/ca-certificates.crt"
+CA_VARIABLES = ("SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO")
+
+
+# No service manager runs in a chroot or a plain container (PID 1 is not systemd), and with the
+# dangerous capabilities dropped systemctl cannot see that it runs in a chroot: offline, it enables,
+# disables and masks units on the file system, as on the build instance, and ignores start, stop
+# and is-active, which only a running system can answer.
+NO_SERVICE_MANAGER = {"SYSTEMD_OFFLINE": "1"}
+
+
+def environment(ca_bundle: bool) -> dict:
+    """The environment of every step: AWSTOE's, systemctl offline, and the rehearsal's CA bundle
+    when one is given."""
+    return {**ENVIRONMENT, **NO_SERVICE_MANAGER,
+            **({name: CA_BUNDLE_PATH for name in CA_VARIABLES} if ca_bundle else {})}
+
+
 FETCH_TIMEOUT = 30
 # HTTP answers that come from a proxy or gateway in the way, not from the file's server.
 BLOCKING_HTTP = {407, 502, 503, 504}
@@ -44,6 +67,10 @@ _REFUSALS = [
     re.compile(r"Failed to establish a new connection: (.*)"),
     re.compile(r"unable to resolve host address '([^']+)'"),
 ]
+# A certificate that the root does not trust: on a build instance the same request succeeds
+# unless the image is broken, so the likely cause is a TLS-intercepting network in between.
+_UNTRUSTED = re.compile(r"CERTIFICATE_VERIFY_FAILED|SSL certificate problem: [^\n]*|"
+                        r"certificate verify failed[^\n]*|server certificate verification failed[^\n]*")
 _FAILED_TEST = re.compile(r"^FAIL (test_[A-Za-z0-9_]+)\s*$", re.M)
 
 # Capabilities a step never gets: with them a root process could leave its root file system
@@ -117,6 +144,10 @@ def network_refusal(log: str) -> Optional[str]:
         match = pattern.search(log)
         if match:
             return match.group(0).strip()
+    match = _UNTRUSTED.search(log)
+    if match:
+        return (f"{match.group(0).strip()} (a TLS-intercepting proxy? give its CA bundle with --ca-bundle, e.g. "
+                "--ca-bundle /etc/ssl/certs/ca-certificates.crt)")
     return None
 
 
@@ -202,10 +233,12 @@ def _drop_capabilities() -> None:
 class ChrootMachine:
     """A root file system with private /proc, /dev, /tmp and /run, its steps run chrooted."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, ca_bundle: Optional[bytes] = None):
         self.root = Path(root).resolve()
         self.mounted: list[Path] = []
         self.added: list = []
+        self.ca_bundle = ca_bundle
+        self.env = environment(ca_bundle is not None)
 
     def _mount(self, target: Path, *args: str) -> None:
         if not target.exists():
@@ -242,6 +275,8 @@ class ChrootMachine:
             self._mount(root / "run", "-t", "tmpfs", "-o", "nosuid,nodev,mode=755", "run")
             (root / "run/lock").mkdir(mode=0o1777)
             os.chmod(root / "run/lock", 0o1777)
+            if self.ca_bundle is not None:
+                self.put(CA_BUNDLE_PATH, self.ca_bundle, 0o644)
         except BaseException:
             self.__exit__()
             raise
@@ -284,7 +319,7 @@ class ChrootMachine:
             os.chdir("/")
             _drop_capabilities()
 
-        process = subprocess.Popen(["/bin/bash", path], env=ENVIRONMENT, stdin=subprocess.DEVNULL, stdout=log,
+        process = subprocess.Popen(["/bin/bash", path], env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, preexec_fn=enter, start_new_session=True)
         try:
             return process.wait(timeout=timeout)
@@ -357,7 +392,8 @@ def main(argv: list) -> int:
         sys.stdout.flush()
 
     blocked = dict(spec["blocked"])
-    with ChrootMachine(Path(spec["root"])) as machine:
+    bundle = Path(spec["ca_bundle"]).read_bytes() if spec.get("ca_bundle") else None
+    with ChrootMachine(Path(spec["root"]), bundle) as machine:
         boot(machine, Path(spec["logs"]) / f"boot-{spec['actions'][0]['session'] if spec['actions'] else 0}.log")
         ok = run_session(machine, spec["actions"], blocked, emit, spec["caches"], Path(spec["store"]),
                          Path(spec["logs"]), spec.get("keep_going", False))

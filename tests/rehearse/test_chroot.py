@@ -14,6 +14,7 @@ import pytest
 from components.model import loader, steps
 from components.plan import ROOT
 from components.rehearse import __main__ as cli
+from components.rehearse.engines import ROOT_TARBALL
 from components.rehearse.mounts import MountedError, mounts_under, safe_remove
 
 TINY = """\
@@ -46,7 +47,7 @@ test_the_private_proc_shows_only_this_machines_processes() {
 def project(tmp_path, monkeypatch):
     if os.geteuid() != 0:
         pytest.fail("the rehearsal's chroot engine needs root: run the tests as root (CI does)")
-    if not shutil.which("debootstrap") and not (ROOT / "build/rehearse/roots/debian-bookworm.tar").is_file():
+    if not shutil.which("debootstrap") and not (ROOT / "build/rehearse/roots" / ROOT_TARBALL).is_file():
         pytest.fail("debootstrap is missing: apt-get install debootstrap (.ci/run installs it)")
     root = tmp_path / "project"
     (root / "image_flavours" / "tests").mkdir(parents=True)
@@ -110,6 +111,45 @@ def test_a_broken_step_script_fails_the_rehearsal_at_that_step_with_its_log(proj
     assert "----- log of linux-packages (build)" in out and "Unable to locate package jq-typo-golden-images" in out
     assert "not run: linux-packages (build) failed before it" in report["steps"][2]["reason"]
     assert time.monotonic() - started < 120
+
+
+TRUSTING = """\
+name: rehearse-trust
+description: A Linux flavour whose script needs the network's CA bundle.
+version: 1.0.0
+os: linux
+base_image:
+  aws: ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id
+steps:
+  - script:
+      inline: |
+        for name in SSL_CERT_FILE CURL_CA_BUNDLE PIP_CERT REQUESTS_CA_BUNDLE GIT_SSL_CAINFO; do
+          [ "${!name}" = "${SSL_CERT_FILE}" ] || { echo "$name is '${!name}'"; exit 1; }
+        done
+        grep -c 'BEGIN CERTIFICATE' "${SSL_CERT_FILE}"
+        grep -q 'rehearsal-test-marker' "${SSL_CERT_FILE}"
+        # systemctl works offline: no service manager runs here.
+        [ "${SYSTEMD_OFFLINE}" = 1 ]
+clouds: [aws]
+"""
+
+
+def test_a_ca_bundle_reaches_the_steps_for_the_rehearsal_only(project, tmp_path, capsys):
+    root, out = project
+    (root / "image_flavours" / "rehearse-trust.yaml").write_text(TRUSTING)
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("# rehearsal-test-marker\n" + Path("/etc/ssl/certs/ca-certificates.crt").read_text())
+    code = cli.main(["--flavour", "rehearse-trust", "--stack", "dev", "--engine", "chroot", "--project", str(root),
+                     "--out", str(out), "--ca-bundle", str(bundle)])
+    printed = capsys.readouterr().out
+    report = json.loads((out / "dev-rehearse-trust.json").read_text())
+    assert code == 0, printed
+    assert report["ca_bundle"] == str(bundle) and f"the steps trust {bundle}" in printed
+    assert [(s["name"], s["status"]) for s in report["steps"]] == [("script", "passed")]
+    # The bundle lived on the session's /run: the root file system, which becomes the image, has no copy.
+    machine = out / "run" / "dev-rehearse-trust" / "root"
+    assert not list(machine.rglob("golden-images-rehearse")), "the CA bundle was left in the root file system"
+    assert mounts_under(out) == []
 
 
 def test_clean_refuses_to_delete_through_a_mount(tmp_path):

@@ -41,3 +41,13 @@ def test_the_apt_mirror_is_the_machines_own(tmp_path):
     (tmp_path / "sources.list.d" / "debian.sources").unlink()
     (tmp_path / "sources.list").write_text("deb [arch=amd64] http://other.example/debian bookworm main\n")
     assert engines.apt_mirror(tmp_path) == "http://other.example/debian"
+
+
+def test_a_ca_bundle_that_is_not_a_pem_file_is_refused_in_one_line(capsys, tmp_path):
+    junk = tmp_path / "ca.pem"
+    junk.write_bytes(b"\x00\x01 not a certificate")
+    for path, why in ((junk, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"), (tmp_path, "not a regular file"),
+                      (tmp_path / "missing.pem", "not a regular file")):
+        assert cli.main(["--flavour", "ubuntu-2404", "--ca-bundle", str(path), "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"rehearse: --ca-bundle {path}: {why}"

@@ -119,3 +119,21 @@ def test_a_refused_download_is_blocked_with_its_url_and_a_cache_serves_it(tmp_pa
     machine = FakeMachine(("ok\n", 0))
     _, [end], _ = run(machine, [fetch_action(url)], tmp_path, caches=[cache])
     assert end["status"] == "passed" and machine.files["/var/tmp/golden-images/downloads/tool.tar.gz"] == b"payload"
+
+
+def test_an_untrusted_certificate_is_blocked_and_names_the_ca_bundle_option(tmp_path):
+    # pip's words when a TLS-intercepting proxy re-signs pypi.org with a CA the root does not trust.
+    output = ("WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+              "certificate verify failed: self-signed certificate in certificate chain (_ssl.c:992)'))\n")
+    ok, [end], blocked = run(FakeMachine((output, 1)), [action(step="ansible-playbook")], tmp_path)
+    assert ok and end["status"] == "blocked"
+    assert "CERTIFICATE_VERIFY_FAILED" in end["reason"] and "--ca-bundle" in end["reason"]
+    assert "ansible-playbook" in blocked
+
+
+def test_steps_run_with_systemctl_offline_and_the_ca_variables_only_when_a_bundle_is_given():
+    plain, trusting = runner.environment(False), runner.environment(True)
+    assert plain["SYSTEMD_OFFLINE"] == "1" and "SSL_CERT_FILE" not in plain and "PIP_CERT" not in plain
+    for name in ("SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO"):
+        assert trusting[name] == "/run/golden-images-rehearse/ca-certificates.crt"
+    assert trusting["PATH"] == plain["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

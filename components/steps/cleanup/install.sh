@@ -19,7 +19,9 @@ find /tmp /var/tmp -mindepth 1 -maxdepth 1 -mtime +1 -exec rm -rf {} +
 
 # Rotated logs and the journal; live logs are kept for the rest of the build.
 find /var/log -type f \( -name '*.gz' -o -name '*.[0-9]' -o -name '*.old' \) -delete
-if command -v journalctl >/dev/null 2>&1; then
+# journalctl --rotate asks the running journald: only where systemd is the init system
+# (sd_booted(3): /run/systemd/system exists), not in a chroot or container without it.
+if command -v journalctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   journalctl --rotate
   journalctl --vacuum-time=1s
 fi
