@@ -44,6 +44,25 @@ class ValidationFailed(Exception):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
+class EntryErrors(ValueError):
+    """Several entries of one list or map are wrong: each becomes its own problem, at its own path.
+
+    A validator raises it with (where, message) pairs, `where` relative to the field (`[2]`,
+    `regions.us-east-1`, `steps[0].when.os`), so every bad entry is named, not only the first.
+    """
+
+    def __init__(self, entries: list[tuple[str, str]]):
+        self.entries = [(str(where), message) for where, message in entries]
+        super().__init__("; ".join(f"{where}: {message}" for where, message in self.entries))
+
+
+def entry_path(path: str, where: str) -> str:
+    """A field path with an entry's relative path appended (`accounts` + `[1]` = `accounts[1]`)."""
+    if not path:
+        return where
+    return f"{path}{where}" if where.startswith("[") else f"{path}.{where}"
+
+
 class RenderError(ValueError):
     """Valid model input that a cloud's API would still refuse (its limits, its names).
 
@@ -77,6 +96,10 @@ def problems_from_pydantic(
             path = f"{prefix}.{path}" if path else prefix
         kind = item["type"]
         msg = item["msg"]
+        raised = (item.get("ctx") or {}).get("error")
+        if isinstance(raised, EntryErrors):
+            problems.extend(Problem(source, entry_path(path, where), message) for where, message in raised.entries)
+            continue
         if kind == "extra_forbidden":
             msg = "unknown field"
             problems.append(Problem(source, path, msg + _suggest(model, loc)))

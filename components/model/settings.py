@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from .errors import Problem, ValidationFailed, problems_from_pydantic
+from .errors import EntryErrors, Problem, ValidationFailed, problems_from_pydantic
 from .flavour import Cloud, check_tags
 from .schedule import WEEKDAYS as WEEKDAYS
 from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
@@ -110,16 +110,23 @@ def check_account_refs(value: Any) -> Any:
     for index, item in enumerate(value):
         if isinstance(item, int) and not isinstance(item, bool):
             digits = f"{item:012d}" if 0 <= item < 10**12 else str(item)
-            bad.append(f"[{index}] {item}: an account id is read as a number; quote it in YAML (\"{digits}\"): "
-                       "unquoted, a leading zero is lost")
+            bad.append((f"[{index}]", f"{item}: an account id is read as a number; quote it in YAML (\"{digits}\"): "
+                        "unquoted, a leading zero is lost"))
         elif isinstance(item, str) and item.isdigit() and not re.fullmatch(ACCOUNT_ID, item):
-            bad.append(f"[{index}] '{item}' is not a 12-digit AWS account id")
+            bad.append((f"[{index}]", f"'{item}' is not a 12-digit AWS account id"))
         elif not isinstance(item, str) or not (re.fullmatch(ACCOUNT_ID, item) or re.fullmatch(ACCOUNT_NAME, item)):
-            bad.append(f"[{index}] {item!r}: not a 12-digit AWS account id or an account name "
-                       "(lower-case letters, digits, hyphens) of golden-images:accounts")
+            bad.append((f"[{index}]", f"{item!r}: not a 12-digit AWS account id or an account name "
+                        "(lower-case letters, digits, hyphens) of golden-images:accounts"))
     if bad:
-        raise ValueError("; ".join(bad))
+        raise EntryErrors(bad)
     return value
+
+
+def _each(value: list[str], good: Callable[[str], Any], problem: str) -> None:
+    """Every entry of a list that fails `good`, named by its index (not only the first)."""
+    bad = [(f"[{index}]", f"'{item}' {problem}") for index, item in enumerate(value) if not good(item)]
+    if bad:
+        raise EntryErrors(bad)
 
 
 def resolve_account(ref: str, accounts: dict[str, str]) -> str:
@@ -147,19 +154,16 @@ class LaunchSharing(StrictModel):
     @field_validator("organization_arns")
     @classmethod
     def _orgs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}", item):
-                raise ValueError(f"'{item}' is not an organization ARN")
+        _each(value, lambda item: re.fullmatch(r"arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}",
+                                                item), "is not an organization ARN")
         return value
 
     @field_validator("organizational_unit_arns")
     @classmethod
     def _ous(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(
-                r"arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", item
-            ):
-                raise ValueError(f"'{item}' is not an organizational unit ARN")
+        _each(value, lambda item: re.fullmatch(
+            r"arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", item),
+            "is not an organizational unit ARN")
         return value
 
 
@@ -224,17 +228,13 @@ class AwsSettings(StrictModel):
     @field_validator("security_group_ids")
     @classmethod
     def _sgs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", item):
-                raise ValueError(f"'{item}' is not a security group id (sg-...)")
+        _each(value, lambda item: re.fullmatch(r"sg-[0-9a-f]{8,17}", item), "is not a security group id (sg-...)")
         return value
 
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
-                raise ValueError(f"'{item}' is not an e-mail address")
+        _each(value, lambda item: re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item), "is not an e-mail address")
         # One subscription resource per address, named by the address's letters and digits:
         # two addresses that differ only in case, '.' or '-' would be one resource (one URN).
         seen: dict[str, str] = {}
@@ -348,15 +348,15 @@ class StackSettings(StrictModel):
         bad = []
         for name, account in value.items():
             if not isinstance(name, str) or not re.fullmatch(ACCOUNT_NAME, name):
-                bad.append(f"{name!r}: an account name is lower-case letters, digits and hyphens")
+                bad.append((str(name), f"{name!r}: an account name is lower-case letters, digits and hyphens"))
             elif re.fullmatch(ACCOUNT_ID, name):
-                bad.append(f"{name!r}: a name, not an id")
+                bad.append((str(name), f"{name!r}: a name, not an id"))
             if isinstance(account, int) and not isinstance(account, bool):
-                bad.append(f"{name}: {account} is read as a number; quote the id in YAML (\"{account:012d}\")")
+                bad.append((str(name), f"{account} is read as a number; quote the id in YAML (\"{account:012d}\")"))
             elif not isinstance(account, str) or not re.fullmatch(ACCOUNT_ID, account):
-                bad.append(f"{name}: {account!r} is not a 12-digit AWS account id")
+                bad.append((str(name), f"{account!r} is not a 12-digit AWS account id"))
         if bad:
-            raise ValueError("; ".join(bad))
+            raise EntryErrors(bad)
         return value
 
     def resolved_accounts(self) -> tuple["StackSettings", list[tuple[str, str]]]:
