@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -34,8 +34,11 @@ class Problem:
 class ValidationFailed(Exception):
     """Raised with every problem at once; the program stops before creating anything."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], partial: Any = None):
         self.problems = sorted(set(problems), key=lambda p: (p.source, p.path, p.message))
+        # What the checks after this one can still run on (the loader's Inputs of the sound
+        # flavours), so that one run reports their problems too; None when nothing is sound.
+        self.partial = partial
         super().__init__(self.report())
 
     def report(self) -> str:

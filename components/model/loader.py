@@ -101,16 +101,33 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
     from .flavour import BaseImage, StepUse
 
     failed = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
-    if failed & {"steps", "os"} or not isinstance(data.get("steps"), list):
+    if "os" in failed or not isinstance(data.get("steps"), list):
         return []
-    steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
     try:
         base = BaseImage.model_validate(data.get("base_image") or {})
     except ValidationError:
         base = BaseImage()
-    partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
-                                      os=data["os"], steps=steps, base_image=base, tags={}, flags={})
-    return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+    if "steps" not in failed:
+        steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
+        partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                          os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+        return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+    # Some step uses did not parse (reported already): every other one is checked on its own,
+    # under its own index.
+    problems: list[Problem] = []
+    adapter = TypeAdapter(StepUse)
+    for index, raw in enumerate(data["steps"]):
+        try:
+            use = adapter.validate_python(raw)
+        except ValidationError:
+            continue
+        partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                          os=data["os"], steps=[use], base_image=base, tags={}, flags={})
+        for found in check_steps(LoadedFlavour(partial, source), catalogue, cache):
+            path = f"steps[{index}]{found.path[len('steps[0]'):]}" if found.path.startswith("steps[0]") else found.path
+            if path.startswith("steps["):
+                problems.append(Problem(found.source, path, found.message))
+    return problems
 
 
 def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
@@ -118,7 +135,8 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
     What holds in every stack; load_inputs adds the stack's own checks. Returns
-    (flavours, problems, whether the layer graph itself is sound).
+    (flavours, problems, whether every file loaded as a flavour). A layer whose chain has a
+    problem stays unresolved (`layered` is False); every other flavour is resolved.
     """
     problems: list[Problem] = []
     cache = cache if cache is not None else active_cache()
@@ -137,7 +155,12 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
-    return resolved, problems, not (file_problems or graph_problems)
+    return resolved, problems, not file_problems
+
+
+def layered(item: LoadedFlavour) -> bool:
+    """Built on a marketplace image, or a layer resolved on its base: the layer checks can run."""
+    return item.flavour.base_image.flavour is None or item.layer is not None
 
 
 def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[SecretCache] = None) -> list[Problem]:
@@ -657,7 +680,7 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue, cache)
+    loaded, flavour_problems, every_file_loaded = load_flavours(flavours_dir, root, catalogue, cache)
     problems.extend(flavour_problems)
     selected = loaded
     warnings: list[Problem] = []
@@ -665,7 +688,8 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
             for index, name in enumerate(settings.flavours):
-                if name not in names and graph_sound:
+                # A name may be that of a file which did not load: only then is it left unsaid.
+                if name not in names and every_file_loaded:
                     problems.append(
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
@@ -674,17 +698,26 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue, stacks))
             problems.extend(tag_problems(item, settings, settings_source))
-        if graph_sound:
-            problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
-            problems.extend(schedule_problems(selected, settings.schedule, settings_source))
-            build_errors, warnings = build_problems(selected, settings.schedule)
-            problems.extend(build_errors)
+        # The layer checks need a resolved chain: they run for every flavour whose chain is sound,
+        # whatever else is wrong, so a new flavour's mistakes all show in one run.
+        resolved = [item for item in selected if layered(item)]
+        problems.extend(check_stack(resolved, loaded, settings.clouds, settings_source, settings.flavours is not None))
+        problems.extend(schedule_problems(resolved, settings.schedule, settings_source))
+        build_errors, warnings = build_problems(resolved, settings.schedule)
+        problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
                               ready=not problems, stack=stack)
     problems.extend(apps.problems)
     if problems or settings is None:  # settings are None only when they had problems
-        raise ValidationFailed(problems)
+        partial = None
+        if settings is not None:
+            # What the later checks (the renderers', the guardrails') can still run on: the
+            # flavours with no problem of their own, whose bases have none either.
+            faulty = {p.source for p in problems}
+            sound = [item for item in selected if layered(item) and all(c.source not in faulty for c in item.chain)]
+            partial = Inputs(settings=settings, flavours=sound, catalogue=catalogue, warnings=warnings)
+        raise ValidationFailed(problems, partial=partial)
     return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
                   warnings=warnings + apps.warnings)
 
