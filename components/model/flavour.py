@@ -504,10 +504,50 @@ class AwsDistribution(StrictModel):
         return value
 
 
+class AzureReplica(StrictModel):
+    """One region an image version is replicated to (AIB's SharedImage distributor targetRegions entry)."""
+
+    region: str = Field(description="Azure region (programmatic name, e.g. westeurope)")
+    # The Image Builder API (azure-mgmt-imagebuilder TargetRegion) takes at least 1 replica.
+    replica_count: int = Field(default=1, ge=1, le=100, description="Replicas of each image version in this region")
+    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = Field(
+        default="Standard_LRS", description="Storage of the replicas (SharedImageStorageAccountType)")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        from .settings import check_azure_region  # settings imports this module
+
+        return check_azure_region(value)
+
+
+class AzureDistribution(StrictModel):
+    """Where this flavour's gallery image versions are replicated, instead of the stack's azure.replication."""
+
+    replication: Optional[list[AzureReplica]] = Field(
+        default=None, min_length=1,
+        description="Target regions of this flavour's image versions, with replica counts and storage "
+        "(default: the stack's golden-images:azure.replication); must include the stack's location")
+
+    @field_validator("replication")
+    @classmethod
+    def _once(cls, value: Optional[list[AzureReplica]]) -> Optional[list[AzureReplica]]:
+        seen: dict[str, int] = {}
+        bad = []
+        for index, replica in enumerate(value or []):
+            if replica.region in seen:
+                bad.append((f"[{index}].region", f"'{replica.region}' is listed twice (also [{seen[replica.region]}])"))
+            seen.setdefault(replica.region, index)
+        if bad:
+            raise EntryErrors(bad)
+        return value
+
+
 class Distribution(StrictModel):
     """Per-flavour distribution: the stack's settings unless given here."""
 
     aws: AwsDistribution = Field(default_factory=AwsDistribution)
+    azure: AzureDistribution = Field(default_factory=AzureDistribution)
 
 
 FLAG_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"

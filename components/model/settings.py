@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Callable, Literal, Optional
+from typing import Annotated, Any, Callable, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from .errors import EntryErrors, Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Cloud, check_tags
+from .flavour import AzureReplica, Cloud, check_tags
 from .schedule import WEEKDAYS as WEEKDAYS
 from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
 from .vocabulary import NAMESPACE as NAMESPACE  # re-exported: stack and renderers import it from here
@@ -265,12 +265,6 @@ class AwsSettings(StrictModel):
         return self
 
 
-class AzureReplica(StrictModel):
-    region: AzureRegion
-    replica_count: int = Field(default=1, ge=1, le=100)
-    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
-
-
 class PerOsVmSize(StrictModel):
     windows: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     linux: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
@@ -323,6 +317,10 @@ class AzureSettings(StrictModel):
     @property
     def replicas(self) -> list[AzureReplica]:
         return list(self.replication) or [AzureReplica(region=self.location)]
+
+    def replicas_of(self, own: Optional[list[AzureReplica]]) -> list[AzureReplica]:
+        """A flavour's own replication when it sets one, else the stack's."""
+        return list(own) if own is not None else self.replicas
 
 
 class StackSettings(StrictModel):
