@@ -111,6 +111,11 @@ def problems_from_pydantic(
             msg = "required field is missing"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
+        elif kind == "string_type" and isinstance(item.get("input"), (int, float)) and not isinstance(item.get("input"), bool):
+            # YAML reads unquoted digits (an account id, a checksum, a version) as a number.
+            got = item.get("input")
+            msg = (f"must be text, got the number {got!r}; quote it in YAML (\"{got}\"): unquoted, digits become "
+                   "a number and leading zeros are lost")
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             got = item.get("input")
             msg = f"{msg} (got {type(got).__name__} {got!r})"

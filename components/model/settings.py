@@ -300,9 +300,8 @@ class AzureSettings(StrictModel):
     @field_validator("share_with_subscriptions")
     @classmethod
     def _subs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", item):
-                raise ValueError(f"'{item}' is not a subscription id (a GUID)")
+        _each(value, lambda item: re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", item),
+              "is not a subscription id (a GUID)")
         return value
 
     @model_validator(mode="after")

@@ -3,7 +3,7 @@ the clouds' checks and the guardrails, each named with its file and field path."
 from __future__ import annotations
 
 from tests.flavour_folders import planned_refusal
-from tests.samples import UBUNTU_BASE_IMAGE, ubuntu_flavour
+from tests.samples import ubuntu_flavour
 
 SHA = "1" * 64  # a sha256 of digits only: unquoted, YAML reads it as an integer
 
@@ -143,4 +143,39 @@ def test_every_bad_account_entry_of_a_stack_list_is_named(project, capsys):
     assert "notification_emails[1]" not in err
 
 
-assert UBUNTU_BASE_IMAGE  # the sample header the flavours above start from
+
+
+def test_every_bad_subscription_of_the_azure_sharing_list_is_named(tmp_path):
+    from components.model.errors import ValidationFailed
+    from components.model.settings import parse_settings
+    from tests.samples import stack_config
+
+    good = "8f2c6a1e-4b7d-4c3e-9a51-2d6f0b9e7c48"
+    config = stack_config(azure={"location": "westeurope", "share_with_subscriptions": ["team-a", good, "12"]})
+    try:
+        parse_settings(config, "Pulumi.dev.yaml")
+    except ValidationFailed as failed:
+        problems = [str(p) for p in failed.problems]
+    else:
+        raise AssertionError("accepted")
+    assert problems == [
+        "Pulumi.dev.yaml: golden-images:azure.share_with_subscriptions[0]: 'team-a' is not a subscription id (a GUID)",
+        "Pulumi.dev.yaml: golden-images:azure.share_with_subscriptions[2]: '12' is not a subscription id (a GUID)",
+    ]
+
+
+def test_a_number_where_text_is_expected_is_told_to_be_quoted(tmp_path):
+    from tests.flavour_folders import refused
+
+    text = ubuntu_flavour("web") + "  - os-updates\n  - linux-baseline\n" + \
+        "distribution:\n  aws:\n    target_accounts: [111122223333, shared-services]\n"
+    problems = refused(tmp_path, {"web.yaml": text})
+    assert ('image_flavours/web.yaml: distribution.aws.target_accounts[0]: must be text, got the number 111122223333; '
+            'quote it in YAML ("111122223333"): unquoted, digits become a number and leading zeros are lost') in problems
+    # A name is a name: not told to quote it (this stack has no accounts map, so it is unknown).
+    text = ubuntu_flavour("web") + "  - os-updates\n  - linux-baseline\n" + \
+        "distribution:\n  aws:\n    target_accounts: [shared-services]\n"
+    (name,) = refused(tmp_path / "names", {"web.yaml": text})
+    assert name.startswith("image_flavours/web.yaml: distribution.aws.target_accounts[0]: unknown account name "
+                           "'shared-services'")
+    assert "quote" not in name
