@@ -462,8 +462,26 @@ def _report_guardrails_of_sound(stack: str, config: dict, source: str, root: Pat
     if errors:
         print(f"error: {len(errors)} guardrail violation(s) on the flavours without problems "
               f"({', '.join(names)}), see docs/policy.md:", file=sys.stderr)
+        sources = {build.name: build.source for build in partial.builds}
         for line in errors:
-            print(f"  {visible(str(line))}", file=sys.stderr)
+            print(f"  {visible(_with_source(str(line), sources))}", file=sys.stderr)
+
+
+# The flavour field a guardrail is about, for the file + field a user reads first.
+_RULE_FIELDS = {"GI-FLAV-001": "steps", "GI-FLAV-002": "steps", "GI-PIPE-001": "schedule", "GI-PIPE-002": "tests",
+                "GI-SHARE-001": "distribution", "GI-SHARE-002": "distribution", "GI-SECRET-001": "steps"}
+
+
+def _with_source(line: str, sources: dict) -> str:
+    """'<rule> <resource>: ...' prefixed with the flavour file (and field) of the resource's flavour."""
+    rule, _, rest = line.partition(" ")
+    resource = rest.split(":", 1)[0]
+    owners = [name for name in sources if resource == name or resource.startswith(f"{name}-")]
+    if not owners:
+        return line
+    owner = max(owners, key=len)
+    where = f"{sources[owner]}: {_RULE_FIELDS[rule]}" if rule in _RULE_FIELDS else sources[owner]
+    return f"{where}: {line}"
 
 
 def write_atomically(path: Path, text: str) -> None:
