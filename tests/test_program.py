@@ -8,7 +8,7 @@ import pytest
 from components.plan import ROOT, UserError, stack_config
 
 FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404",
-            "rhel-9-stig"}
+            "rhel-9-stig", "win11-avd"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
