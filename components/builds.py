@@ -58,6 +58,8 @@ def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root
             partial = _resolve(failed.partial, stack, settings_source, root, source_commit)
         except ValidationFailed as later:
             raise ValidationFailed(failed.problems + later.problems, partial=later.partial) from None
+        except Exception:  # noqa: BLE001  # only an extra: the user's problems are reported as found
+            raise ValidationFailed(failed.problems) from None
         raise ValidationFailed(failed.problems, partial=partial) from None
     return _resolve(inputs, stack, settings_source, root, source_commit)
 

@@ -428,6 +428,8 @@ def _report_guardrails_of_sound(stack: str, config: dict, source: str, root: Pat
         resolve_stack(config, source, stack, root)
     except ValidationFailed as failed:
         partial = failed.partial
+    except Exception:  # noqa: BLE001  # the input problems are printed already; this is only an extra
+        return
     else:
         return  # the program failed after the inputs were checked
     if partial is None or not partial.builds:
@@ -454,8 +456,8 @@ def _report_guardrails_of_sound(stack: str, config: dict, source: str, root: Pat
             narrowed[f"{PROJECT}:flavours"] = [name for name in selection if name in names]
         try:
             plan = run_program(stack, narrowed, root=copy)
-        except UserError:
-            return  # what is left does not plan on its own (an application no sound flavour serves)
+        except Exception:  # noqa: BLE001  # what is left does not plan on its own (an application no
+            return  # sound flavour serves, say): the input problems printed already are the answer
         from policy.offline import enforce
 
         errors, _ = enforce(plan, narrowed, scan_cache=scan_cache)
