@@ -42,11 +42,14 @@ class Inputs:
 
 
 def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None,
-                       cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem]]:
+                       cache: Optional[SecretCache] = None,
+                       partials: Optional[list[tuple[LoadedFlavour, frozenset[str]]]] = None,
+                       ) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
 
     A file whose fields fail the model still has its steps checked (with a catalogue),
-    so a new flavour's mistakes all show in one run.
+    so a new flavour's mistakes all show in one run; `partials`, when given, receives such a
+    file's flavour without the failed fields (and the names of those), for the stack's checks.
     """
     loaded: list[LoadedFlavour] = []
     problems: list[Problem] = []
@@ -81,6 +84,10 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
             problems.extend(problems_from_pydantic(source, err, Flavour))
             if catalogue is not None:
                 problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
+            if partials is not None:
+                partial = _without_failed(data, err)
+                if partial is not None:
+                    partials.append((LoadedFlavour(partial[0], source), partial[1]))
             continue
         loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
@@ -91,6 +98,25 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
             )
         seen.setdefault(item.flavour.name, item.source)
     return loaded, problems
+
+
+# Stand-ins for required fields that failed, so that the rest of the file can be checked
+# against the stack; problems at these fields are left to the model's own message.
+_STAND_INS = {"description": "-", "version": "0.0.0", "steps": ["cleanup"]}
+
+
+def _without_failed(data: dict[str, Any], err: ValidationError) -> tuple[Flavour, frozenset[str]] | None:
+    """The flavour with the fields that failed left out (required ones stood in for), or None when
+    what the stack's checks rest on (name, os, base image, clouds) failed or the rest does not hold."""
+    failed = frozenset(str(e["loc"][0]) for e in err.errors() if e["loc"])
+    if not failed or failed & {"name", "os", "base_image", "clouds"}:
+        return None
+    kept = {key: value for key, value in data.items() if key not in failed}
+    kept.update({key: value for key, value in _STAND_INS.items() if key in failed})
+    try:
+        return Flavour.model_validate(kept), failed
+    except ValidationError:
+        return None
 
 
 def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
@@ -131,7 +157,9 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
 
 
 def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
-                  cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem], bool]:
+                  cache: Optional[SecretCache] = None,
+                  partials: Optional[list[tuple[LoadedFlavour, frozenset[str]]]] = None,
+                  ) -> tuple[list[LoadedFlavour], list[Problem], bool]:
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
     What holds in every stack; load_inputs adds the stack's own checks. Returns
@@ -140,7 +168,7 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
     """
     problems: list[Problem] = []
     cache = cache if cache is not None else active_cache()
-    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache)
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache, partials)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
@@ -680,7 +708,8 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems, every_file_loaded = load_flavours(flavours_dir, root, catalogue, cache)
+    partials: list[tuple[LoadedFlavour, frozenset[str]]] = []
+    loaded, flavour_problems, every_file_loaded = load_flavours(flavours_dir, root, catalogue, cache, partials)
     problems.extend(flavour_problems)
     selected = loaded
     warnings: list[Problem] = []
@@ -698,6 +727,14 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue, stacks))
             problems.extend(tag_problems(item, settings, settings_source))
+        # A file whose fields failed: the rest of it against the stack all the same (its
+        # distribution's accounts, its disks against the parent), not one run later.
+        for item, left_out in partials:
+            if settings.flavours is not None and item.flavour.name not in settings.flavours:
+                continue
+            found = check_against_settings(item, settings, catalogue, stacks) + tag_problems(item, settings,
+                                                                                              settings_source)
+            problems.extend(p for p in found if p.source != item.source or _top(p.path) not in left_out)
         # The layer checks need a resolved chain: they run for every flavour whose chain is sound,
         # whatever else is wrong, so a new flavour's mistakes all show in one run.
         resolved = [item for item in selected if layered(item)]
@@ -723,6 +760,11 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
 
 
 _close = did_you_mean
+
+
+def _top(path: str) -> str:
+    """The top-level field of a field path: `steps` of `steps[2].script.file`."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -180,3 +180,24 @@ def test_a_number_where_text_is_expected_is_told_to_be_quoted(tmp_path):
     assert name.startswith("image_flavours/web.yaml: distribution.aws.target_accounts[0]: unknown account name "
                            "'shared-services'")
     assert "quote" not in name
+
+
+def test_a_file_with_a_field_error_is_still_checked_against_the_stack(tmp_path):
+    from tests.flavour_folders import refused
+
+    text = ubuntu_flavour("reports") + "  - os-updates\n  - linux-baseline\n" + """\
+colour: blue
+build:
+  aws:
+    root_volume: {size_gb: 6}
+distribution:
+  aws:
+    target_accounts: [web-prod]
+"""
+    problems = refused(tmp_path, {"reports.yaml": text})
+    assert problems[0].startswith("image_flavours/reports.yaml: build.aws.root_volume.size_gb: 6 GB is smaller than "
+                                  "the 8 GB root of its parent (ubuntu) on aws")
+    assert problems[1].startswith("image_flavours/reports.yaml: colour: unknown field")
+    assert problems[2].startswith("image_flavours/reports.yaml: distribution.aws.target_accounts[0]: unknown account "
+                                  "name 'web-prod'")
+    assert len(problems) == 3, problems
