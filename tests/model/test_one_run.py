@@ -52,6 +52,10 @@ CYCLE_B = "name: loop-b\ndescription: d\nversion: 1.0.0\nos: linux\nbase_image: 
 # Sound as a model, refused by the guardrails: no hardening step (GI-FLAV-002).
 UNHARDENED = ubuntu_flavour("unhardened") + "  - os-updates\n  - cleanup\n"
 
+# Sound as a model, refused by the Azure up-front check: its replication leaves out the gallery's region.
+REGIONAL = ubuntu_flavour("regional") + "  - os-updates\n  - linux-baseline\n" + \
+    "distribution:\n  azure:\n    replication: [{region: northeurope}]\n"
+
 # Sound, and a layer on a sound base: the disk check needs the resolved base, and runs.
 SMALL_LAYER = ("name: small-layer\ndescription: d\nversion: 1.0.0\nos: linux\nbase_image: {flavour: ubuntu-2404}\n"
                "build: {disk_size_gb: 8}\nsteps:\n  - cleanup\n")
@@ -65,6 +69,7 @@ def test_one_plan_run_reports_every_mistake_with_file_and_field(project, capsys)
     project.write_flavour("loop-b.yaml", CYCLE_B)
     project.write_flavour("unhardened.yaml", UNHARDENED)
     project.write_flavour("small-layer.yaml", SMALL_LAYER)
+    project.write_flavour("regional.yaml", REGIONAL)
 
     status, err = planned_refusal(project, capsys)
 
@@ -108,6 +113,10 @@ def test_one_plan_run_reports_every_mistake_with_file_and_field(project, capsys)
              " -> loop-b (image_flavours/loop-b.yaml) -> loop-a")
     # The check that needs a resolved base runs for the layer whose chain is sound.
     reported("image_flavours/small-layer.yaml: build.disk_size_gb: 8 GB is smaller than the disk of 'ubuntu-2404'")
+
+    # The clouds' up-front checks (components/builds.py) ran although the loader found problems.
+    reported("image_flavours/regional.yaml: distribution.azure.replication: must include the stack's location "
+             "'westeurope'")
 
     # The guardrails ran on the flavours without problems, in the same run: the flavour with
     # no hardening step is refused (docs/policy.md, GI-FLAV-002), the shipped ones are not.
