@@ -84,10 +84,11 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
             problems.extend(problems_from_pydantic(source, err, Flavour))
             if catalogue is not None:
                 problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
-            if partials is not None:
-                partial = _without_failed(data, err)
-                if partial is not None:
-                    partials.append((LoadedFlavour(partial[0], source), partial[1]))
+            partial, later = _without_failed(data, err, source)
+            # What the model checks only once every field holds (a step's `when` against the flags).
+            problems.extend(later)
+            if partials is not None and partial is not None:
+                partials.append((LoadedFlavour(partial[0], source), partial[1]))
             continue
         loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
@@ -105,18 +106,24 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
 _STAND_INS = {"description": "-", "version": "0.0.0", "steps": ["cleanup"]}
 
 
-def _without_failed(data: dict[str, Any], err: ValidationError) -> tuple[Flavour, frozenset[str]] | None:
-    """The flavour with the fields that failed left out (required ones stood in for), or None when
-    what the stack's checks rest on (name, os, base image, clouds) failed or the rest does not hold."""
+def _without_failed(data: dict[str, Any], err: ValidationError,
+                    source: str) -> tuple[tuple[Flavour, frozenset[str]] | None, list[Problem]]:
+    """(the flavour with the fields that failed left out, required ones stood in for, and their
+    names; or None when what the stack's checks rest on (name, os, base image, clouds) failed or
+    the rest does not hold), and the problems of the checks across fields that the rest fails."""
     failed = frozenset(str(e["loc"][0]) for e in err.errors() if e["loc"])
-    if not failed or failed & {"name", "os", "base_image", "clouds"}:
-        return None
+    if not failed or failed & {"os", "base_image", "clouds"}:
+        return None, []
     kept = {key: value for key, value in data.items() if key not in failed}
     kept.update({key: value for key, value in _STAND_INS.items() if key in failed})
+    kept.setdefault("name", "unnamed")
     try:
-        return Flavour.model_validate(kept), failed
-    except ValidationError:
-        return None
+        flavour = Flavour.model_validate(kept)
+    except ValidationError as later:
+        # The problems of the stand-ins, and of fields left out, are not this file's.
+        found = problems_from_pydantic(source, later, Flavour)
+        return None, [p for p in found if _top(p.path) not in failed | {"name"}]
+    return ((flavour, failed) if "name" not in failed else None), []
 
 
 def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,

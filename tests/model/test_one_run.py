@@ -210,3 +210,16 @@ distribution:
     assert problems[2].startswith("image_flavours/reports.yaml: distribution.aws.target_accounts[0]: unknown account "
                                   "name 'web-prod'")
     assert len(problems) == 3, problems
+
+
+def test_the_checks_across_fields_run_beside_a_field_error(tmp_path):
+    from tests.flavour_folders import refused
+
+    text = ubuntu_flavour("reports") + "  - os-updates\n  - linux-baseline\n  - cleanup:\n" + \
+        "    when: {flags: {fips: true}}\ncolour: blue\n"
+    assert refused(tmp_path, {"reports.yaml": text}) == [
+        "image_flavours/reports.yaml: colour: unknown field (did you mean 'clouds'? allowed: base_image, build, clouds, "
+        "description, distribution, flags, gallery, name, os, schedule, steps, tags, tests, version)",
+        "image_flavours/reports.yaml: steps[2].when.flags.fips: unknown flag (known: none declared (add flags: "
+        "{fips: true}))",
+    ]
