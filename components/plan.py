@@ -454,10 +454,16 @@ def _report_guardrails_of_sound(stack: str, config: dict, source: str, root: Pat
         selection = narrowed.get(f"{PROJECT}:flavours")
         if isinstance(selection, list):
             narrowed[f"{PROJECT}:flavours"] = [name for name in selection if name in names]
+        import logging
+
+        # The scratch run's own warnings (the program's pulumi.log.warn) are not this run's report.
+        logging.disable(logging.WARNING)
         try:
             plan = run_program(stack, narrowed, root=copy)
         except Exception:  # noqa: BLE001  # what is left does not plan on its own (an application no
             return  # sound flavour serves, say): the input problems printed already are the answer
+        finally:
+            logging.disable(logging.NOTSET)
         from policy.offline import enforce
 
         errors, _ = enforce(plan, narrowed, scan_cache=scan_cache)
