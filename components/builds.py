@@ -6,7 +6,7 @@ rehearsal and the day-two commands all read the same thing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,7 +16,7 @@ from .azure.render import AzurePlan, plan_azure
 from .azure.render.names import FactoryNames
 from .model.build import FlavourBuild, make_builds
 from .model.errors import Problem, ValidationFailed
-from .model.loader import load_inputs
+from .model.loader import Inputs, load_inputs
 from .model.retirement import retirement_problems
 from .model.settings import AwsSettings, AzureSettings, StackSettings, parse_settings
 
@@ -44,11 +44,31 @@ class StackBuild:
 
 def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root: Path,
                   source_commit: Optional[str] = None) -> StackBuild:
-    """Load, validate and resolve everything; raise ValidationFailed with every problem found."""
-    inputs = load_inputs(config, settings_source, root / "image_flavours", root, stack=stack)
+    """Load, validate and resolve everything; raise ValidationFailed with every problem found.
+
+    When the loader finds problems, the clouds' up-front checks still run on the flavours it
+    found sound, and their problems are reported in the same run; the ValidationFailed then
+    carries the StackBuild of the flavours that passed everything as its `partial`.
+    """
+    try:
+        inputs = load_inputs(config, settings_source, root / "image_flavours", root, stack=stack)
+    except ValidationFailed as failed:
+        if failed.partial is None:
+            raise
+        try:
+            partial = _resolve(failed.partial, stack, settings_source, root, source_commit)
+        except ValidationFailed as later:
+            raise ValidationFailed(failed.problems + later.problems, partial=later.partial) from None
+        except Exception:  # noqa: BLE001  # only an extra: the user's problems are reported as found
+            raise ValidationFailed(failed.problems) from None
+        raise ValidationFailed(failed.problems, partial=partial) from None
+    return _resolve(inputs, stack, settings_source, root, source_commit)
+
+
+def _resolve(inputs: Inputs, stack: str, settings_source: str, root: Path, source_commit: Optional[str]) -> StackBuild:
     settings = inputs.settings
     builds = make_builds(inputs.flavours, settings, inputs.catalogue, source_commit, stack)
-    problems = []
+    problems: list[Problem] = []
     aws = settings.aws if "aws" in settings.clouds else None
     azure = settings.azure if "azure" in settings.clouds else None
     aws_plan = azure_plan = None
@@ -61,7 +81,16 @@ def resolve_stack(config: dict[str, Any], settings_source: str, stack: str, root
     problems.extend(retirement_problems(builds, settings, settings_source))
     problems.extend(name_collisions(stack, settings, settings_source, root))
     if problems:
-        raise ValidationFailed(problems)
+        # The flavours a render problem names are left out of what can still be checked.
+        faulty = {p.source for p in problems}
+        sound = [item for item in inputs.flavours if all(c.source not in faulty for c in item.chain)]
+        partial = None
+        if len(sound) < len(inputs.flavours) and sound and not faulty & {settings_source}:
+            try:
+                partial = _resolve(replace(inputs, flavours=sound), stack, settings_source, root, source_commit)
+            except ValidationFailed:
+                partial = None
+        raise ValidationFailed(problems, partial=partial)
     return StackBuild(stack=stack, settings=settings, builds=tuple(builds), aws=aws, azure=azure,
                       aws_plan=aws_plan, azure_plan=azure_plan, applications=inputs.applications,
                       warnings=tuple(inputs.warnings))

@@ -388,14 +388,18 @@ def _main(argv: Optional[list]) -> int:
         scan_cache = ScanCache.load(scan_cache_file)
     from .model.secrets import SecretCache, using
 
+    config: Optional[dict] = None
     try:
-        config, _ = stack_config(args.stack, root)
+        config, source = stack_config(args.stack, root)
         with using(scan_cache.model if scan_cache is not None else SecretCache()):
             plan = run_program(args.stack, config, root=root)
     except UserError as err:
         # A stale plan of an earlier run must never pass for this one's.
         _remove(out)
         print(f"error: {visible(str(err))}", file=sys.stderr)
+        if config is not None:
+            with using(scan_cache.model if scan_cache is not None else SecretCache()):
+                _report_guardrails_of_sound(args.stack, config, source, root, scan_cache)
         return USER_ERROR
     except RecursionError:
         _remove(out)
@@ -429,6 +433,88 @@ def _main(argv: Optional[list]) -> int:
               file=sys.stderr)
         return GUARDRAIL_REFUSED
     return 0
+
+
+def _report_guardrails_of_sound(stack: str, config: dict, source: str, root: Path, scan_cache: Any) -> None:
+    """After input problems: the guardrails on the flavours that had none, printed in the same run.
+
+    Their plan is made in a scratch copy of the project holding only those flavours' files, and
+    is not written: the run stays a user error (exit 2, no plan file) while a new flavour's
+    guardrail violations show beside its other mistakes, instead of one run later.
+    """
+    import shutil
+    import tempfile
+
+    from .builds import resolve_stack
+    from .model.errors import ValidationFailed
+    from .model.loader import NON_FLAVOUR_FILES
+
+    try:
+        resolve_stack(config, source, stack, root)
+    except ValidationFailed as failed:
+        partial = failed.partial
+    except Exception:  # noqa: BLE001  # the input problems are printed already; this is only an extra
+        return
+    else:
+        return  # the program failed after the inputs were checked
+    if partial is None or not partial.builds:
+        return
+    sound = {build.source for build in partial.builds}
+    names = [build.name for build in partial.builds]
+    with tempfile.TemporaryDirectory(prefix="golden-images-guardrails-") as scratch:
+        copy = Path(scratch)
+        shutil.copy(root / "__main__.py", copy / "__main__.py")
+        for stack_file in root.glob("Pulumi*.yaml"):
+            shutil.copy(stack_file, copy / stack_file.name)
+
+        def left_out(folder: str, entries: list[str]) -> list[str]:
+            if Path(folder).resolve() != (root / "image_flavours").resolve():
+                return []
+            return [entry for entry in entries if entry.endswith((".yaml", ".yml")) and entry not in NON_FLAVOUR_FILES
+                    and f"image_flavours/{entry}" not in sound]
+
+        shutil.copytree(root / "image_flavours", copy / "image_flavours", ignore=left_out, symlinks=True)
+        (copy / "components").symlink_to(root / "components")
+        narrowed = dict(config)
+        selection = narrowed.get(f"{PROJECT}:flavours")
+        if isinstance(selection, list):
+            narrowed[f"{PROJECT}:flavours"] = [name for name in selection if name in names]
+        import logging
+
+        # The scratch run's own warnings (the program's pulumi.log.warn) are not this run's report.
+        logging.disable(logging.WARNING)
+        try:
+            plan = run_program(stack, narrowed, root=copy)
+        except Exception:  # noqa: BLE001  # what is left does not plan on its own (an application no
+            return  # sound flavour serves, say): the input problems printed already are the answer
+        finally:
+            logging.disable(logging.NOTSET)
+        from policy.offline import enforce
+
+        errors, _ = enforce(plan, narrowed, scan_cache=scan_cache)
+    if errors:
+        print(f"error: {len(errors)} guardrail violation(s) on the flavours without problems "
+              f"({', '.join(names)}), see docs/policy.md:", file=sys.stderr)
+        sources = {build.name: build.source for build in partial.builds}
+        for line in errors:
+            print(f"  {visible(_with_source(str(line), sources))}", file=sys.stderr)
+
+
+# The flavour field a guardrail is about, for the file + field a user reads first.
+_RULE_FIELDS = {"GI-FLAV-001": "steps", "GI-FLAV-002": "steps", "GI-PIPE-001": "schedule", "GI-PIPE-002": "tests",
+                "GI-SHARE-001": "distribution", "GI-SHARE-002": "distribution", "GI-SECRET-001": "steps"}
+
+
+def _with_source(line: str, sources: dict) -> str:
+    """'<rule> <resource>: ...' prefixed with the flavour file (and field) of the resource's flavour."""
+    rule, _, rest = line.partition(" ")
+    resource = rest.split(":", 1)[0]
+    owners = [name for name in sources if resource == name or resource.startswith(f"{name}-")]
+    if not owners:
+        return line
+    owner = max(owners, key=len)
+    where = f"{sources[owner]}: {_RULE_FIELDS[rule]}" if rule in _RULE_FIELDS else sources[owner]
+    return f"{where}: {line}"
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from components.plan import ROOT, UserError, stack_config
 
 FLAVOURS = {"windows-2022-core-dotnet", "windows-2022-core-dotnet-iis", "windows-2022-app-server", "ubuntu-2404",
-            "rhel-9-stig"}
+            "rhel-9-stig", "win11-avd"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -141,6 +141,7 @@ def test_make_plan_writes_the_plan_file(project):
     assert ("Layers (each built on the newest image of the one above it):\n"
             "  rhel-9-stig (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  ubuntu-2404 (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
+            "  win11-avd (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  windows-2022-core-dotnet (on day 15 of every month at 03:00 Europe/Amsterdam)\n"
             "  ├─ windows-2022-app-server (on day 15 of every month at 07:00 Europe/Amsterdam, after "
             "windows-2022-core-dotnet)\n"

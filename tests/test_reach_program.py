@@ -59,12 +59,7 @@ def test_an_eks_node_plans_with_a_filtered_parent_and_no_schedule(project, tmp_p
 
 
 def test_the_windows_11_avd_example_plans_as_a_gen2_trusted_launch_image(project):
-    import shutil
-    from pathlib import Path
-
-    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
-    shutil.copy(examples / "win11-avd.yaml", project.flavours / "win11-avd.yaml")
-    shutil.copy(examples / "tests" / "win11-avd.Tests.ps1", project.flavours / "tests" / "win11-avd.Tests.ps1")
+    # Shipped as image_flavours/win11-avd.yaml (it was an example under docs/examples/).
     plan = project.plan("dev")
     (image,) = [r for r in plan.of_type("azure-native:compute:GalleryImage") if r.name == "win11-avd-image"]
     # Windows 11 is Gen2-only; a V1 definition could not take the Gen2 build (the bug this fixes).

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -34,14 +34,36 @@ class Problem:
 class ValidationFailed(Exception):
     """Raised with every problem at once; the program stops before creating anything."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], partial: Any = None):
         self.problems = sorted(set(problems), key=lambda p: (p.source, p.path, p.message))
+        # What the checks after this one can still run on (the loader's Inputs of the sound
+        # flavours), so that one run reports their problems too; None when nothing is sound.
+        self.partial = partial
         super().__init__(self.report())
 
     def report(self) -> str:
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} found; nothing was created:"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+class EntryErrors(ValueError):
+    """Several entries of one list or map are wrong: each becomes its own problem, at its own path.
+
+    A validator raises it with (where, message) pairs, `where` relative to the field (`[2]`,
+    `regions.us-east-1`, `steps[0].when.os`), so every bad entry is named, not only the first.
+    """
+
+    def __init__(self, entries: list[tuple[str, str]]):
+        self.entries = [(str(where), message) for where, message in entries]
+        super().__init__("; ".join(f"{where}: {message}" for where, message in self.entries))
+
+
+def entry_path(path: str, where: str) -> str:
+    """A field path with an entry's relative path appended (`accounts` + `[1]` = `accounts[1]`)."""
+    if not path:
+        return where
+    return f"{path}{where}" if where.startswith("[") else f"{path}.{where}"
 
 
 class RenderError(ValueError):
@@ -77,6 +99,10 @@ def problems_from_pydantic(
             path = f"{prefix}.{path}" if path else prefix
         kind = item["type"]
         msg = item["msg"]
+        raised = (item.get("ctx") or {}).get("error")
+        if isinstance(raised, EntryErrors):
+            problems.extend(Problem(source, entry_path(path, where), message) for where, message in raised.entries)
+            continue
         if kind == "extra_forbidden":
             msg = "unknown field"
             problems.append(Problem(source, path, msg + _suggest(model, loc)))
@@ -85,6 +111,11 @@ def problems_from_pydantic(
             msg = "required field is missing"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
+        elif kind == "string_type" and isinstance(item.get("input"), (int, float)) and not isinstance(item.get("input"), bool):
+            # YAML reads unquoted digits (an account id, a checksum, a version) as a number.
+            got = item.get("input")
+            msg = (f"must be text, got the number {got!r}; quote it in YAML (\"{got}\"): unquoted, digits become "
+                   "a number and leading zeros are lost")
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             got = item.get("input")
             msg = f"{msg} (got {type(got).__name__} {got!r})"

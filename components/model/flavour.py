@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, Sequence, Ty
 
 from pydantic import Field, field_validator, model_validator
 
+from .errors import EntryErrors
 from .schedule import Schedule
 from .tags import Tags
 from .tags import check_tags as check_tags  # re-exported: callers import it from here
@@ -120,10 +121,31 @@ class AmiFilter(StrictModel):
     @field_validator("owners")
     @classmethod
     def _owners(cls, value: list[str]) -> list[str]:
-        bad = [o for o in value if not re.fullmatch(r"[0-9]{12}|amazon|aws-marketplace|self", str(o))]
+        bad = []
+        for index, owner in enumerate(value):
+            if re.fullmatch(r"[0-9]{12}|amazon|aws-marketplace|self", owner):
+                continue
+            if owner.isdigit():
+                why = f"'{owner}': an owner is a 12-digit account id or amazon, aws-marketplace, self"
+            else:
+                # A name: quoting would not help. The filter runs at deploy time, where the stack's
+                # account names are not looked up.
+                why = (f"'{owner}' is not an owner: give the 12-digit account id (account names of "
+                       "golden-images:accounts are not looked up here) or amazon, aws-marketplace, self")
+            bad.append((f"[{index}]", why))
         if bad:
-            raise ValueError(f"{', '.join(repr(o) for o in bad)}: an owner is a 12-digit account id (quoted in "
-                             "YAML) or amazon, aws-marketplace, self")
+            raise EntryErrors(bad)
+        return value
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            bad = [(f"[{index}]", f"{owner} is read as a number; quote the account id in YAML (\"{owner:012d}\"): "
+                    "unquoted, a leading zero is lost")
+                   for index, owner in enumerate(value) if isinstance(owner, int) and not isinstance(owner, bool)]
+            if bad:
+                raise EntryErrors(bad)
         return value
 
 
@@ -162,10 +184,10 @@ class BaseImage(StrictModel):
             regions = value["regions"]
             if not regions:
                 raise ValueError("regions names at least one region's parent image")
-            bad = [f"regions.{region}: {_aws_parent_problem(str(parent))}" for region, parent in regions.items()
+            bad = [(f"regions.{region}", _aws_parent_problem(str(parent))) for region, parent in regions.items()
                    if not isinstance(parent, str) or _aws_parent_problem(parent)]
             if bad:
-                raise ValueError("; ".join(bad))
+                raise EntryErrors(bad)
             return {str(k): v for k, v in regions.items()}
         if isinstance(value, dict):
             return AmiFilter.model_validate(value)
@@ -301,9 +323,10 @@ class AzureBuild(StrictModel):
 
 
 def check_instance_types(value: Optional[list[str]]) -> Optional[list[str]]:
-    bad = [item for item in value or [] if not re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", str(item))]
+    bad = [(f"[{index}]", f"{item!r}: not an EC2 instance type (e.g. m6i.large)") for index, item in enumerate(value or [])
+           if not re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", str(item))]
     if bad:
-        raise ValueError(f"{', '.join(repr(b) for b in bad)}: not an EC2 instance type (e.g. m6i.large)")
+        raise EntryErrors(bad)
     return value
 
 
@@ -445,11 +468,51 @@ class AwsDistribution(StrictModel):
         from .settings import aws_regions  # settings imports this module
         from .vocabulary import did_you_mean
 
-        bad = [f"unknown AWS region '{r}'{did_you_mean(r, aws_regions())}" for r in value or [] if r not in aws_regions()]
+        bad = [(f"[{index}]", f"unknown AWS region '{r}'{did_you_mean(r, aws_regions())}")
+               for index, r in enumerate(value or []) if r not in aws_regions()]
         if bad:
-            raise ValueError("; ".join(bad))
+            raise EntryErrors(bad)
         if value is not None and len(set(value)) != len(value):
             raise ValueError("a region is listed twice")
+        return value
+
+
+class AzureReplica(StrictModel):
+    """One region an image version is replicated to (AIB's SharedImage distributor targetRegions entry)."""
+
+    region: str = Field(description="Azure region (programmatic name, e.g. westeurope)")
+    # The Image Builder API (azure-mgmt-imagebuilder TargetRegion) takes at least 1 replica.
+    replica_count: int = Field(default=1, ge=1, le=100, description="Replicas of each image version in this region")
+    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = Field(
+        default="Standard_LRS", description="Storage of the replicas (SharedImageStorageAccountType)")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        from .settings import check_azure_region  # settings imports this module
+
+        return check_azure_region(value)
+
+
+class AzureDistribution(StrictModel):
+    """Where this flavour's gallery image versions are replicated, instead of the stack's azure.replication."""
+
+    replication: Optional[list[AzureReplica]] = Field(
+        default=None, min_length=1,
+        description="Target regions of this flavour's image versions, with replica counts and storage "
+        "(default: the stack's golden-images:azure.replication); must include the stack's location")
+
+    @field_validator("replication")
+    @classmethod
+    def _once(cls, value: Optional[list[AzureReplica]]) -> Optional[list[AzureReplica]]:
+        seen: dict[str, int] = {}
+        bad = []
+        for index, replica in enumerate(value or []):
+            if replica.region in seen:
+                bad.append((f"[{index}].region", f"'{replica.region}' is listed twice (also [{seen[replica.region]}])"))
+            seen.setdefault(replica.region, index)
+        if bad:
+            raise EntryErrors(bad)
         return value
 
 
@@ -457,6 +520,7 @@ class Distribution(StrictModel):
     """Per-flavour distribution: the stack's settings unless given here."""
 
     aws: AwsDistribution = Field(default_factory=AwsDistribution)
+    azure: AzureDistribution = Field(default_factory=AzureDistribution)
 
 
 FLAG_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -595,9 +659,10 @@ class Flavour(StrictModel):
     @field_validator("flags")
     @classmethod
     def _flag_names(cls, value: dict[str, bool]) -> dict[str, bool]:
-        bad = [k for k in value if not re.match(FLAG_PATTERN, k)]
+        bad = [(k, f"{k!r}: a flag name is lower-case letters, digits, underscores")
+               for k in value if not re.match(FLAG_PATTERN, k)]
         if bad:
-            raise ValueError(f"{', '.join(repr(b) for b in bad)}: a flag name is lower-case letters, digits, underscores")
+            raise EntryErrors(bad)
         return value
 
     @model_validator(mode="after")
@@ -609,13 +674,13 @@ class Flavour(StrictModel):
             for name in use.when.flags:
                 if name not in self.flags:
                     known = ", ".join(sorted(self.flags)) or "none declared (add flags: {" + name + ": true})"
-                    problems.append(f"steps[{index}].when.flags.{name}: unknown flag (known: {known})")
+                    problems.append((f"steps[{index}].when.flags.{name}", f"unknown flag (known: {known})"))
             if use.when.os is not None and use.when.os != self.os:
-                problems.append(f"steps[{index}].when.os: this flavour is {self.os}; the step would never run")
+                problems.append((f"steps[{index}].when.os", f"this flavour is {self.os}; the step would never run"))
             if use.when.cloud is not None and use.options.only_on not in (None, use.when.cloud):
-                problems.append(f"steps[{index}].when.cloud: contradicts options.only_on")
+                problems.append((f"steps[{index}].when.cloud", "contradicts options.only_on"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise EntryErrors(problems)
         return self
 
     @field_validator("name", mode="before")

@@ -230,21 +230,48 @@ def build_problems(selected: Sequence[LoadedFlavour], schedule: Schedule) -> tup
     return errors, warnings
 
 
+def sound_names(loaded: Sequence[LoadedFlavour], problems: Sequence[Problem]) -> set[str]:
+    """The flavours whose whole chain (the flavour and every base under it) has no graph problem:
+    each reaches a marketplace-based flavour through flavours that exist, share its OS, form no
+    cycle and stay within MAX_LAYERS."""
+    by_name = {item.flavour.name: item for item in loaded}
+    faulty = {p.source for p in problems}
+    sound: set[str] = set()
+    for item in loaded:
+        seen: list[LoadedFlavour] = []
+        current: LoadedFlavour | None = item
+        while current is not None and current not in seen and current.source not in faulty:
+            seen.append(current)
+            base = current.flavour.base_image.flavour
+            if base is None:
+                if len(seen) - 1 <= MAX_LAYERS:
+                    sound.add(item.flavour.name)
+                break
+            following = by_name.get(base)
+            if following is None or following.flavour.os != current.flavour.os:
+                break
+            current = following
+    return sound
+
+
 def resolve(loaded: list[LoadedFlavour], catalogue: Catalogue) -> tuple[list[LoadedFlavour], list[Problem]]:
-    """Loaded flavours with every layer built on its resolved base, bases first; or the graph's problems."""
+    """Loaded flavours with every layer built on its resolved base, bases first, and the graph's problems.
+
+    A layer whose chain has a problem (a missing base, a cycle, too deep) stays unresolved; every
+    other flavour is resolved all the same, so the checks that need a layer's base still run for it.
+    """
     problems = check_graph(loaded)
-    if problems:
-        return loaded, problems
+    sound = sound_names(loaded, problems)
     resolved: dict[str, LoadedFlavour] = {}
     ordered = []
     for item in base_first(loaded):
         base_name = item.flavour.base_image.flavour
         base = resolved.get(base_name) if base_name is not None else None
-        if base is not None:
+        if base is not None and item.flavour.name in sound:
             item = build_layer(item, base, catalogue)
         resolved[item.flavour.name] = item
         ordered.append(item)
-    return ordered, []
+    return ordered, problems
 
 
 def schedule_problems(selected: Sequence[LoadedFlavour], schedule: Schedule, settings_source: str) -> list[Problem]:

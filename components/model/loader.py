@@ -42,11 +42,14 @@ class Inputs:
 
 
 def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = None,
-                       cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem]]:
+                       cache: Optional[SecretCache] = None,
+                       partials: Optional[list[tuple[LoadedFlavour, frozenset[str]]]] = None,
+                       ) -> tuple[list[LoadedFlavour], list[Problem]]:
     """Parse and model-check every image_flavours/*.yaml, the versions map put in first.
 
     A file whose fields fail the model still has its steps checked (with a catalogue),
-    so a new flavour's mistakes all show in one run.
+    so a new flavour's mistakes all show in one run; `partials`, when given, receives such a
+    file's flavour without the failed fields (and the names of those), for the stack's checks.
     """
     loaded: list[LoadedFlavour] = []
     problems: list[Problem] = []
@@ -81,6 +84,11 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
             problems.extend(problems_from_pydantic(source, err, Flavour))
             if catalogue is not None:
                 problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
+            partial, later = _without_failed(data, err, source)
+            # What the model checks only once every field holds (a step's `when` against the flags).
+            problems.extend(later)
+            if partials is not None and partial is not None:
+                partials.append((LoadedFlavour(partial[0], source), partial[1]))
             continue
         loaded.append(LoadedFlavour(flavour, source, versions=tuple(sorted((k, versions[k]) for k in used))))
     seen: dict[str, str] = {}
@@ -93,6 +101,31 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
     return loaded, problems
 
 
+# Stand-ins for required fields that failed, so that the rest of the file can be checked
+# against the stack; problems at these fields are left to the model's own message.
+_STAND_INS = {"description": "-", "version": "0.0.0", "steps": ["cleanup"]}
+
+
+def _without_failed(data: dict[str, Any], err: ValidationError,
+                    source: str) -> tuple[tuple[Flavour, frozenset[str]] | None, list[Problem]]:
+    """(the flavour with the fields that failed left out, required ones stood in for, and their
+    names; or None when what the stack's checks rest on (name, os, base image, clouds) failed or
+    the rest does not hold), and the problems of the checks across fields that the rest fails."""
+    failed = frozenset(str(e["loc"][0]) for e in err.errors() if e["loc"])
+    if not failed or failed & {"os", "base_image", "clouds"}:
+        return None, []
+    kept = {key: value for key, value in data.items() if key not in failed}
+    kept.update({key: value for key, value in _STAND_INS.items() if key in failed})
+    kept.setdefault("name", "unnamed")
+    try:
+        flavour = Flavour.model_validate(kept)
+    except ValidationError as later:
+        # The problems of the stand-ins, and of fields left out, are not this file's.
+        found = problems_from_pydantic(source, later, Flavour)
+        return None, [p for p in found if _top(p.path) not in failed | {"name"}]
+    return ((flavour, failed) if "name" not in failed else None), []
+
+
 def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
                      cache: Optional[SecretCache] = None) -> list[Problem]:
     """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
@@ -101,28 +134,48 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
     from .flavour import BaseImage, StepUse
 
     failed = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
-    if failed & {"steps", "os"} or not isinstance(data.get("steps"), list):
+    if "os" in failed or not isinstance(data.get("steps"), list):
         return []
-    steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
     try:
         base = BaseImage.model_validate(data.get("base_image") or {})
     except ValidationError:
         base = BaseImage()
-    partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
-                                      os=data["os"], steps=steps, base_image=base, tags={}, flags={})
-    return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+    if "steps" not in failed:
+        steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
+        partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                          os=data["os"], steps=steps, base_image=base, tags={}, flags={})
+        return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+    # Some step uses did not parse (reported already): every other one is checked on its own,
+    # under its own index.
+    problems: list[Problem] = []
+    adapter = TypeAdapter(StepUse)
+    for index, raw in enumerate(data["steps"]):
+        try:
+            use = adapter.validate_python(raw)
+        except ValidationError:
+            continue
+        partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
+                                          os=data["os"], steps=[use], base_image=base, tags={}, flags={})
+        for found in check_steps(LoadedFlavour(partial, source), catalogue, cache):
+            path = f"steps[{index}]{found.path[len('steps[0]'):]}" if found.path.startswith("steps[0]") else found.path
+            if path.startswith("steps["):
+                problems.append(Problem(found.source, path, found.message))
+    return problems
 
 
 def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
-                  cache: Optional[SecretCache] = None) -> tuple[list[LoadedFlavour], list[Problem], bool]:
+                  cache: Optional[SecretCache] = None,
+                  partials: Optional[list[tuple[LoadedFlavour, frozenset[str]]]] = None,
+                  ) -> tuple[list[LoadedFlavour], list[Problem], bool]:
     """Every flavour file checked against the catalogue, files embedded, layers resolved (bases first).
 
     What holds in every stack; load_inputs adds the stack's own checks. Returns
-    (flavours, problems, whether the layer graph itself is sound).
+    (flavours, problems, whether every file loaded as a flavour). A layer whose chain has a
+    problem stays unresolved (`layered` is False); every other flavour is resolved.
     """
     problems: list[Problem] = []
     cache = cache if cache is not None else active_cache()
-    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache)
+    loaded, file_problems = load_flavour_files(flavours_dir, root, catalogue, cache, partials)
     problems.extend(file_problems)
     embedded = []
     for item in loaded:
@@ -137,7 +190,12 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
-    return resolved, problems, not (file_problems or graph_problems)
+    return resolved, problems, not file_problems
+
+
+def layered(item: LoadedFlavour) -> bool:
+    """Built on a marketplace image, or a layer resolved on its base: the layer checks can run."""
+    return item.flavour.base_image.flavour is None or item.layer is not None
 
 
 def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[SecretCache] = None) -> list[Problem]:
@@ -687,7 +745,8 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         catalogue = load_catalogue()
     except ValidationFailed as failed:
         raise ValidationFailed(problems + failed.problems) from None
-    loaded, flavour_problems, graph_sound = load_flavours(flavours_dir, root, catalogue, cache)
+    partials: list[tuple[LoadedFlavour, frozenset[str]]] = []
+    loaded, flavour_problems, every_file_loaded = load_flavours(flavours_dir, root, catalogue, cache, partials)
     problems.extend(flavour_problems)
     selected = loaded
     warnings: list[Problem] = []
@@ -695,7 +754,8 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         names = [item.flavour.name for item in loaded]
         if settings.flavours is not None:
             for index, name in enumerate(settings.flavours):
-                if name not in names and graph_sound:
+                # A name may be that of a file which did not load: only then is it left unsaid.
+                if name not in names and every_file_loaded:
                     problems.append(
                         Problem(settings_source, f"golden-images:flavours[{index}]", f"no flavour named '{name}'{_close(name, names)}")
                     )
@@ -704,22 +764,44 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
         for item in selected:
             problems.extend(check_against_settings(item, settings, catalogue, stacks))
             problems.extend(tag_problems(item, settings, settings_source))
-        if graph_sound:
-            problems.extend(check_stack(selected, loaded, settings.clouds, settings_source, settings.flavours is not None))
-            problems.extend(schedule_problems(selected, settings.schedule, settings_source))
-            build_errors, warnings = build_problems(selected, settings.schedule)
-            problems.extend(build_errors)
+        # A file whose fields failed: the rest of it against the stack all the same (its
+        # distribution's accounts, its disks against the parent), not one run later.
+        for item, left_out in partials:
+            if settings.flavours is not None and item.flavour.name not in settings.flavours:
+                continue
+            found = check_against_settings(item, settings, catalogue, stacks) + tag_problems(item, settings,
+                                                                                              settings_source)
+            problems.extend(p for p in found if p.source != item.source or _top(p.path) not in left_out)
+        # The layer checks need a resolved chain: they run for every flavour whose chain is sound,
+        # whatever else is wrong, so a new flavour's mistakes all show in one run.
+        resolved = [item for item in selected if layered(item)]
+        problems.extend(check_stack(resolved, loaded, settings.clouds, settings_source, settings.flavours is not None))
+        problems.extend(schedule_problems(resolved, settings.schedule, settings_source))
+        build_errors, warnings = build_problems(resolved, settings.schedule)
+        problems.extend(build_errors)
     # Every application is served by a flavour built in this stack (image_flavours/applications.yaml).
     apps = check_applications(flavours_dir, root, selected, catalogue, settings.clouds if settings else None,
                               ready=not problems, stack=stack)
     problems.extend(apps.problems)
     if problems or settings is None:  # settings are None only when they had problems
-        raise ValidationFailed(problems)
+        partial = None
+        if settings is not None:
+            # What the later checks (the renderers', the guardrails') can still run on: the
+            # flavours with no problem of their own, whose bases have none either.
+            faulty = {p.source for p in problems}
+            sound = [item for item in selected if layered(item) and all(c.source not in faulty for c in item.chain)]
+            partial = Inputs(settings=settings, flavours=sound, catalogue=catalogue, warnings=warnings)
+        raise ValidationFailed(problems, partial=partial)
     return Inputs(settings=settings, flavours=selected, catalogue=catalogue, applications=apps.applications,
                   warnings=warnings + apps.warnings)
 
 
 _close = did_you_mean
+
+
+def _top(path: str) -> str:
+    """The top-level field of a field path: `steps` of `steps[2].script.file`."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
 
 
 def _rel(path: Path, root: Path) -> str:

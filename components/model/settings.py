@@ -7,8 +7,8 @@ from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from .errors import Problem, ValidationFailed, problems_from_pydantic
-from .flavour import Cloud
+from .errors import EntryErrors, Problem, ValidationFailed, problems_from_pydantic
+from .flavour import AzureReplica, Cloud
 from .schedule import WEEKDAYS as WEEKDAYS
 from .schedule import Schedule as Schedule  # re-exported: the stack's schedule
 from .tags import Tags
@@ -97,11 +97,9 @@ AzureRegion = Annotated[str, AfterValidator(check_azure_region)]
 
 
 def all_matching(pattern: str, what: str) -> Callable[[list[str]], list[str]]:
-    """A check that every item of a list matches `pattern` in full; the first that does not is "not `what`"."""
+    """A check that every item of a list matches `pattern` in full; each that does not is "not `what`", at its index."""
     def check(value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(pattern, item):
-                raise ValueError(f"'{item}' is not {what}")
+        _each(value, lambda item: re.fullmatch(pattern, item), f"is not {what}")
         return value
 
     return check
@@ -132,16 +130,23 @@ def check_account_refs(value: Any) -> Any:
     for index, item in enumerate(value):
         if isinstance(item, int) and not isinstance(item, bool):
             digits = f"{item:012d}" if 0 <= item < 10**12 else str(item)
-            bad.append(f"[{index}] {item}: an account id is read as a number; quote it in YAML (\"{digits}\"): "
-                       "unquoted, a leading zero is lost")
+            bad.append((f"[{index}]", f"{item}: an account id is read as a number; quote it in YAML (\"{digits}\"): "
+                        "unquoted, a leading zero is lost"))
         elif isinstance(item, str) and item.isdigit() and not re.fullmatch(ACCOUNT_ID, item):
-            bad.append(f"[{index}] '{item}' is not a 12-digit AWS account id")
+            bad.append((f"[{index}]", f"'{item}' is not a 12-digit AWS account id"))
         elif not isinstance(item, str) or not (re.fullmatch(ACCOUNT_ID, item) or re.fullmatch(ACCOUNT_NAME, item)):
-            bad.append(f"[{index}] {item!r}: not a 12-digit AWS account id or an account name "
-                       "(lower-case letters, digits, hyphens) of golden-images:accounts")
+            bad.append((f"[{index}]", f"{item!r}: not a 12-digit AWS account id or an account name "
+                        "(lower-case letters, digits, hyphens) of golden-images:accounts"))
     if bad:
-        raise ValueError("; ".join(bad))
+        raise EntryErrors(bad)
     return value
+
+
+def _each(value: list[str], good: Callable[[str], Any], problem: str) -> None:
+    """Every entry of a list that fails `good`, named by its index (not only the first)."""
+    bad = [(f"[{index}]", f"'{item}' {problem}") for index, item in enumerate(value) if not good(item)]
+    if bad:
+        raise EntryErrors(bad)
 
 
 def resolve_account(ref: str, accounts: dict[str, str]) -> str:
@@ -228,9 +233,7 @@ class AwsSettings(StrictModel):
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
-                raise ValueError(f"'{item}' is not an e-mail address")
+        _each(value, lambda item: re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item), "is not an e-mail address")
         # One subscription resource per address, named by the address's letters and digits:
         # two addresses that differ only in case, '.' or '-' would be one resource (one URN).
         seen: dict[str, str] = {}
@@ -259,12 +262,6 @@ class AwsSettings(StrictModel):
         if self.subnet_id and not self.security_group_ids:
             raise ValueError("subnet_id needs security_group_ids too (Image Builder requires both)")
         return self
-
-
-class AzureReplica(StrictModel):
-    region: AzureRegion
-    replica_count: int = Field(default=1, ge=1, le=100)
-    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_LRS"
 
 
 class PerOsVmSize(StrictModel):
@@ -335,6 +332,10 @@ class AzureSettings(StrictModel):
     def replicas(self) -> list[AzureReplica]:
         return list(self.replication) or [AzureReplica(region=self.location)]
 
+    def replicas_of(self, own: Optional[list[AzureReplica]]) -> list[AzureReplica]:
+        """A flavour's own replication when it sets one, else the stack's."""
+        return list(own) if own is not None else self.replicas
+
 
 # SSM parameter of a retired flavour: `deprecate` takes it over from Image Builder and marks it
 # (value kept: instances launched from it keep launching the last image); `delete` removes it,
@@ -386,15 +387,15 @@ class StackSettings(StrictModel):
         bad = []
         for name, account in value.items():
             if not isinstance(name, str) or not re.fullmatch(ACCOUNT_NAME, name):
-                bad.append(f"{name!r}: an account name is lower-case letters, digits and hyphens")
+                bad.append((str(name), f"{name!r}: an account name is lower-case letters, digits and hyphens"))
             elif re.fullmatch(ACCOUNT_ID, name):
-                bad.append(f"{name!r}: a name, not an id")
+                bad.append((str(name), f"{name!r}: a name, not an id"))
             if isinstance(account, int) and not isinstance(account, bool):
-                bad.append(f"{name}: {account} is read as a number; quote the id in YAML (\"{account:012d}\")")
+                bad.append((str(name), f"{account} is read as a number; quote the id in YAML (\"{account:012d}\")"))
             elif not isinstance(account, str) or not re.fullmatch(ACCOUNT_ID, account):
-                bad.append(f"{name}: {account!r} is not a 12-digit AWS account id")
+                bad.append((str(name), f"{account!r} is not a 12-digit AWS account id"))
         if bad:
-            raise ValueError("; ".join(bad))
+            raise EntryErrors(bad)
         return value
 
     def resolved_accounts(self) -> tuple["StackSettings", list[tuple[str, str]]]:

@@ -121,6 +121,23 @@ def read_yaml(path: Path, source: str, root: Optional[Path] = None) -> tuple[Any
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(err, "problem", None) or str(err)
-        return None, [Problem(source, where, f"YAML syntax error: {reason}")]
+        return None, [Problem(source, where, f"YAML syntax error: {reason}{_indent_hint(text, mark)}")]
     except RecursionError:
         return None, [Problem(source, "", f"nested more than {MAX_YAML_DEPTH} levels deep")]
+
+
+# Keys of a step use beside its name; written one indentation off they break the list.
+STEP_KEYS = ("options", "when")
+
+
+def _indent_hint(text: str, mark: Any) -> str:
+    """A hint when the parser stops at a step's `options:` or `when:` written at the wrong indentation."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    key = line.strip().split(":", 1)[0]
+    if key not in STEP_KEYS or not line.strip().startswith(f"{key}:"):
+        return ""
+    return (f"; `{key}:` belongs to the step above it: indent it level with the step's name, two spaces past "
+            f"the `- ` (`  - script:` ... `    {key}:`), not under the step's parameters")

@@ -182,7 +182,8 @@ def test_images_reads_newest_version_lineage_and_latest():
          "properties": {"provisioningState": "Succeeded", "publishingProfile": {
              "publishedDate": (NOW - timedelta(days=2)).isoformat(), "targetRegions": [{"name": "West Europe"}]}}}]}),
         model=page_of(GalleryImageVersion))
-    for flavour in ("rhel-9-stig", "windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"):
+    for flavour in ("rhel-9-stig", "windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis",
+                    "win11-avd"):
         transport.add("GET", rf"/images/{flavour}/versions\?", ok({"value": []}), model=page_of(GalleryImageVersion))
     console = captured(width=250)
     code = main(["images", "--cloud", "azure", "--json"], root=ROOT, console=console,

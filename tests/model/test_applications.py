@@ -172,7 +172,9 @@ def test_shipped_applications_are_all_served(stack):
     assert mapping["company-site"] == ["windows-2022-core-dotnet-iis"]
     # Best fit first: the flavour without IIS for applications that do not need a web server.
     assert mapping["financial-data-processing"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
-    assert mapping["jump-host"] == ["windows-2022-core-dotnet", "windows-2022-app-server", "windows-2022-core-dotnet-iis"]
+    # A jump host needs nothing beyond Windows: the AVD session host image (no .NET) fits best.
+    assert mapping["jump-host"] == ["win11-avd", "windows-2022-core-dotnet", "windows-2022-app-server",
+                                    "windows-2022-core-dotnet-iis"]
     assert mapping["report-exporter"] == ["ubuntu-2404"]
     # The hardened, audited host: only the STIG flavour carries auditd, AIDE and OpenSCAP.
     assert mapping["case-records-service"] == ["rhel-9-stig"]

@@ -74,10 +74,12 @@ def test_an_account_name_is_not_told_to_quote_it_but_a_number_is():
     raw = settings(aws={"region": "eu-west-1", "target_account_ids": ["Bad Name", 11112222333]})
     with pytest.raises(ValidationFailed) as caught:
         parse_settings(raw, "Pulumi.dev.yaml")
-    (message,) = [p.message for p in caught.value.problems]
-    first, second = message.split("; [")
-    assert "'Bad Name': not a 12-digit AWS account id or an account name" in first and "quote" not in first
-    assert 'quote it in YAML ("011112222333")' in second
+    # Each bad entry is its own problem, at its own index.
+    first, second = caught.value.problems
+    assert first.path.endswith("target_account_ids[0]") and second.path.endswith("target_account_ids[1]")
+    assert "'Bad Name': not a 12-digit AWS account id or an account name" in first.message
+    assert "quote" not in first.message
+    assert 'quote it in YAML ("011112222333")' in second.message
 
 
 # Disks -----------------------------------------------------------------------------------

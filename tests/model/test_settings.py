@@ -81,7 +81,10 @@ def test_provider_keys_are_left_to_providers():
 
 def test_stack_tags_follow_the_clouds_rules():
     found = problems(settings(tags={"aws:owner": "x", "team/name": "y"}))
-    assert any("golden-images:tags: tag key 'aws:owner' must be 1-128 characters and not start with aws:" in p for p in found)
+    assert any("golden-images:tags.aws:owner: tag key 'aws:owner' must be 1-128 characters and not start with aws:" in p
+               for p in found)
+    # Every bad tag is named, not only the first.
+    assert any("golden-images:tags.team/name: tag key 'team/name' contains a character Azure forbids" in p for p in found)
 
 
 def test_schedule_day_is_not_a_boolean():

@@ -54,6 +54,12 @@ def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: S
 def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
     """A flavour's values Azure would reject."""
     problems: list[Problem] = []
+    own = build.flavour.distribution.azure.replication
+    if own is not None and azure.location not in [r.region for r in own]:
+        problems.append(Problem(
+            build.source, "distribution.azure.replication",
+            f"must include the stack's location '{azure.location}', where the gallery and the build are "
+            f"(given: {', '.join(r.region for r in own)}): the gallery keeps a replica of each version there"))
     image = build.base_image.azure
     if azure.source_image_trigger and image and image.image_version_id is None and image.version != "latest":
         problems.append(Problem(
