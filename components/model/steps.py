@@ -23,7 +23,11 @@ STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
-ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment"]
+ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment", "secret",
+                    "secrets"]
+# A `secret` parameter takes a reference per cloud ({secret: {aws: ..., azure: ...}}, see
+# secret_refs.py); `secrets` takes a map of variable names to such references (the script step).
+SECRET_TYPES = ("secret", "secrets")
 # How the renderers turn a step into each cloud's own actions (see components/steps/README.md):
 # `scripts` runs the folder's install script; the others are rendered natively by each cloud's
 # renderer from the step's parameters.
@@ -296,6 +300,9 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if option not in OPTION_NAMES:
                 problems.append(Problem(source, f"refused_options.{option}", f"unknown option (options: {', '.join(OPTION_NAMES)})"))
         for key, param in spec.parameters.items():
+            if param.type in SECRET_TYPES and "secrets" not in spec.libraries:
+                problems.append(Problem(source, f"parameters.{key}.type",
+                                        "a step reading secrets lists the reading helpers: libraries: [secrets]"))
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
@@ -308,10 +315,12 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                 unknown = [p for p in group if p not in spec.parameters]
                 if unknown or len(group) < 2:
                     problems.append(Problem(source, field_name, f"{group}: a group names two or more of the step's parameters"))
-        # A library serves the OS families it has a file for (retry.sh: Linux scripts).
-        libraries = {os: "" for os in scripts}
+        # A library serves the OS families it has a file for (retry.sh: Linux scripts); a step
+        # rendered from the flavour's script (render: script) serves every OS it supports.
+        families = list(scripts) if spec.render == "scripts" else list(spec.os)
+        libraries = {os: "" for os in families}
         for name in spec.libraries:
-            found = [os for os in scripts if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
+            found = [os for os in families if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
             if not found:
                 problems.append(Problem(source, "libraries", f"no library '{name}' in components/steps/lib/"))
             for family in found:
