@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
+from . import secret_refs
 from .applications import check_applications
 from .assets import Asset, AssetError, pack_and_read, pack_file_and_read
 from .distributions import NAMES as DISTRIBUTION_NAMES
@@ -20,7 +21,6 @@ from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import Schedule, StackSettings, parse_settings
-from . import secret_refs
 from .steps import MAX_FILE_PARAM_CHARS, SECRET_TYPES, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import NAMESPACE, did_you_mean
