@@ -238,8 +238,8 @@ def _secret_hint(step: Any, key: str, name: str, clouds: list[str]) -> str:
     if takes:
         return (f"never put secrets in flavours: step '{step.name}' reads {' or '.join(takes)} from a secret "
                 f"store with the build machine's identity: {secret_refs.reference_yaml(takes[0], clouds)}")
-    return ("never put secrets in flavours: step '" + step.name + "' takes no secret; configure it at boot, or "
-            "read it in a script step: secrets: {" + secret_refs.reference_yaml("NAME", clouds) + "}")
+    return (f"never put secrets in flavours: step '{step.name}' takes no secret; configure it at boot, or read it "
+            f"in a script step: secrets: {{{secret_refs.reference_yaml('NAME', clouds)}}}")
 
 
 def _step_clouds(flavour: Any, use: Any, step: Any) -> list[str]:
