@@ -138,7 +138,7 @@ def _user_script(use: StepUse, step: Step, os: str, params: dict[str, Any],
     environment.update((name, _env_value(value)) for name, value in sorted((params.get("environment") or {}).items()))
     script = params.get("inline") or params.get("file")
     check = params.get("check") or params.get("check_file")
-    reading = step.libraries.get(os, "") + read_secrets(os, secrets) if secrets else ""
+    reading = step.secret_library.get(os, "") + read_secrets(os, secrets) if secrets else ""
     return (environment, with_prologue(os, script, environment, reading) if script else None,
             with_prologue(os, check, environment) if check else None)
 
@@ -218,7 +218,8 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud:
         os=os,
         params=params,
         environment=environment,
-        script=(with_prologue(os, script, environment, step.libraries.get(os, "") + step.includes.get(os, ""))
+        script=(with_prologue(os, script, environment, step.libraries.get(os, "")
+                              + (step.secret_library.get(os, "") if reads else "") + step.includes.get(os, ""))
                 if script is not None else None),
         check=with_prologue(os, step.checks[os], environment, step.includes.get(os, "")),
         downloads=tuple(downloads),

@@ -167,3 +167,9 @@ def references_in(params: dict[str, Any], secret_keys: Iterable[str], cloud: str
                 ref = reference_of(value[name], cloud)
                 if ref is not None:
                     yield name, ref
+
+
+def secrets_on(builds: Iterable[Any], cloud: str) -> list[SecretRef]:
+    """Every secret a step of these builds (FlavourBuild) reads on `cloud`, once each, in order."""
+    found = {ref.reference: ref for build in builds for step in build.steps_on(cloud) for _, ref in step.secrets}
+    return [found[key] for key in sorted(found)]

@@ -92,6 +92,7 @@ from .schedule import (
     windows_time_zone,
     workflow_args,
 )
+from .secrets import KEY_VAULT_SECRETS_USER, MANAGED_IDENTITY_OPERATOR, reads_secrets, role_definition_id, secret_grants
 from .template import (
     ASSET_STORE_PLACEHOLDER,
     STAGING_PLACEHOLDER,
@@ -118,6 +119,11 @@ __all__ = [
     "BLOB_READ_DATA_ACTION",
     "FactoryNames",
     "GALLERY_ACTIONS",
+    "KEY_VAULT_SECRETS_USER",
+    "MANAGED_IDENTITY_OPERATOR",
+    "reads_secrets",
+    "role_definition_id",
+    "secret_grants",
     "PUBLISH_ACTIONS",
     "KB_PATTERN",
     "LINUX_UPLOAD_DIR",

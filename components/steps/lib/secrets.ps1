@@ -27,6 +27,7 @@ function Import-GiAwsModule([string]$Module, [string]$Command) {
 }
 
 function Get-GiSecretValue([string]$Reference) {
+    $ErrorActionPreference = 'Stop'  # in this function's scope: a failed call is an error, caught below
     if ($Reference -match '^(secretsmanager:|arn:aws[a-z-]*:secretsmanager:)') {
         Import-GiAwsModule 'SecretsManager' 'Get-SECSecretValue'
         $secret = Get-SECSecretValue -SecretId ($Reference -replace '^secretsmanager:', '') -Region (Get-GiAwsRegion $Reference)
@@ -49,6 +50,7 @@ function Get-GiSecretValue([string]$Reference) {
 }
 
 function Read-GiSecret([string]$Variable, [string]$Reference) {
+    $ErrorActionPreference = 'Stop'  # this function's scope only: a user script keeps its own preference
     if ($Variable -notmatch '^[A-Za-z_][A-Za-z0-9_]*$') { throw "secrets: '$Variable' is not a variable name" }
     try {
         $value = Get-GiSecretValue $Reference
