@@ -170,3 +170,15 @@ def test_a_secret_pasted_on_a_windows_step_without_secret_parameters_says_so(tmp
     assert hinted, problems
     assert "step 'windows-packages' takes no secret; configure it at boot, or read it in a script step: " \
            "secrets: {NAME: {secret:" in hinted[0]
+
+
+def test_a_windows_script_reads_its_secret_before_the_team_s_first_line(tmp_path):
+    text = WINDOWS + ("  - script:\n      inline: Write-Output 'building'\n      secrets:\n" + _one())
+    folder = folder_with(tmp_path, {"win.yaml": text})
+    build = builds_of(load_inputs(_config(), "Pulumi.dev.yaml", folder, tmp_path))["win"]
+    [step] = [s for s in build.steps_on("azure") if s.name == "script"]
+    script = step.script
+    read = f"Read-GiSecret -Variable 'FEED_TOKEN' -Reference '{AZURE_REF}'\n"
+    assert "function Read-GiSecret([string]$Variable, [string]$Reference)" in script
+    assert script.index(read) < script.index("Write-Output 'building'")
+    assert AWS_REF not in script
