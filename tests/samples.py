@@ -54,10 +54,11 @@ steps:
             aws: secretsmanager:golden-images/feed-token
             azure: https://contoso-kv.vault.azure.net/secrets/feed-token
   - datadog-agent:
-      bake_api_key: true
+      bake_key: true
       api_key:
         secret:
           aws: ssm:/agents/datadog/api-key
           azure: https://contoso-kv.vault.azure.net/secrets/datadog-api-key
+  - linux-baseline
   - cleanup
 """

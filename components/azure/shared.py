@@ -14,12 +14,11 @@ from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
     BLOB_READ_DATA_ACTION,
-    MANAGED_IDENTITY_OPERATOR,
+    IDENTITY_ASSIGN_ACTIONS,
     PUBLISH_ACTIONS,
     RUNNER_ACTIONS,
     FactoryNames,
     builder_actions,
-    role_definition_id,
     secret_grants,
     vnet_group_ids,
     vnet_ids,
@@ -246,15 +245,20 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.builder_assignments.append(authorization.RoleAssignment(
-            "builder-assigns-build-vm-identity",
-            scope=self.build_vm_identity.id,
-            role_definition_id=self.subscription_id.apply(lambda sub: role_definition_id(sub, MANAGED_IDENTITY_OPERATOR)),
-            principal_id=self.builder_identity.principal_id,
-            principal_type="ServicePrincipal",
-            description="Image Builder puts the build VM identity on the build VMs of flavours that read secrets",
+        assigner = authorization.RoleDefinition(
+            "build-vm-identity-assigner-role",
+            scope=self.resource_group.id,
+            role_name=self.subscription_id.apply(self.names.identity_assigner_role),
+            description="Azure VM Image Builder builds: put the golden-images build VM identity on build VMs "
+            "(assigned on that identity only); nothing else.",
+            role_type="CustomRole",
+            permissions=[{"actions": list(IDENTITY_ASSIGN_ACTIONS), "not_actions": []}],
+            assignable_scopes=[self.resource_group.id],
             opts=pulumi.ResourceOptions(parent=self),
-        ))
+        )
+        self.builder_assignments.append(self._assign(
+            "builder-assigns-build-vm-identity", assigner, self.builder_identity, self.build_vm_identity.id,
+            "Image Builder puts the build VM identity on the build VMs of flavours that read secrets"))
         for scope, role in secret_grants(secrets, azure.key_vaults):
             vault, secret = scope.split("/providers/Microsoft.KeyVault/vaults/", 1)[1].split("/secrets/")
             self.builder_assignments.append(authorization.RoleAssignment(

@@ -3,8 +3,8 @@ reads secrets carries the build VM identity, which reads exactly the referenced 
 
 Facts (Azure documentation): vmProfile.userAssignedIdentities are the user-assigned identities
 Image Builder configures on the build and validation VMs, and the template's identity needs
-the right to assign them (built-in "Managed Identity Operator",
-f1a07417-d97a-45cb-824c-7a7467783830: userAssignedIdentities/*/read and */assign/action);
+the right to assign them (what the built-in "Managed Identity Operator",
+f1a07417-d97a-45cb-824c-7a7467783830, grants: userAssignedIdentities/*/read and */assign/action);
 "Key Vault Secrets User" (4633458b-17de-408a-b874-0445c86b69e6) reads secret contents, and
 Key Vault's Azure RBAC accepts an assignment scoped to one secret
 (<vault id>/secrets/<name>); a role assignment names the role by
@@ -24,6 +24,7 @@ from tests.samples import SECRET_TEAM_FLAVOUR, SECRET_VAULT_ID
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+DEFINITION = "azure-native:authorization:RoleDefinition"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
 
@@ -74,8 +75,13 @@ def test_the_build_vm_identity_reads_exactly_each_referenced_secret(plan):
 def test_the_template_identity_may_assign_only_the_build_vm_identity(plan):
     [assign] = [a for a in plan.of_type(ASSIGNMENT) if a.name == "builder-assigns-build-vm-identity"]
     assert assign.inputs["scope"] == _build_vm_identity_id()
-    assert assign.inputs["roleDefinitionId"] == (
-        f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{MANAGED_IDENTITY_OPERATOR}")
+    [role] = [d for d in plan.of_type(DEFINITION) if d.name == "build-vm-identity-assigner-role"]
+    # Managed Identity Operator's two actions, nothing else, as one of the factory's custom roles.
+    assert role.inputs["permissions"] == [{"actions": [
+        "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"], "notActions": []}]
+    assert role.inputs["roleType"] == "CustomRole"
+    assert MANAGED_IDENTITY_OPERATOR not in str(assign.inputs["roleDefinitionId"])
     [builder_gallery] = [a for a in plan.of_type(ASSIGNMENT) if a.name == "builder-gallery"]
     assert assign.inputs["principalId"] == builder_gallery.inputs["principalId"]
 

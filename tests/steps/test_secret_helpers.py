@@ -91,7 +91,7 @@ def test_a_denied_read_stops_the_step_before_the_script_with_the_reference_named
         "STANDIN_VALUE": "unused"})
     assert result.returncode == 1
     assert "AccessDeniedException" in result.stderr
-    assert "secrets: could not read secretsmanager:golden-images/feed-token for FEED_TOKEN with this machine's " \
+    assert "secret reader: could not read secretsmanager:golden-images/feed-token for FEED_TOKEN with this machine's " \
            "identity" in result.stderr
     assert not (machine.state / "seen").exists()  # the team's script never ran
 
@@ -132,7 +132,7 @@ def test_a_build_vm_without_an_identity_fails_clearly(machine):
     result = machine.run(_script("azure", KEY_VAULT), env={"STANDIN_NO_IDENTITY": "1", "AZURE_TOKEN": AZURE_TOKEN})
     assert result.returncode == 1
     assert "no token from the instance metadata service (has the build VM an identity?)" in result.stderr
-    assert f"secrets: could not read {KEY_VAULT} for FEED_TOKEN" in result.stderr
+    assert f"secret reader: could not read {KEY_VAULT} for FEED_TOKEN" in result.stderr
     assert not (machine.state / "seen").exists()
 
 
@@ -140,4 +140,4 @@ def test_an_answer_without_a_value_is_refused(machine):
     result = machine.run(_script("azure", KEY_VAULT), env={"KV_ANSWER": '{"error": {"code": "Forbidden"}}',
                                                            "AZURE_TOKEN": AZURE_TOKEN})
     assert result.returncode == 1
-    assert "secrets: the answer has no value" in result.stderr
+    assert "secret reader: the answer has no value" in result.stderr

@@ -92,7 +92,14 @@ from .schedule import (
     windows_time_zone,
     workflow_args,
 )
-from .secrets import KEY_VAULT_SECRETS_USER, MANAGED_IDENTITY_OPERATOR, reads_secrets, role_definition_id, secret_grants
+from .secrets import (
+    IDENTITY_ASSIGN_ACTIONS,
+    KEY_VAULT_SECRETS_USER,
+    MANAGED_IDENTITY_OPERATOR,
+    reads_secrets,
+    role_definition_id,
+    secret_grants,
+)
 from .template import (
     ASSET_STORE_PLACEHOLDER,
     STAGING_PLACEHOLDER,
@@ -119,6 +126,7 @@ __all__ = [
     "BLOB_READ_DATA_ACTION",
     "FactoryNames",
     "GALLERY_ACTIONS",
+    "IDENTITY_ASSIGN_ACTIONS",
     "KEY_VAULT_SECRETS_USER",
     "MANAGED_IDENTITY_OPERATOR",
     "reads_secrets",

@@ -82,6 +82,9 @@ class FactoryNames:
     def runner_role(self, subscription_id: str) -> str:
         return f"golden-images image template runner ({self.resource_group}, {subscription_id})"
 
+    def identity_assigner_role(self, subscription_id: str) -> str:
+        return f"golden-images build VM identity assigner ({self.resource_group}, {subscription_id})"
+
 
 def stack_slug(stack: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", stack).strip("-") or "stack"

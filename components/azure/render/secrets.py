@@ -10,9 +10,11 @@ Grants (Azure built-in roles, by their role definition ids):
   the secrets' data action getSecret/readMetadata) scoped to each secret referenced,
   `<vault id>/secrets/<name>`: Key Vault's Azure RBAC takes assignments on one secret. The
   vault must use the Azure RBAC permission model (access policies ignore role assignments).
-- the template identity gets "Managed Identity Operator" (f1a07417-d97a-45cb-824c-7a7467783830:
-  read and assign a user-assigned identity) on the build VM identity only: Image Builder puts
-  an identity on the build VM with the template identity's right to assign it.
+- the template identity may assign the build VM identity, and only it: Image Builder puts an
+  identity on the build VM with the template identity's right to assign it (what the built-in
+  "Managed Identity Operator", f1a07417-d97a-45cb-824c-7a7467783830, grants). A custom role of
+  the factory with exactly those two actions stands in for the built-in one, assigned on the
+  build VM identity: the template identity holds only the factory's custom roles (GI-AZ-003).
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ from ...model.secret_refs import SecretRef
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
+# What assigning a user-assigned identity to a VM needs (Managed Identity Operator's actions).
+IDENTITY_ASSIGN_ACTIONS = (
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+)
 
 
 def role_definition_id(subscription_id: str, role: str) -> str:

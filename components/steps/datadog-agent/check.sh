@@ -33,10 +33,10 @@ done
 echo "datadog-agent: ${#units[@]} unit(s) stopped and disabled"
 
 config=/etc/datadog-agent/datadog.yaml
-if [ "${GI_PARAM_BAKE_API_KEY:-false}" = "true" ]; then
+if [ "${GI_PARAM_BAKE_KEY:-false}" = "true" ]; then
   # Asked for: a key-shaped api_key, readable by root and the Agent's group only (never printed).
   if ! grep -Eq '^api_key: [0-9a-fA-F]{32}$' "${config}"; then
-    echo "datadog-agent: ${config} has no API key although bake_api_key is true" >&2
+    echo "datadog-agent: ${config} has no API key although bake_key is true" >&2
     exit 1
   fi
   mode=$(stat -c '%a' "${config}")
@@ -44,7 +44,7 @@ if [ "${GI_PARAM_BAKE_API_KEY:-false}" = "true" ]; then
     echo "datadog-agent: ${config} has mode ${mode}, expected 640" >&2
     exit 1
   fi
-  echo "datadog-agent: API key in the image, as asked (bake_api_key)"
+  echo "datadog-agent: API key in the image, as asked (bake_key)"
   exit 0
 fi
 if [ -f "${config}" ] && grep -Eq '^[[:space:]]*api_key[[:space:]]*:[[:space:]]*[^[:space:]]' "${config}"; then

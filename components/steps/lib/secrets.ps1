@@ -23,7 +23,7 @@ function Import-GiAwsModule([string]$Module, [string]$Command) {
     foreach ($name in @("AWS.Tools.$Module", 'AWSPowerShell', 'AWSPowerShell.NetCore')) {
         if (Get-Module -ListAvailable -Name $name) { Import-Module $name; return }
     }
-    throw "secrets: the AWS Tools for PowerShell ($Command) are not on this image"
+    throw "secret reader: the AWS Tools for PowerShell ($Command) are not on this image"
 }
 
 function Get-GiSecretValue([string]$Reference) {
@@ -31,7 +31,7 @@ function Get-GiSecretValue([string]$Reference) {
     if ($Reference -match '^(secretsmanager:|arn:aws[a-z-]*:secretsmanager:)') {
         Import-GiAwsModule 'SecretsManager' 'Get-SECSecretValue'
         $secret = Get-SECSecretValue -SecretId ($Reference -replace '^secretsmanager:', '') -Region (Get-GiAwsRegion $Reference)
-        if ($null -eq $secret.SecretString) { throw "secrets: $Reference has no SecretString (binary secrets are not read)" }
+        if ($null -eq $secret.SecretString) { throw "secret reader: $Reference has no SecretString (binary secrets are not read)" }
         return $secret.SecretString
     }
     if ($Reference -match '^(ssm:/|arn:aws[a-z-]*:ssm:)') {
@@ -46,18 +46,18 @@ function Get-GiSecretValue([string]$Reference) {
         Remove-Variable token
         return $answer.value
     }
-    throw "secrets: '$Reference' is not a secret reference this helper reads"
+    throw "secret reader: '$Reference' is not a secret reference this helper reads"
 }
 
 function Read-GiSecret([string]$Variable, [string]$Reference) {
     $ErrorActionPreference = 'Stop'  # this function's scope only: a user script keeps its own preference
-    if ($Variable -notmatch '^[A-Za-z_][A-Za-z0-9_]*$') { throw "secrets: '$Variable' is not a variable name" }
+    if ($Variable -notmatch '^[A-Za-z_][A-Za-z0-9_]*$') { throw "secret reader: '$Variable' is not a variable name" }
     try {
         $value = Get-GiSecretValue $Reference
     } catch {
-        throw "secrets: could not read $Reference for $Variable with this machine's identity: $($_.Exception.Message)"
+        throw "secret reader: could not read $Reference for $Variable with this machine's identity: $($_.Exception.Message)"
     }
-    if ([string]::IsNullOrEmpty($value)) { throw "secrets: $Reference for $Variable is empty" }
+    if ([string]::IsNullOrEmpty($value)) { throw "secret reader: $Reference for $Variable is empty" }
     [Environment]::SetEnvironmentVariable($Variable, $value, 'Process')
     Remove-Variable value
 }
