@@ -99,6 +99,7 @@ from .secrets import (
     reads_secrets,
     role_definition_id,
     secret_grants,
+    vault_subscription,
 )
 from .template import (
     ASSET_STORE_PLACEHOLDER,
@@ -132,6 +133,7 @@ __all__ = [
     "reads_secrets",
     "role_definition_id",
     "secret_grants",
+    "vault_subscription",
     "PUBLISH_ACTIONS",
     "KB_PATTERN",
     "LINUX_UPLOAD_DIR",
