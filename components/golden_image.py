@@ -10,6 +10,7 @@ import pulumi
 from .builds import StackBuild
 from .model.assets import artifacts_on, assets_on, write_asset
 from .model.build import FlavourBuild
+from .model.secret_refs import secrets_on
 from .model.vocabulary import GOLDEN_IMAGE_TYPE
 
 ASSET_FOLDER = Path("build") / "assets"
@@ -52,13 +53,14 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
                                       prefix=stack.aws_plan.prefix, assets=files("aws"),
                                       artifacts=artifacts_on(stack.builds, "aws"),
                                       ssm_parameters=ssm_parameter_names(
-                                          step.params for build in stack.builds for step in build.steps_on("aws")))
+                                          step.params for build in stack.builds for step in build.steps_on("aws")),
+                                      secrets=secrets_on(stack.builds, "aws"))
     if stack.azure is not None and stack.azure_plan is not None:
         from .azure import AzureSharedInfrastructure
 
         azure = AzureSharedInfrastructure("azure", settings=stack.azure, tags=settings.tags,
                                           protect=settings.protect, names=stack.azure_plan.names,
-                                          assets=files("azure"))
+                                          assets=files("azure"), secrets=secrets_on(stack.builds, "azure"))
     return SharedInfrastructure(aws=aws, azure=azure)
 
 

@@ -44,3 +44,41 @@ RETIRE_2204 = {"flavour": "ubuntu-2204", "reason": "Ubuntu 22.04 leaves standard
                "replaced_by": "ubuntu-2404"}
 # The subscription of the mock engine (components/mocks.py), as a stack would set it to adopt.
 SUBSCRIPTION_ID = "8f2c6a1e-4b7d-4c3e-9a51-2d6f0b9e7c48"
+# A team's Ubuntu image that needs two secrets at build time: a private package feed's token
+# (used for one download, never kept) and, asked for explicitly, the Datadog API key baked
+# into datadog.yaml. The vault is mapped to its resource id in the stack (azure.key_vaults).
+SECRET_VAULT_ID = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/security/providers/"
+                   "Microsoft.KeyVault/vaults/contoso-kv")
+SECRET_TEAM_FLAVOUR = """\
+name: feed-consumer
+description: Ubuntu with the team's internal agent from its private feed
+version: 1.0.0
+os: linux
+""" + UBUNTU_BASE_IMAGE + """\
+steps:
+  - os-updates
+  # Ubuntu AMIs have no AWS CLI, which reads the secret on AWS.
+  - aws-managed-component: {name: aws-cli-version-2-linux}
+    options: {only_on: aws}
+  - script:
+      inline: |
+        set -euo pipefail
+        curl --fail --silent --show-error -H @- -o /var/tmp/internal-agent.deb \\
+          https://artifacts.example.com/internal/agent_2.4.1_amd64.deb <<< "Authorization: Bearer ${FEED_TOKEN}"
+        apt-get install -y /var/tmp/internal-agent.deb
+        rm -f /var/tmp/internal-agent.deb
+      check: dpkg -s internal-agent
+      secrets:
+        FEED_TOKEN:
+          secret:
+            aws: secretsmanager:golden-images/feed-token
+            azure: https://contoso-kv.vault.azure.net/secrets/feed-token
+  - datadog-agent:
+      bake_key: true
+      api_key:
+        secret:
+          aws: ssm:/agents/datadog/api-key
+          azure: https://contoso-kv.vault.azure.net/secrets/datadog-api-key
+  - linux-baseline
+  - cleanup
+"""

@@ -8,6 +8,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from ..model.secret_refs import SecretRef
 from ..model.settings import AwsSettings
 from ..model.vocabulary import AWS_SHARED_TYPE
 from . import render
@@ -19,9 +20,11 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, settings: AwsSettings, tags: Mapping[str, str], protect: bool, prefix: str,
                  assets: Optional[dict] = None, artifacts: Sequence[str] = (),
-                 ssm_parameters: Sequence[str] = (), opts: Optional[pulumi.ResourceOptions] = None):
+                 ssm_parameters: Sequence[str] = (), secrets: Sequence[SecretRef] = (),
+                 opts: Optional[pulumi.ResourceOptions] = None):
         """assets: object key -> file path of each build asset the stack's steps fetch on AWS.
-        artifacts: the s3:// URL of each team file an artifact step fetches on AWS."""
+        artifacts: the s3:// URL of each team file an artifact step fetches on AWS.
+        secrets: each secret a step reads on AWS (its read is granted, exactly)."""
         super().__init__(AWS_SHARED_TYPE, name, None, opts)
         self.aws_settings = settings
         self.protect = protect
@@ -31,6 +34,7 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
         self.prefix = prefix
         self.artifacts = list(artifacts)
         self.ssm_parameters = list(ssm_parameters)  # parameters the stack's steps name (secret references)
+        self.secrets = list(secrets)
         self.tags = dict(tags)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self._components: dict = {}
@@ -209,6 +213,15 @@ class AwsSharedInfrastructure(pulumi.ComponentResource):
                 f"{self.prefix}-imagebuilder-instance-artifacts",
                 role=self.instance_role.name,
                 policy=json.dumps(render.artifact_read_policy(render.artifact_arns(self.artifacts, region))),
+                opts=self._opts(),
+            ))
+        if self.secrets:
+            secrets = self.secrets
+            prerequisites.append(aws.iam.RolePolicy(
+                f"{self.prefix}-imagebuilder-instance-secrets",
+                role=self.instance_role.name,
+                policy=self.account_id.apply(
+                    lambda account: json.dumps(render.secret_read_policy(secrets, region, account))),
                 opts=self._opts(),
             ))
         self.instance_profile = aws.iam.InstanceProfile(

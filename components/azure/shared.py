@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 import shlex
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 from pulumi_azure_native import authorization, compute, managedidentity, resources, storage
 from pulumi_command import local
 
+from ..model.secret_refs import SecretRef
 from ..model.settings import AzureSettings
 from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
     BLOB_READ_DATA_ACTION,
+    IDENTITY_ASSIGN_ACTIONS,
     PUBLISH_ACTIONS,
     RUNNER_ACTIONS,
     FactoryNames,
     builder_actions,
+    secret_grants,
     vnet_group_ids,
     vnet_ids,
 )
@@ -32,8 +35,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
     """Resource group, gallery, identities and least-privilege roles, once per stack."""
 
     def __init__(self, name: str, *, settings: AzureSettings, tags: Mapping[str, str], protect: bool,
-                 names: FactoryNames, assets: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None):
-        """assets: blob name -> file path of each build asset the stack's steps fetch on Azure."""
+                 names: FactoryNames, assets: Optional[dict] = None, secrets: Sequence[SecretRef] = (),
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """assets: blob name -> file path of each build asset the stack's steps fetch on Azure.
+        secrets: each Key Vault secret a step reads on Azure (the build VM identity reads exactly these)."""
         super().__init__(AZURE_SHARED_TYPE, name, None, opts)
         azure = settings
         self.names = names
@@ -121,6 +126,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         self.asset_store = None
         if assets:
             self._assets(assets, azure.location, tags, builder_role)
+
+        self.build_vm_identity = None
+        if secrets:
+            self._secret_reads(list(secrets), azure, tags)
 
         # Schedules: start builds of templates in the factory group, nothing more.
         runner_role = authorization.RoleDefinition(
@@ -224,6 +233,43 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
                          "Image Builder downloads build assets of the golden-images steps"))
         # The public cloud's blob endpoint (sovereign clouds have other suffixes).
         self.asset_store = pulumi.Output.concat("https://", account.name, f".blob.core.windows.net/{ASSET_CONTAINER}")
+
+    def _secret_reads(self, secrets: list[SecretRef], azure: AzureSettings, tags: dict) -> None:
+        """The build VM's own identity, which reads exactly the referenced secrets, and the template
+        identity's right to put it on the build VM (components/azure/render/secrets.py)."""
+        self.build_vm_identity = managedidentity.UserAssignedIdentity(
+            "build-vm",
+            resource_name_=self.names.build_vm_identity,
+            resource_group_name=self.resource_group.name,
+            location=azure.location,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        assigner = authorization.RoleDefinition(
+            "build-vm-identity-assigner-role",
+            scope=self.resource_group.id,
+            role_name=self.subscription_id.apply(self.names.identity_assigner_role),
+            description="Azure VM Image Builder builds: put the golden-images build VM identity on build VMs "
+            "(assigned on that identity only); nothing else.",
+            role_type="CustomRole",
+            permissions=[{"actions": list(IDENTITY_ASSIGN_ACTIONS), "not_actions": []}],
+            assignable_scopes=[self.resource_group.id],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.builder_assignments.append(self._assign(
+            "builder-assigns-build-vm-identity", assigner, self.builder_identity, self.build_vm_identity.id,
+            "Image Builder puts the build VM identity on the build VMs of flavours that read secrets"))
+        for scope, role in secret_grants(secrets, azure.key_vaults):
+            vault, secret = scope.split("/providers/Microsoft.KeyVault/vaults/", 1)[1].split("/secrets/")
+            self.builder_assignments.append(authorization.RoleAssignment(
+                f"build-vm-reads-{vault}-{secret}",
+                scope=scope,
+                role_definition_id=role,
+                principal_id=self.build_vm_identity.principal_id,
+                principal_type="ServicePrincipal",
+                description=f"Build VMs read the secret {secret} of Key Vault {vault} with their own identity",
+                opts=pulumi.ResourceOptions(parent=self),
+            ))
 
     def _assign(self, name: str, role: authorization.RoleDefinition,
                 identity: managedidentity.UserAssignedIdentity, scope, description: str,

@@ -80,6 +80,7 @@ class AzureImageTemplate(pulumi.ComponentResource):
             ),
             base_image_id=base.image.id if base is not None else None,
             asset_store=shared.asset_store,
+            build_vm_identity_id=shared.build_vm_identity.id if shared.build_vm_identity is not None else None,
         )
         self.template = virtualmachineimages.VirtualMachineImageTemplate(
             f"{name}-template",

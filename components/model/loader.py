@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
+from . import secret_refs
 from .applications import check_applications
 from .assets import Asset, AssetError, pack_and_read, pack_file_and_read
 from .distributions import NAMES as DISTRIBUTION_NAMES
@@ -20,7 +21,7 @@ from .inert import control_problems
 from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import Schedule, StackSettings, parse_settings
-from .steps import MAX_FILE_PARAM_CHARS, Catalogue, Parameter, is_secret_reference, load_catalogue
+from .steps import MAX_FILE_PARAM_CHARS, SECRET_TYPES, Catalogue, Parameter, is_secret_reference, load_catalogue
 from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
@@ -203,6 +204,7 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
     flavour, source = item.flavour, item.source
     problems: list[Problem] = []
     secret_candidates: list[tuple[str, str, str]] = []
+    secret_advice: dict[str, str] = {}  # location -> what to write instead, for step parameters
     for index, use in enumerate(flavour.steps):
         where = f"steps[{index}]"
         if use.options.repeat is not None and flavour.base_image.flavour is None:
@@ -236,6 +238,10 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 known = ", ".join(sorted(declared)) or "none"
                 problems.append(Problem(source, at, f"unknown parameter{_close(key, list(declared))} (parameters of '{use.name}': {known})"))
                 continue
+            if declared[key].type in SECRET_TYPES:
+                problems.extend(Problem(source, at + sub, msg)
+                                for sub, msg in _secret_problems(declared[key], key, value, _step_clouds(flavour, use, step)))
+                continue  # references, not values: nothing to scan
             problems.extend(Problem(source, at, msg) for msg in _check_value(declared[key], value))
             refused_here = declared[key].refused_on.get(flavour.os, {})
             if isinstance(value, str) and value in refused_here:
@@ -248,6 +254,8 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
             if declared[key].secret_reference or declared[key].not_secret:
                 continue
             secret_candidates.extend(texts)
+            for location, name, _ in texts:
+                secret_advice[location] = _secret_hint(step, key, name, _step_clouds(flavour, use, step))
         for key, param in declared.items():
             if param.required and key not in use.params:
                 problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required parameter is missing ({param.description})"))
@@ -283,7 +291,53 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
         problems.append(Problem(source, "description", "contains '{{' or '${', which Image Builder substitutes as a variable"))
     problems.extend(secret_problems(source, secret_candidates, cache,
                                     "never put secrets in flavours: pass a Secrets Manager/SSM name or Key Vault URI "
-                                    "to a parameter that takes a reference, or configure it at boot"))
+                                    "to a parameter that takes a reference, or configure it at boot", secret_advice))
+    return problems
+
+
+def _secret_hint(step: Any, key: str, name: str, clouds: list[str]) -> str:
+    """What to write instead of a secret-looking literal in a step parameter: the exact YAML."""
+    clouds = clouds or list(secret_refs.CLOUDS)
+    declared = step.spec.parameters
+    if declared[key].type == "environment" and any(p.type == "secrets" for p in declared.values()):
+        target = next(k for k, p in declared.items() if p.type == "secrets")
+        return (f"never put secrets in flavours: move it from {key} to {target}, which the build machine "
+                f"fills from a secret store with its own identity: "
+                f"{target}: {{{secret_refs.reference_yaml(name, clouds)}}}")
+    takes = [k for k, p in declared.items() if p.type == "secret"]
+    if takes:
+        return (f"never put secrets in flavours: step '{step.name}' reads {' or '.join(takes)} from a secret "
+                f"store with the build machine's identity: {secret_refs.reference_yaml(takes[0], clouds)}")
+    return (f"never put secrets in flavours: step '{step.name}' takes no secret; configure it at boot, or read it "
+            f"in a script step: secrets: {{{secret_refs.reference_yaml('NAME', clouds)}}}")
+
+
+def _step_clouds(flavour: Any, use: Any, step: Any) -> list[str]:
+    """The clouds a step use runs on for this flavour in some stack: those its base image names
+    (a layered flavour: those it is restricted to, else both), the step's and the use's own."""
+    base = flavour.base_image
+    named = [c for c in secret_refs.CLOUDS if getattr(base, c, None) is not None]
+    clouds = named or list(flavour.clouds or secret_refs.CLOUDS)
+    return [c for c in clouds if (flavour.clouds is None or c in flavour.clouds) and c in step.spec.clouds
+            and use.only_cloud in (None, c)]
+
+
+def _secret_problems(param: Parameter, key: str, value: Any, clouds: list[str]) -> list[tuple[str, str]]:
+    """(sub-path, message) for a `secret` parameter's reference or a `secrets` map of them."""
+    if param.type == "secret":
+        return secret_refs.value_problems(key, value, clouds)
+    if not isinstance(value, dict) or secret_refs.is_reference_value(value):
+        return [("", "must map variable names to secret references, e.g. "
+                     f"{key}: {{{secret_refs.reference_yaml('DD_API_KEY', clouds or secret_refs.CLOUDS)}}}")]
+    problems: list[tuple[str, str]] = []
+    if len(value) > MAX_ENVIRONMENT:
+        problems.append(("", f"has {len(value)} variables; at most {MAX_ENVIRONMENT}"))
+    for name, item in value.items():
+        if not isinstance(name, str) or not ENV_NAME.fullmatch(name) or name.upper().startswith("GI_"):
+            problems.append((f".{name}", "is not a variable name (letters, digits and underscores, not starting "
+                                         "with a digit or GI_)"))
+            continue
+        problems.extend((f".{name}{sub}", msg) for sub, msg in secret_refs.value_problems(name, item, clouds))
     return problems
 
 
@@ -355,13 +409,16 @@ def _environment_problem(value: dict[Any, Any]) -> str:
     return ""
 
 
-def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str) -> list[Problem]:
-    """One Problem per (location, key, value) whose value looks like a secret; never the value."""
+def secret_problems(source: str, candidates: list[tuple[str, str, str]], cache: Optional[SecretCache], advice: str,
+                    advice_at: Optional[dict[str, str]] = None) -> list[Problem]:
+    """One Problem per (location, key, value) whose value looks like a secret; never the value.
+    `advice_at` overrides the advice for some locations (a step parameter: the reference to write)."""
     try:
         found = find_secret_values(candidates, cache)
     except ScanRefused as err:
         return [Problem(source, "", f"values {err}")]
-    return [Problem(source, at, f"value looks like a secret ({', '.join(sorted(set(kinds)))}); {advice}")
+    return [Problem(source, at, f"value looks like a secret ({', '.join(sorted(set(kinds)))}); "
+                                f"{(advice_at or {}).get(at, advice)}")
             for at, kinds in found.items()]
 
 

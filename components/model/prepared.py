@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Sequence
 
 from .assets import Asset
 from .flavour import StepUse
-from .steps import Catalogue, Step, pin_alias, substitute
+from .secret_refs import SecretRef, reference_of, references_in
+from .steps import SECRET_TYPES, Catalogue, Step, pin_alias, substitute
 
 DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
 
@@ -72,6 +73,10 @@ class PreparedStep:
     aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
     aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
     check_downloads: bool = False  # the check fetches the downloads and assets again (StepSpec.check_downloads)
+    # (parameter or variable name, reference) of every secret the step reads on this cloud, and
+    # whether it reads any on some cloud (a step prepared for no cloud: the local rehearsal).
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
+    reads_secrets: bool = False
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -125,24 +130,49 @@ def with_prologue(os: str, script: str, environment: dict[str, str], library: st
     return head + script
 
 
-def _user_script(use: StepUse, step: Step, os: str,
-                 params: dict[str, Any]) -> tuple[dict[str, str], Optional[str], Optional[str]]:
-    """A `script` step: the flavour's own script and check, with its own environment variables."""
+def _user_script(use: StepUse, step: Step, os: str, params: dict[str, Any],
+                 secrets: Sequence[tuple[str, SecretRef]] = ()) -> tuple[dict[str, str], Optional[str], Optional[str]]:
+    """A `script` step: the flavour's own script and check, with its own environment variables;
+    the variables of `secrets` are read from their stores before the script's own text (never in
+    the check)."""
     environment: dict[str, str] = {env_name("step"): step.name}
     environment.update((name, _env_value(value)) for name, value in sorted((params.get("environment") or {}).items()))
     script = params.get("inline") or params.get("file")
     check = params.get("check") or params.get("check_file")
-    return (environment, with_prologue(os, script, environment) if script else None,
+    reading = step.secret_library.get(os, "") + read_secrets(os, secrets) if secrets else ""
+    return (environment, with_prologue(os, script, environment, reading) if script else None,
             with_prologue(os, check, environment) if check else None)
 
 
-def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
+def read_secrets(os: str, secrets: Sequence[tuple[str, SecretRef]]) -> str:
+    """Lines that read each secret into its environment variable with the helpers of
+    components/steps/lib/secrets.sh|.ps1 (the reference quoted literally: it stays inert); the
+    variable lives in the step's own process only, and bash unsets it when the script exits."""
+    if os == "windows":
+        return "".join(f"Read-GiSecret -Variable {ps_quote(name)} -Reference {ps_quote(ref.reference)}\n"
+                       for name, ref in secrets)
+    names = " ".join(name for name, _ in secrets)
+    return ("".join(f"gi_read_secret {name} {sh_quote(ref.reference)}\n" for name, ref in secrets)
+            + f"export {names}\ntrap 'unset {names}' EXIT\n")
+
+
+def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud: Optional[str] = None) -> PreparedStep:
+    """One use ready to render; with `cloud`, secret parameters carry that cloud's reference."""
     # The step's own assets travel like a directory parameter's (GI_ASSET_<NAME>, uploaded, fetched).
     params = {**step.resolve_params(use.params), **step.assets}
+    secret_keys = [k for k, p in step.spec.parameters.items() if p.type in SECRET_TYPES]
+    secrets = tuple(references_in(params, secret_keys, cloud)) if cloud else ()
+    reads = any(params.get(k) for k in secret_keys)
     if step.spec.render != "scripts":
-        return _native_step(use, step, os, params)
+        native = _native_step(use, step, os, params, secrets)
+        return replace(native, secrets=secrets, reads_secrets=reads)
     environment = {env_name("step"): step.name}
     for key in sorted(params):
+        if key in secret_keys:
+            # Only the reference, and only this cloud's: the script reads the value (lib/secrets).
+            ref = reference_of(params[key], cloud) if cloud else None
+            environment[env_name("param", key)] = ref.reference if ref else ""
+            continue
         environment[env_name("param", key)] = _env_value(params[key])
     downloads: list[Download] = []
     # A pin may be templated on parameters (`dotnet-{kind}-{version}`): the values chosen
@@ -193,7 +223,8 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         os=os,
         params=params,
         environment=environment,
-        script=(with_prologue(os, script, environment, step.libraries.get(os, "") + step.includes.get(os, ""))
+        script=(with_prologue(os, script, environment, step.libraries.get(os, "")
+                              + (step.secret_library.get(os, "") if reads else "") + step.includes.get(os, ""))
                 if script is not None else None),
         check=with_prologue(os, step.checks[os], environment, step.includes.get(os, "")),
         downloads=tuple(downloads),
@@ -210,16 +241,19 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
         capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test,
         check_downloads=step.spec.check_downloads and bool(downloads),
+        secrets=secrets,
+        reads_secrets=reads,
     )
 
 
-def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> PreparedStep:
+def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any],
+                 secrets: Sequence[tuple[str, SecretRef]] = ()) -> PreparedStep:
     """A step each cloud renders from its parameters (script, reboot, pause, aws-managed-component)."""
     environment: dict[str, str] = {env_name("step"): step.name}
     script: Optional[str] = None
     check: Optional[str] = None
     if step.spec.render == "script":
-        environment, script, check = _user_script(use, step, os, params)
+        environment, script, check = _user_script(use, step, os, params, secrets)
     managed = managed_version = None
     managed_parameters: tuple[tuple[str, str], ...] = ()
     if step.spec.render == "aws-managed-component":
@@ -240,7 +274,7 @@ def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> P
 def prepare_flavour(os: str, steps: Sequence[StepUse], catalogue: Catalogue,
                     cloud: Optional[str] = None) -> list[PreparedStep]:
     """Step uses in order, limited to one cloud when given (validated input assumed)."""
-    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue) for use in steps]
+    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue, cloud) for use in steps]
     if cloud is None:
         return prepared
     return [p for p in prepared if p.runs_on(cloud) and cloud in catalogue.steps[p.name].spec.clouds]

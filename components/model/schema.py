@@ -58,7 +58,27 @@ def _param_type(kind: str) -> dict[str, Any]:
     if kind == "environment":  # NAME: value, plain text or whole numbers
         return {"type": "object", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
                 "additionalProperties": {"type": ["string", "integer"]}}
+    if kind == "secret":
+        return _SECRET_REFERENCE
+    if kind == "secrets":  # NAME: a secret reference
+        return {"type": "object", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": _SECRET_REFERENCE}
     return {"type": kind}
+
+
+# {secret: {aws: ..., azure: ...}}: where a secret lives (secret_refs.py checks each form).
+_SECRET_REFERENCE: dict[str, Any] = {
+    "type": "object", "required": ["secret"], "additionalProperties": False,
+    "properties": {"secret": {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "properties": {
+            "aws": {"type": "string", "pattern": "^(secretsmanager:|ssm:/|arn:aws)",
+                    "description": "secretsmanager:<name>, ssm:/<parameter path>, or a complete secret or parameter ARN"},
+            "azure": {"type": "string", "pattern": "^https://[A-Za-z0-9-]{3,24}\\.vault\\.azure\\.net/secrets/",
+                      "description": "https://<vault>.vault.azure.net/secrets/<name>[/<version>]"},
+        },
+    }},
+}
 
 
 def render() -> str:

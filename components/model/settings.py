@@ -307,6 +307,25 @@ class AzureSettings(StrictModel):
             raise ValueError("adopt needs subscription_id: the import names each retained gallery image "
                              "definition by its full resource id (/subscriptions/<id>/resourceGroups/...)")
         return self
+    key_vaults: dict[str, str] = Field(
+        default_factory=dict,
+        description="Key Vaults the flavours' secret references name, vault name -> the vault's resource id "
+        "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>): a Key Vault "
+        "secret URI names only the vault, and the role assignment that lets builds read one secret needs its id",
+    )
+
+    @field_validator("key_vaults")
+    @classmethod
+    def _vaults(cls, value: dict[str, str]) -> dict[str, str]:
+        pattern = (r"/subscriptions/[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/resourceGroups/[-\w._()]{1,90}"
+                   r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[A-Za-z0-9-]{3,24})")
+        for name, vault_id in value.items():
+            match = re.fullmatch(pattern, str(vault_id))
+            if match is None:
+                raise ValueError(f"{name}: '{vault_id}' is not a Key Vault resource id ({pattern})")
+            if match.group("name").lower() != name.lower():
+                raise ValueError(f"{name}: the resource id names the vault '{match.group('name')}', not '{name}'")
+        return {name.lower(): vault_id for name, vault_id in value.items()}
 
     @field_validator("subnet_id", "container_instance_subnet_id")
     @classmethod

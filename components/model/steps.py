@@ -23,7 +23,12 @@ STEPS_DIR = Path(__file__).resolve().parent.parent / "steps"
 VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
-ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment"]
+ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment", "secret",
+                    "secrets"]
+# A `secret` parameter takes a reference per cloud ({secret: {aws: ..., azure: ...}}, see
+# secret_refs.py); `secrets` takes a map of variable names to such references (the script step).
+SECRET_TYPES = ("secret", "secrets")
+SECRETS_LIBRARY = "secrets"
 # How the renderers turn a step into each cloud's own actions (see components/steps/README.md):
 # `scripts` runs the folder's install script; the others are rendered natively by each cloud's
 # renderer from the step's parameters.
@@ -264,6 +269,8 @@ class Step:
     libraries: dict[str, str] = field(default_factory=dict)  # os -> helper text the install script needs
     includes: dict[str, str] = field(default_factory=dict)  # os -> text both the install and the check script start with
     assets: dict[str, Asset] = field(default_factory=dict)  # name -> the packed folder of the step's own
+    # os -> lib/secrets.sh|.ps1, inserted only into the install script of a use that reads a secret
+    secret_library: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -331,6 +338,9 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if option not in OPTION_NAMES:
                 problems.append(Problem(source, f"refused_options.{option}", f"unknown option (options: {', '.join(OPTION_NAMES)})"))
         for key, param in spec.parameters.items():
+            if param.type in SECRET_TYPES and SECRETS_LIBRARY not in spec.libraries:
+                problems.append(Problem(source, f"parameters.{key}.type",
+                                        "a step reading secrets lists the reading helpers: libraries: [secrets]"))
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
@@ -354,14 +364,19 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                 unknown = [p for p in group if p not in spec.parameters]
                 if unknown or len(group) < 2:
                     problems.append(Problem(source, field_name, f"{group}: a group names two or more of the step's parameters"))
-        # A library serves the OS families it has a file for (retry.sh: Linux scripts).
-        libraries = {os: "" for os in scripts}
+        # A library serves the OS families it has a file for (retry.sh: Linux scripts); a step
+        # rendered from the flavour's script (render: script) serves every OS it supports.
+        families = list(scripts) if spec.render == "scripts" else list(spec.os)
+        libraries = {os: "" for os in families}
+        secret_library = {os: "" for os in families}
         for name in spec.libraries:
-            found = [os for os in scripts if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
+            found = [os for os in families if (steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[os]}").is_file()]
             if not found:
                 problems.append(Problem(source, "libraries", f"no library '{name}' in components/steps/lib/"))
+            # The secret-reading helpers go only into the scripts of uses that read a secret.
+            into = secret_library if name == SECRETS_LIBRARY else libraries
             for family in found:
-                libraries[family] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[family]}").read_text())
+                into[family] += _without_shebang((steps_dir / "lib" / f"{name}{LIBRARY_SUFFIXES[family]}").read_text())
         includes = {os: "" for os in checks}
         for name in spec.includes:
             include_os = next((os for os, suffix in LIBRARY_SUFFIXES.items() if name.endswith(suffix)), None)
@@ -382,7 +397,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             except AssetError as err:
                 problems.append(Problem(source, "assets", str(err)))
         steps[spec.name] = Step(spec=spec, scripts=scripts, checks=checks, folder=meta.parent, libraries=libraries,
-                                includes=includes, assets=assets)
+                                includes=includes, assets=assets, secret_library=secret_library)
     if problems:
         raise ValidationFailed(problems)
     return Catalogue(steps=steps, pins=pins)

@@ -56,6 +56,11 @@ def skip_reason(step: StepSpec, cloud: str, skip: dict) -> Optional[str]:
                 "Image Builder instance")
     if step.script is None:
         return f"has no Linux script on {cloud}"
+    if step.secrets:
+        # Never passed silently: the read needs the build machine's identity, which this
+        # machine has not, and a stand-in value would prove nothing about the real secret.
+        return (f"reads {', '.join(step.secrets)} with the {cloud} build machine's identity "
+                "(instance profile / managed identity), which a rehearsal does not have")
     return None
 
 

@@ -47,6 +47,7 @@ class StepSpec:
     managed_component: Optional[str] = None  # an AWS-managed component does the build
     base_flavour: Optional[str] = None  # set for a step the base chain of a layered flavour ran
     check_fetches: bool = False  # the check fetches the downloads again (an image test suite and its runner)
+    secrets: tuple = ()  # the references the step reads with the cloud's identity (none is read here)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def load_rehearsal(stack: str, flavour_name: str, root: Path, flavours_dir: Opti
                 fetches=fetches, reboot_after=p.reboot_after, valid_exit_codes=tuple(p.valid_exit_codes),
                 retries=p.retries, timeout_minutes=p.timeout_minutes, image_test=p.image_test,
                 managed_component=p.aws_managed_component if cloud == "aws" else None,
-                base_flavour=base_of, check_fetches=p.check_downloads))
+                base_flavour=base_of, check_fetches=p.check_downloads,
+                secrets=tuple(ref.reference for _, ref in p.secrets)))
         return out
 
     # A layer's build starts on its base's image: the base chain's steps run first.

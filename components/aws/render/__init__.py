@@ -67,6 +67,8 @@ from .policies import (
     kms_key_policy,
     log_lifecycle_rules,
     log_write_policy,
+    secret_arns,
+    secret_read_policy,
     ssm_parameter_names,
     ssm_read_guard_policy,
     tls_only_bucket_policy,
@@ -125,7 +127,7 @@ __all__ = [
     # retirement
     "DESCRIPTION_LIMIT", "REPLACED_BY_TAG", "RETIRED_TAG", "delete_parameter_command", "deprecated_parameter_args", "deprecation_description", "retired_regions",
     # policies
-    "assume_role_policy", "log_write_policy", "ssm_parameter_names", "ssm_read_guard_policy", "asset_read_policy", "artifact_arns", "artifact_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
+    "assume_role_policy", "log_write_policy", "ssm_parameter_names", "ssm_read_guard_policy", "asset_read_policy", "artifact_arns", "artifact_read_policy", "secret_arns", "secret_read_policy", "tls_only_bucket_policy", "log_lifecycle_rules",
     "kms_key_policy",
     # checks
     "AwsPlan", "plan_aws",

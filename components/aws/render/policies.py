@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ...model.assets import ASSET_PREFIX
+from ...model.secret_refs import SecretRef
 from ...model.settings import AwsSettings
 from .names import LOG_PREFIX, image_builder_service_role_arn, partition
 
@@ -82,6 +83,37 @@ def artifact_read_policy(object_arns: list[str]) -> dict[str, Any]:
     """Build instances read exactly the team files the stack's flavours fetch, nothing else of those buckets."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arns},
+    ]}
+
+
+def secret_arns(refs: Iterable[SecretRef], region: str, account_id: str) -> dict[str, list[str]]:
+    """The ARNs the build instance reads, per action: exactly each secret and parameter referenced.
+
+    A Secrets Manager name becomes the ARN pattern `...:secret:<name>-??????`: Secrets Manager
+    appends a hyphen and six random characters to a secret's ARN, and its IAM guide tells a
+    policy naming a secret by name to match them with six `?` (not `*`, which would also match
+    `<name>-other-secret`). A parameter's ARN is `arn:...:ssm:<region>:<account>:parameter/<name
+    without its leading slash>`. Names are of the stack's region and account; ARNs as written.
+    """
+    arns: dict[str, set[str]] = {"secretsmanager:GetSecretValue": set(), "ssm:GetParameter": set()}
+    prefix = f"arn:{partition(region)}"
+    for ref in refs:
+        if ref.cloud != "aws":
+            continue
+        if ref.store == "secretsmanager":
+            arns["secretsmanager:GetSecretValue"].add(
+                ref.arn or f"{prefix}:secretsmanager:{region}:{account_id}:secret:{ref.name}-??????")
+        else:
+            arns["ssm:GetParameter"].add(ref.arn or f"{prefix}:ssm:{region}:{account_id}:parameter{ref.name}")
+    return {action: sorted(found) for action, found in arns.items() if found}
+
+
+def secret_read_policy(refs: Iterable[SecretRef], region: str, account_id: str) -> dict[str, Any]:
+    """Build instances read exactly the secrets the stack's steps reference, nothing else."""
+    sids = {"secretsmanager:GetSecretValue": "ReadReferencedSecrets", "ssm:GetParameter": "ReadReferencedParameters"}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": sids[action], "Effect": "Allow", "Action": action, "Resource": resources}
+        for action, resources in secret_arns(refs, region, account_id).items()
     ]}
 
 

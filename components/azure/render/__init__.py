@@ -94,6 +94,15 @@ from .schedule import (
     windows_time_zone,
     workflow_args,
 )
+from .secrets import (
+    IDENTITY_ASSIGN_ACTIONS,
+    KEY_VAULT_SECRETS_USER,
+    MANAGED_IDENTITY_OPERATOR,
+    reads_secrets,
+    role_definition_id,
+    secret_grants,
+    vault_subscription,
+)
 from .template import (
     ASSET_STORE_PLACEHOLDER,
     STAGING_PLACEHOLDER,
@@ -120,6 +129,13 @@ __all__ = [
     "BLOB_READ_DATA_ACTION",
     "FactoryNames",
     "GALLERY_ACTIONS",
+    "IDENTITY_ASSIGN_ACTIONS",
+    "KEY_VAULT_SECRETS_USER",
+    "MANAGED_IDENTITY_OPERATOR",
+    "reads_secrets",
+    "role_definition_id",
+    "secret_grants",
+    "vault_subscription",
     "PUBLISH_ACTIONS",
     "KB_PATTERN",
     "LINUX_UPLOAD_DIR",

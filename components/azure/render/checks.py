@@ -79,6 +79,14 @@ def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
     for index, use in enumerate(build.declared_steps):
         declared.setdefault(use.name, index)
     for step in build.steps_on("azure"):
+        for name, ref in step.secrets:
+            if ref.vault not in azure.key_vaults:
+                problems.append(Problem(
+                    build.source, f"steps[{declared.get(step.name, 0)}].{step.name}",
+                    f"{name} reads {ref.reference}, whose vault '{ref.vault}' the stack does not know: add it to "
+                    f"{NAMESPACE}:azure.key_vaults as {ref.vault}: /subscriptions/<subscription id>/resourceGroups/"
+                    f"<group>/providers/Microsoft.KeyVault/vaults/{ref.vault} (a role assignment on the secret needs "
+                    "the vault's resource id, which the URI does not carry)"))
         for download in step.downloads:
             if download.store == "aws":
                 problems.append(Problem(

@@ -54,6 +54,7 @@ class FactoryNames:
     gallery: str
     builder_identity: str
     scheduler_identity: str
+    build_vm_identity: str = ""
 
     @classmethod
     def for_stack(cls, stack: str, azure: AzureSettings) -> "FactoryNames":
@@ -65,6 +66,7 @@ class FactoryNames:
             gallery=azure.gallery_name or gallery_name_for(stack),
             builder_identity=f"golden-images-{slug}-builder"[:128],
             scheduler_identity=f"golden-images-{slug}-scheduler"[:128],
+            build_vm_identity=f"golden-images-{slug}-build-vm"[:128],
         )
 
     def workflow(self, flavour: FlavourBuild) -> str:
@@ -79,6 +81,9 @@ class FactoryNames:
 
     def runner_role(self, subscription_id: str) -> str:
         return f"golden-images image template runner ({self.resource_group}, {subscription_id})"
+
+    def identity_assigner_role(self, subscription_id: str) -> str:
+        return f"golden-images build VM identity assigner ({self.resource_group}, {subscription_id})"
 
 
 def stack_slug(stack: str) -> str:

@@ -10,6 +10,7 @@ from ...model.settings import AzureSettings
 from ...model.vocabulary import content_hash
 from .customizers import render_customizers, render_validations
 from .names import FactoryNames, derived, group_id, wire_name
+from .secrets import reads_secrets
 
 
 def template_tags(build: FlavourBuild) -> dict[str, str]:
@@ -27,6 +28,7 @@ class TemplateRefs:
     staging_resource_group_id: Any
     base_image_id: Any = None  # a layered flavour's base: that flavour's gallery image definition
     asset_store: Any = None  # URL of the blob container with the stack's build assets
+    build_vm_identity_id: Any = None  # the build VM's own identity, for flavours that read secrets
 
 
 STAGING_PLACEHOLDER = "{stagingResourceGroup}"
@@ -44,6 +46,8 @@ def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
         base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
         # The account's name is generated; the blob names hash the assets' content.
         asset_store=ASSET_STORE_PLACEHOLDER,
+        build_vm_identity_id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                             f"{names.build_vm_identity}",
     )
 
 
@@ -115,11 +119,17 @@ def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_ima
     ]
 
 
-def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings) -> dict[str, Any]:
-    profile = {
+def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings, build_vm_identity_id: Any = None) -> dict[str, Any]:
+    """The build VM; a flavour whose steps read secrets gives it the build VM identity (only then),
+    which reads them through the instance metadata service."""
+    profile: dict[str, Any] = {
         "vmSize": flavour.machine.vm_size or getattr(azure.vm_size, flavour.os),
         "osDiskSizeGB": flavour.machine.disk_size_on("azure", flavour.os),
     }
+    if reads_secrets(flavour):
+        if build_vm_identity_id is None:
+            raise ValueError(f"flavour '{flavour.name}' reads secrets on Azure: its build VM needs the build VM identity")
+        profile["userAssignedIdentities"] = [build_vm_identity_id]
     if azure.subnet_id:
         vnet = {"subnetId": azure.subnet_id}
         if azure.container_instance_subnet_id:
@@ -175,7 +185,7 @@ def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: Template
             "inVMValidations": render_validations(steps, refs.asset_store),
         },
         "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
-        "vm_profile": render_vm_profile(flavour, azure),
+        "vm_profile": render_vm_profile(flavour, azure, refs.build_vm_identity_id),
         "build_timeout_in_minutes": flavour.machine.timeout_minutes,
         "optimize": {"vmBoot": {"state": "Enabled"}},
         "error_handling": render_error_handling(azure),

@@ -29,6 +29,14 @@ foreach ($service in $services) {
 Write-Output "datadog-agent: $($services.Count) service(s) stopped and manual"
 
 $config = Join-Path $env:ProgramData 'Datadog\datadog.yaml'
+if ($env:GI_PARAM_BAKE_KEY -eq 'true') {
+    # Asked for: a key-shaped api_key (never printed).
+    if (-not (Test-Path -LiteralPath $config) -or -not (Select-String -LiteralPath $config -Pattern '^api_key: [0-9a-fA-F]{32}$' -Quiet)) {
+        throw "datadog-agent: $config has no API key although bake_key is true"
+    }
+    Write-Output 'datadog-agent: API key in the image, as asked (bake_key)'
+    exit 0
+}
 if ((Test-Path -LiteralPath $config) -and (Select-String -LiteralPath $config -Pattern '^\s*api_key\s*:\s*\S' -Quiet)) {
     throw "datadog-agent: $config contains an api_key; keys are configured at boot, never baked"
 }

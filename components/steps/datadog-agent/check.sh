@@ -33,6 +33,20 @@ done
 echo "datadog-agent: ${#units[@]} unit(s) stopped and disabled"
 
 config=/etc/datadog-agent/datadog.yaml
+if [ "${GI_PARAM_BAKE_KEY:-false}" = "true" ]; then
+  # Asked for: a key-shaped api_key, readable by root and the Agent's group only (never printed).
+  if ! grep -Eq '^api_key: [0-9a-fA-F]{32}$' "${config}"; then
+    echo "datadog-agent: ${config} has no API key although bake_key is true" >&2
+    exit 1
+  fi
+  mode=$(stat -c '%a' "${config}")
+  if [ "${mode}" != "640" ]; then
+    echo "datadog-agent: ${config} has mode ${mode}, expected 640" >&2
+    exit 1
+  fi
+  echo "datadog-agent: API key in the image, as asked (bake_key)"
+  exit 0
+fi
 if [ -f "${config}" ] && grep -Eq '^[[:space:]]*api_key[[:space:]]*:[[:space:]]*[^[:space:]]' "${config}"; then
   echo "datadog-agent: ${config} contains an api_key; keys are configured at boot, never baked" >&2
   exit 1

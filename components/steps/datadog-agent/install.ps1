@@ -47,3 +47,20 @@ foreach ($service in $services) {
     }
     Write-Output "datadog-agent: service $($service.Name) stopped, manual"
 }
+
+# Only when the team asked for the key in the image (api_key with bake_key: true): read on
+# this machine with its own identity, checked for a key's shape, written into datadog.yaml, and
+# cleared. The services stay stopped and manual.
+if ($env:GI_PARAM_BAKE_KEY -eq 'true') {
+    Read-GiSecret -Variable 'DD_API_KEY' -Reference $env:GI_PARAM_API_KEY
+    if ($env:DD_API_KEY -notmatch '^[0-9a-fA-F]{32}$') {
+        Clear-GiSecret 'DD_API_KEY'
+        throw "datadog-agent: the secret $($env:GI_PARAM_API_KEY) does not hold a Datadog API key (32 hex digits)"
+    }
+    $config = Join-Path $env:ProgramData 'Datadog\datadog.yaml'
+    $lines = @()
+    if (Test-Path -LiteralPath $config) { $lines = @(Get-Content -LiteralPath $config | Where-Object { $_ -notmatch '^api_key\s*:' }) }
+    Set-Content -LiteralPath $config -Value ($lines + "api_key: $($env:DD_API_KEY)") -Encoding ASCII
+    Clear-GiSecret 'DD_API_KEY'
+    Write-Output "datadog-agent: API key from $($env:GI_PARAM_API_KEY) written to $config (asked for: bake_key)"
+}

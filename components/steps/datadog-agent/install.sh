@@ -100,3 +100,24 @@ for unit in "${units[@]}"; do
   systemctl disable "${unit}"
   echo "datadog-agent: ${unit} stopped, disabled"
 done
+
+# Only when the team asked for the key in the image (api_key with bake_key: true): read on
+# this machine with its own identity, checked for a key's shape, written into datadog.yaml
+# readable by the Agent alone, and unset. The Agent stays stopped and disabled.
+if [ "${GI_PARAM_BAKE_KEY:-false}" = "true" ]; then
+  gi_read_secret DD_API_KEY "${GI_PARAM_API_KEY:?datadog-agent: bake_key needs api_key}"
+  if ! [[ "${DD_API_KEY}" =~ ^[0-9a-fA-F]{32}$ ]]; then
+    unset DD_API_KEY
+    echo "datadog-agent: the secret ${GI_PARAM_API_KEY} does not hold a Datadog API key (32 hex digits)" >&2
+    exit 1
+  fi
+  config=/etc/datadog-agent/datadog.yaml
+  if [ ! -f "${config}" ] && [ -f "${config}.example" ]; then cp "${config}.example" "${config}"; fi
+  touch "${config}"
+  chmod 0640 "${config}"
+  sed -i '/^api_key[[:space:]]*:/d' "${config}"
+  printf 'api_key: %s\n' "${DD_API_KEY}" >> "${config}"
+  unset DD_API_KEY
+  chown dd-agent:dd-agent "${config}"
+  echo "datadog-agent: API key from ${GI_PARAM_API_KEY} written to ${config} (asked for: bake_key)"
+fi
