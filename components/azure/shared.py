@@ -12,11 +12,14 @@ from ..model.settings import AzureSettings
 from ..model.vocabulary import AZURE_SHARED_TYPE
 from .render import (
     ASSET_CONTAINER,
+    ASSIGN_IDENTITY_ACTION,
     BLOB_READ_DATA_ACTION,
     PUBLISH_ACTIONS,
     RUNNER_ACTIONS,
+    STORAGE_BLOB_DATA_READER,
     FactoryNames,
     builder_actions,
+    built_in_role_id,
     vnet_group_ids,
     vnet_ids,
 )
@@ -32,8 +35,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
     """Resource group, gallery, identities and least-privilege roles, once per stack."""
 
     def __init__(self, name: str, *, settings: AzureSettings, tags: Mapping[str, str], protect: bool,
-                 names: FactoryNames, assets: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None):
-        """assets: blob name -> file path of each build asset the stack's steps fetch on Azure."""
+                 names: FactoryNames, assets: Optional[dict] = None, reads_artefacts: bool = False,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """assets: blob name -> file path of each build asset the stack's steps fetch on Azure.
+        reads_artefacts: a flavour's build reads the stack's artefact container (settings.artefacts)."""
         super().__init__(AZURE_SHARED_TYPE, name, None, opts)
         azure = settings
         self.names = names
@@ -80,6 +85,7 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             opts=child,
         )
 
+        reads = reads_artefacts and azure.artefacts is not None
         # Builds: publish versions into this gallery and join the build subnets. Custom
         # roles are assignable at group level, so the definition names the factory group
         # and the networks' groups while each assignment stays on the gallery or network.
@@ -90,7 +96,8 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             description="Azure VM Image Builder builds: read the golden-images gallery, join the build "
             "subnets and read build assets; nothing else (versions are written by the publisher role).",
             role_type="CustomRole",
-            permissions=[{"actions": builder_actions(azure), "not_actions": [],
+            permissions=[{"actions": builder_actions(azure) + ([ASSIGN_IDENTITY_ACTION] if reads else []),
+                          "not_actions": [],
                           # Reading build assets is a data action, granted on their container only.
                           **({"data_actions": [BLOB_READ_DATA_ACTION]} if assets else {})}],
             assignable_scopes=[self.resource_group.id, *vnet_group_ids(azure)],
@@ -121,6 +128,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         self.asset_store = None
         if assets:
             self._assets(assets, azure.location, tags, builder_role)
+
+        self.build_vm_identity = None
+        if reads:
+            self._artefact_reader(azure, tags, builder_role)
 
         # Schedules: start builds of templates in the factory group, nothing more.
         runner_role = authorization.RoleDefinition(
@@ -224,6 +235,40 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
                          "Image Builder downloads build assets of the golden-images steps"))
         # The public cloud's blob endpoint (sovereign clouds have other suffixes).
         self.asset_store = pulumi.Output.concat("https://", account.name, f".blob.core.windows.net/{ASSET_CONTAINER}")
+
+    def _artefact_reader(self, azure: AzureSettings, tags: dict, builder_role: authorization.RoleDefinition) -> None:
+        """The build VM's own identity, which alone reads the team's artefact container.
+
+        Storage Blob Data Reader on exactly that container (not the account, not the group); the
+        builder identity may attach the identity to its build VMs (its custom role's assign action,
+        assigned on that identity alone) and has no read on the container itself.
+        """
+        artefacts = azure.artefacts
+        assert artefacts is not None
+        self.build_vm_identity = managedidentity.UserAssignedIdentity(
+            "build-vm",
+            resource_name_=self.names.build_vm_identity,
+            resource_group_name=self.resource_group.name,
+            location=azure.location,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Attaching a user-assigned identity to a VM needs its assign action on that identity
+        # (Image Builder: the template identity needs it on each of vmProfile.userAssignedIdentities).
+        self.builder_assignments.append(
+            self._assign("builder-attaches-build-vm-identity", builder_role, self.builder_identity,
+                         self.build_vm_identity.id,
+                         "Image Builder attaches the build VM identity to its build and validation VMs"))
+        self.builder_assignments.append(authorization.RoleAssignment(
+            "build-vm-reads-artefacts",
+            scope=artefacts.container_scope,
+            # Named in the container's own subscription, which may be another than the factory's.
+            role_definition_id=built_in_role_id(artefacts.subscription_id, STORAGE_BLOB_DATA_READER),
+            principal_id=self.build_vm_identity.principal_id,
+            principal_type="ServicePrincipal",
+            description=f"Build VMs read the team's artefacts in container {artefacts.container}",
+            opts=pulumi.ResourceOptions(parent=self),
+        ))
 
     def _assign(self, name: str, role: authorization.RoleDefinition,
                 identity: managedidentity.UserAssignedIdentity, scope, description: str,

@@ -20,6 +20,7 @@ from .render import (
     template_args,
     workflow_args,
 )
+from .render.template import reads_artefacts
 from .shared import AzureSharedInfrastructure
 
 
@@ -76,6 +77,10 @@ class AzureImageTemplate(pulumi.ComponentResource):
             ),
             base_image_id=base.image.id if base is not None else None,
             asset_store=shared.asset_store,
+            build_vm_identity_id=(shared.build_vm_identity.id
+                                  if reads_artefacts(build) and shared.build_vm_identity is not None else None),
+            build_vm_client_id=(shared.build_vm_identity.client_id
+                                if reads_artefacts(build) and shared.build_vm_identity is not None else None),
         )
         self.template = virtualmachineimages.VirtualMachineImageTemplate(
             f"{name}-template",

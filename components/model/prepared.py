@@ -10,11 +10,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Protocol, Sequence
 
 from .assets import Asset
 from .flavour import StepUse
 from .steps import Catalogue, Step, pin_alias, substitute
+
+
+class ArtefactStore(Protocol):
+    """A stack's artefact bucket or container (settings.AwsArtefacts, AzureArtefacts)."""
+
+    def url(self, key: str) -> str: ...
+
 
 DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
 
@@ -69,6 +76,7 @@ class PreparedStep:
     image_test: bool = True
     render: str = "scripts"  # StepSpec.render: how the clouds run it
     aws_managed_version: str = "x.x.x"  # the managed component's version (x wildcards: newest at build time)
+    aws_managed_owner: str = "aws"  # the ARN's owner: aws (AWS-managed) or aws-marketplace (a Marketplace component)
     aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
     aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
 
@@ -135,7 +143,13 @@ def _user_script(use: StepUse, step: Step, os: str,
             with_prologue(os, check, environment) if check else None)
 
 
-def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> PreparedStep:
+# A Download.url for an artefact key prepared without a cloud (whose store decides the URL).
+ARTEFACT_SCHEME = "artefacts:"
+
+
+def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue,
+                 artefacts: Optional[ArtefactStore] = None) -> PreparedStep:
+    """artefacts: the artefact store of the cloud this is prepared for (an artifact step's `key:`)."""
     # The step's own assets travel like a directory parameter's (GI_ASSET_<NAME>, uploaded, fetched).
     params = {**step.resolve_params(use.params), **step.assets}
     if step.spec.render != "scripts":
@@ -173,7 +187,12 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue) -> Pre
     # the build machine's identity; the script verifies its sha256 when one is given.
     if step.spec.fetch is not None:
         fetch = step.spec.fetch
-        downloads.append(Download(pin=step.name, url=str(params[fetch.source]), sha256=str(params.get(fetch.sha256) or ""),
+        artefact_key = params.get(fetch.key) if fetch.key else None
+        if artefact_key:
+            url = artefacts.url(str(artefact_key)) if artefacts is not None else f"{ARTEFACT_SCHEME}{artefact_key}"
+        else:
+            url = str(params[fetch.source])
+        downloads.append(Download(pin=step.name, url=url, sha256=str(params.get(fetch.sha256) or ""),
                                   destination=str(params[fetch.destination])))
     script = step.scripts.get(os)
     managed = step.spec.aws.managed_component.get(os)
@@ -215,9 +234,11 @@ def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> P
     if step.spec.render == "script":
         environment, script, check = _user_script(use, step, os, params)
     managed = managed_version = None
+    managed_owner = "aws"
     managed_parameters: tuple[tuple[str, str], ...] = ()
     if step.spec.render == "aws-managed-component":
         managed, managed_version = params["name"], params.get("version") or "x.x.x"
+        managed_owner = str(params.get("owner") or "aws")
         managed_parameters = tuple((k, _env_value(v)) for k, v in sorted((params.get("parameters") or {}).items()))
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(
@@ -228,13 +249,15 @@ def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any]) -> P
         aws_managed_component=managed, capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test and check is not None, render=step.spec.render,
         aws_managed_version=managed_version or "x.x.x", aws_managed_parameters=managed_parameters,
+        aws_managed_owner=managed_owner,
     )
 
 
 def prepare_flavour(os: str, steps: Sequence[StepUse], catalogue: Catalogue,
-                    cloud: Optional[str] = None) -> list[PreparedStep]:
-    """Step uses in order, limited to one cloud when given (validated input assumed)."""
-    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue) for use in steps]
+                    cloud: Optional[str] = None, artefacts: Optional[ArtefactStore] = None) -> list[PreparedStep]:
+    """Step uses in order, limited to one cloud when given (validated input assumed);
+    artefacts: that cloud's artefact store, where artifact steps' keys are read."""
+    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue, artefacts) for use in steps]
     if cloud is None:
         return prepared
     return [p for p in prepared if p.runs_on(cloud) and cloud in catalogue.steps[p.name].spec.clouds]

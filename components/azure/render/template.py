@@ -27,10 +27,13 @@ class TemplateRefs:
     staging_resource_group_id: Any
     base_image_id: Any = None  # a layered flavour's base: that flavour's gallery image definition
     asset_store: Any = None  # URL of the blob container with the stack's build assets
+    build_vm_identity_id: Any = None  # the identity the build VM reads the artefact container with
+    build_vm_client_id: Any = None  # its client id, which the VM's token request names
 
 
 STAGING_PLACEHOLDER = "{stagingResourceGroup}"
 ASSET_STORE_PLACEHOLDER = "{assetStore}"
+BUILD_VM_CLIENT_PLACEHOLDER = "{buildVmClientId}"
 
 
 def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
@@ -44,7 +47,16 @@ def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
         base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
         # The account's name is generated; the blob names hash the assets' content.
         asset_store=ASSET_STORE_PLACEHOLDER,
+        build_vm_identity_id=(f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                              f"{names.build_vm_identity}" if reads_artefacts(flavour) else None),
+        # A client id is generated: the identity's name stands for it in the hash.
+        build_vm_client_id=BUILD_VM_CLIENT_PLACEHOLDER if reads_artefacts(flavour) else None,
     )
+
+
+def reads_artefacts(flavour: FlavourBuild) -> bool:
+    """Whether the flavour's Azure build reads the team's artefact container (with the build VM's identity)."""
+    return any(d.store == "azure" for step in flavour.steps_on("azure") for d in step.downloads)
 
 
 def render_source(flavour: FlavourBuild, base_image_id: Any = None) -> dict[str, Any]:
@@ -114,11 +126,15 @@ def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_ima
     ]
 
 
-def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings) -> dict[str, Any]:
-    profile = {
+def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings, build_vm_identity_id: Any = None) -> dict[str, Any]:
+    profile: dict[str, Any] = {
         "vmSize": flavour.machine.vm_size or getattr(azure.vm_size, flavour.os),
         "osDiskSizeGB": flavour.machine.disk_size_on("azure", flavour.os),
     }
+    if build_vm_identity_id is not None:
+        # On the build and validation VMs only (ImageTemplateVmProfile.userAssignedIdentities); the
+        # template's own identity stays off the VM, so a step cannot act as the builder.
+        profile["userAssignedIdentities"] = [build_vm_identity_id]
     if azure.subnet_id:
         vnet = {"subnetId": azure.subnet_id}
         if azure.container_instance_subnet_id:
@@ -167,14 +183,14 @@ def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: Template
         "tags": tags,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
         "source": render_source(flavour, refs.base_image_id),
-        "customize": render_customizers(steps, refs.asset_store),
+        "customize": render_customizers(steps, refs.asset_store, refs.build_vm_client_id),
         "validate": {
             "continueDistributeOnFailure": False,
             "sourceValidationOnly": False,
             "inVMValidations": render_validations(steps),
         },
         "distribute": render_distribution(flavour, azure, refs.gallery_image_id),
-        "vm_profile": render_vm_profile(flavour, azure),
+        "vm_profile": render_vm_profile(flavour, azure, refs.build_vm_identity_id),
         "build_timeout_in_minutes": flavour.machine.timeout_minutes,
         "optimize": {"vmBoot": {"state": "Enabled"}},
         "error_handling": render_error_handling(azure),
