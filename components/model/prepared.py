@@ -188,10 +188,10 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue,
     if step.spec.fetch is not None:
         fetch = step.spec.fetch
         artefact_key = params.get(fetch.key) if fetch.key else None
-        if artefact_key:
-            url = artefacts.url(str(artefact_key)) if artefacts is not None else f"{ARTEFACT_SCHEME}{artefact_key}"
-        else:
+        if params.get(fetch.source) or not artefact_key:
             url = str(params[fetch.source])
+        else:
+            url = artefacts.url(str(artefact_key)) if artefacts is not None else f"{ARTEFACT_SCHEME}{artefact_key}"
         downloads.append(Download(pin=step.name, url=url, sha256=str(params.get(fetch.sha256) or ""),
                                   destination=str(params[fetch.destination])))
     script = step.scripts.get(os)

@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from components.azure import render
-from components.mocks import SUBSCRIPTION_ID
+from components.mocks import SUBSCRIPTION_ID, stable_guid
 from components.model.assets import pack_directory, pack_file
 from components.model.loader import load_inputs
 from components.plan import ROOT, Plan, UserError, stack_config
@@ -91,6 +91,10 @@ class TestTemplateInputs:
                 staging_resource_group_id=f"{SUB}/resourceGroups/{render.staging_group_name(names, expected_name)}",
                 base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
                 asset_store=asset_store(plans[stack]),
+                # The app server reads the team's artefact container with the build VM's identity.
+                build_vm_identity_id=(f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                                      f"{names.build_vm_identity}" if render.reads_artefacts(flavour) else None),
+                build_vm_client_id=stable_guid("client", "build-vm") if render.reads_artefacts(flavour) else None,
             )
             body = numbers_as_floats(render.render_template(flavour, loaded.settings.azure, refs))
             assert template.inputs == {
@@ -146,7 +150,11 @@ class TestPermissions:
         assert set(definitions) == {"builder-role", "publisher-role", "runner-role"}
         for assignment in plan.of_type(ASSIGNMENT):
             scope = assignment.inputs["scope"]
-            assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
+            if assignment.name == "build-vm-reads-artefacts":
+                # The team's container, in its own subscription (tests/test_artefact_store.py).
+                assert scope.endswith("/blobServices/default/containers/installers"), scope
+            else:
+                assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
             role = assignment.inputs["roleDefinitionId"]
             assert CONTRIBUTOR not in role and OWNER not in role
             assert assignment.inputs["principalType"] == "ServicePrincipal"
@@ -168,6 +176,8 @@ class TestPermissions:
             "Microsoft.Compute/galleries/read",
             "Microsoft.Compute/galleries/images/read",
             "Microsoft.Compute/galleries/images/versions/read",
+            # The app server reads artefacts: the builder attaches the build VM identity (on it alone).
+            "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
         ], "notActions": [], "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]}]
         publisher = one([r for r in plan.of_type(DEFINITION) if r.name == "publisher-role"], "publisher role")
         assert publisher.inputs["permissions"] == [{"actions": [
@@ -316,7 +326,8 @@ def test_defaults_leave_optional_parts_out(plans):
         f"{r.inputs['galleryImageName']}-publisher-propagated" for r in dev.of_type(GALLERY_IMAGE)}
     assert all("vnetConfig" not in t.inputs["vmProfile"] for t in dev.of_type(TEMPLATE))
     assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")) == [
-        "builder-assets", "builder-gallery"]  # the assets one because ubuntu-2404 ships a playbook
+        "builder-assets", "builder-attaches-build-vm-identity", "builder-gallery"]
+    # assets: ubuntu-2404 ships a playbook; attaches: the app server reads the artefact container
     assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.endswith("-publisher")) == sorted(
         f"{r.inputs['galleryImageName']}-publisher" for r in dev.of_type(GALLERY_IMAGE))
 

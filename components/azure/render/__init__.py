@@ -30,12 +30,17 @@ from .checks import (
     plan_azure,
 )
 from .customizers import (
+    BLOB_API_VERSION,
+    IMDS_TOKEN_URL,
     KB_PATTERN,
     LINUX_UPLOAD_DIR,
     REBOOT_CHECK_MINUTES,
     RESTART_TIMEOUT,
     SEARCH_CRITERIA,
+    STORAGE_RESOURCE,
     UPDATE_LIMIT,
+    artefact_fetch,
+    artefact_token_url,
     render_customizers,
     render_pause,
     render_reboot,
@@ -97,10 +102,12 @@ from .schedule import (
 )
 from .template import (
     ASSET_STORE_PLACEHOLDER,
+    BUILD_VM_CLIENT_PLACEHOLDER,
     STAGING_PLACEHOLDER,
     TOP_LEVEL_ARGUMENTS,
     TemplateRefs,
     marketplace_image,
+    reads_artefacts,
     render_distribution,
     render_error_handling,
     render_source,
@@ -113,6 +120,13 @@ from .template import (
 )
 
 __all__ = [
+    "BLOB_API_VERSION",
+    "IMDS_TOKEN_URL",
+    "STORAGE_RESOURCE",
+    "artefact_fetch",
+    "artefact_token_url",
+    "BUILD_VM_CLIENT_PLACEHOLDER",
+    "reads_artefacts",
     "API_VERSION",
     "ARM_ENDPOINT",
     "ASSET_CONTAINER",
