@@ -57,10 +57,13 @@ def create_shared(stack: StackBuild, root: Optional[Path] = None) -> SharedInfra
                                       secrets=secrets_on(stack.builds, "aws"))
     if stack.azure is not None and stack.azure_plan is not None:
         from .azure import AzureSharedInfrastructure
+        from .azure.render.template import reads_artefacts
 
         azure = AzureSharedInfrastructure("azure", settings=stack.azure, tags=settings.tags,
                                           protect=settings.protect, names=stack.azure_plan.names,
-                                          assets=files("azure"), secrets=secrets_on(stack.builds, "azure"))
+                                          assets=files("azure"), secrets=secrets_on(stack.builds, "azure"),
+                                          reads_artefacts=any(reads_artefacts(b) for b in stack.builds
+                                                              if b.builds_on("azure")))
     return SharedInfrastructure(aws=aws, azure=azure)
 
 

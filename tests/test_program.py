@@ -93,7 +93,9 @@ BAD_SETTINGS = {
     "single-region key": (
         "golden-images:aws",
         {"region": "eu-west-1", "distribution_regions": ["eu-west-1", "us-east-1"],
-         "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+         "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+         # the app server's installer is read by key from the stack's artefact bucket
+         "artefacts": {"bucket": "example-platform-artefacts", "prefix": "installers/"}},
         "golden-images:aws.kms_key_arn: aws.kms_key_arn arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab is a single-Region key",
     ),
     "azure time zone": (

@@ -17,8 +17,10 @@ from .render import (
     IDENTITY_ASSIGN_ACTIONS,
     PUBLISH_ACTIONS,
     RUNNER_ACTIONS,
+    STORAGE_BLOB_DATA_READER,
     FactoryNames,
     builder_actions,
+    built_in_role_id,
     secret_grants,
     vnet_group_ids,
     vnet_ids,
@@ -36,9 +38,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, settings: AzureSettings, tags: Mapping[str, str], protect: bool,
                  names: FactoryNames, assets: Optional[dict] = None, secrets: Sequence[SecretRef] = (),
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 reads_artefacts: bool = False, opts: Optional[pulumi.ResourceOptions] = None):
         """assets: blob name -> file path of each build asset the stack's steps fetch on Azure.
-        secrets: each Key Vault secret a step reads on Azure (the build VM identity reads exactly these)."""
+        secrets: each Key Vault secret a step reads on Azure (the build VM identity reads exactly these).
+        reads_artefacts: a flavour's build reads the stack's artefact container (settings.artefacts)."""
         super().__init__(AZURE_SHARED_TYPE, name, None, opts)
         azure = settings
         self.names = names
@@ -85,6 +88,7 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             opts=child,
         )
 
+        reads = reads_artefacts and azure.artefacts is not None
         # Builds: publish versions into this gallery and join the build subnets. Custom
         # roles are assignable at group level, so the definition names the factory group
         # and the networks' groups while each assignment stays on the gallery or network.
@@ -95,7 +99,8 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             description="Azure VM Image Builder builds: read the golden-images gallery, join the build "
             "subnets and read build assets; nothing else (versions are written by the publisher role).",
             role_type="CustomRole",
-            permissions=[{"actions": builder_actions(azure), "not_actions": [],
+            permissions=[{"actions": builder_actions(azure),
+                          "not_actions": [],
                           # Reading build assets is a data action, granted on their container only.
                           **({"data_actions": [BLOB_READ_DATA_ACTION]} if assets else {})}],
             assignable_scopes=[self.resource_group.id, *vnet_group_ids(azure)],
@@ -128,8 +133,12 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
             self._assets(assets, azure.location, tags, builder_role)
 
         self.build_vm_identity = None
+        if secrets or reads:
+            self._build_vm_identity(azure, tags)
         if secrets:
-            self._secret_reads(list(secrets), azure, tags)
+            self._secret_reads(list(secrets), azure)
+        if reads:
+            self._artefact_reader(azure)
 
         # Schedules: start builds of templates in the factory group, nothing more.
         runner_role = authorization.RoleDefinition(
@@ -234,9 +243,10 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         # The public cloud's blob endpoint (sovereign clouds have other suffixes).
         self.asset_store = pulumi.Output.concat("https://", account.name, f".blob.core.windows.net/{ASSET_CONTAINER}")
 
-    def _secret_reads(self, secrets: list[SecretRef], azure: AzureSettings, tags: dict) -> None:
-        """The build VM's own identity, which reads exactly the referenced secrets, and the template
-        identity's right to put it on the build VM (components/azure/render/secrets.py)."""
+    def _build_vm_identity(self, azure: AzureSettings, tags: dict) -> None:
+        """The build VM's own identity (on the build VMs of flavours that read secrets or artefacts,
+        never the template's), and the template identity's right to put it there: a custom role with
+        exactly the identity's read and assign actions, assigned on that identity alone."""
         self.build_vm_identity = managedidentity.UserAssignedIdentity(
             "build-vm",
             resource_name_=self.names.build_vm_identity,
@@ -258,7 +268,12 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
         )
         self.builder_assignments.append(self._assign(
             "builder-assigns-build-vm-identity", assigner, self.builder_identity, self.build_vm_identity.id,
-            "Image Builder puts the build VM identity on the build VMs of flavours that read secrets"))
+            "Image Builder puts the build VM identity on the build VMs of flavours that read secrets or artefacts"))
+
+    def _secret_reads(self, secrets: list[SecretRef], azure: AzureSettings) -> None:
+        """Key Vault Secrets User for the build VM identity on exactly each referenced secret
+        (components/azure/render/secrets.py)."""
+        assert self.build_vm_identity is not None
         for scope, role in secret_grants(secrets, azure.key_vaults):
             vault, secret = scope.split("/providers/Microsoft.KeyVault/vaults/", 1)[1].split("/secrets/")
             self.builder_assignments.append(authorization.RoleAssignment(
@@ -270,6 +285,22 @@ class AzureSharedInfrastructure(pulumi.ComponentResource):
                 description=f"Build VMs read the secret {secret} of Key Vault {vault} with their own identity",
                 opts=pulumi.ResourceOptions(parent=self),
             ))
+
+    def _artefact_reader(self, azure: AzureSettings) -> None:
+        """Storage Blob Data Reader for the build VM identity on exactly the team's artefact container
+        (not the account, not the group); the builder identity itself has no read on it."""
+        artefacts = azure.artefacts
+        assert artefacts is not None and self.build_vm_identity is not None
+        self.builder_assignments.append(authorization.RoleAssignment(
+            "build-vm-reads-artefacts",
+            scope=artefacts.container_scope,
+            # Named in the container's own subscription, which may be another than the factory's.
+            role_definition_id=built_in_role_id(artefacts.subscription_id, STORAGE_BLOB_DATA_READER),
+            principal_id=self.build_vm_identity.principal_id,
+            principal_type="ServicePrincipal",
+            description=f"Build VMs read the team's artefacts in container {artefacts.container}",
+            opts=pulumi.ResourceOptions(parent=self),
+        ))
 
     def _assign(self, name: str, role: authorization.RoleDefinition,
                 identity: managedidentity.UserAssignedIdentity, scope, description: str,

@@ -15,6 +15,8 @@ from .render import (
     adopted_definition_id,
     describe_schedule,
     image_definition_args,
+    needs_build_vm_identity,
+    reads_artefacts,
     run_command,
     run_uri,
     staging_group_name,
@@ -80,7 +82,10 @@ class AzureImageTemplate(pulumi.ComponentResource):
             ),
             base_image_id=base.image.id if base is not None else None,
             asset_store=shared.asset_store,
-            build_vm_identity_id=shared.build_vm_identity.id if shared.build_vm_identity is not None else None,
+            build_vm_identity_id=(shared.build_vm_identity.id
+                                  if needs_build_vm_identity(build) and shared.build_vm_identity is not None else None),
+            build_vm_client_id=(shared.build_vm_identity.client_id
+                                if reads_artefacts(build) and shared.build_vm_identity is not None else None),
         )
         self.template = virtualmachineimages.VirtualMachineImageTemplate(
             f"{name}-template",

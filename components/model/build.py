@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from .flavour import BaseImage, BuildSettings, Flavour, LoadedFlavour, ScheduleOff, StepUse, TestSettings, chain_of
 from .lineage import azure_marketplace_reference, lineage_tags
-from .prepared import PreparedStep, prepare_flavour
+from .prepared import ArtefactStore, PreparedStep, prepare_flavour
 from .settings import AwsSettings, LaunchSharing, Schedule, StackSettings, resolve_account
 from .steps import Catalogue
 from .vocabulary import NAMESPACE
@@ -192,6 +192,12 @@ def aws_distribution(flavour: Flavour, accounts: Mapping[str, str]) -> AwsDistri
                                launch_permissions=sharing)
 
 
+def artefact_store(settings: StackSettings, cloud: str) -> Optional[ArtefactStore]:
+    """The stack's artefact bucket (aws) or container (azure), where artifact steps' keys are read."""
+    section = settings.aws if cloud == "aws" else settings.azure
+    return section.artefacts if section is not None else None
+
+
 def make_build(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
                base: Optional[FlavourBuild], source_commit: Optional[str] = None,
                stack: Optional[str] = None) -> FlavourBuild:
@@ -200,7 +206,8 @@ def make_build(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogu
     clouds = tuple(flavour.enabled_clouds(settings.clouds))
     steps = [use for use in item.build_steps if use.applies(os=flavour.os, stack=stack, flags=flavour.flags)]
     skipped = tuple(use.name for use in item.build_steps if use not in steps)
-    prepared = {cloud: tuple(prepare_flavour(flavour.os, steps, catalogue, cloud)) for cloud in clouds}
+    prepared = {cloud: tuple(prepare_flavour(flavour.os, steps, catalogue, cloud, artefact_store(settings, cloud)))
+                for cloud in clouds}
     distribution = aws_distribution(flavour, settings.accounts)
     off = flavour.schedule.reason if isinstance(flavour.schedule, ScheduleOff) else None
     return FlavourBuild(

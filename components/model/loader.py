@@ -634,7 +634,7 @@ def known_stacks(root: Path) -> list[str]:
 
 
 def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalogue: Catalogue,
-                           stacks: list[str] | None = None) -> list[Problem]:
+                           stacks: list[str] | None = None, settings_source: str = "the stack file") -> list[Problem]:
     """Each cloud a flavour is built on has a base image, and runs every step unless the flavour says otherwise;
     its own distribution, disks and conditions fit the stack."""
     problems: list[Problem] = []
@@ -672,6 +672,7 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                                         f"step '{use.name}' cannot run on {cloud} for {item.flavour.os}: {reason}"))
             if not use.runs_on(cloud) or cloud not in step.spec.clouds:
                 continue
+            problems.extend(_artefact_problems(item.source, index, use, step, cloud, settings, settings_source))
             defaults = type(use.options)()
             refused = step.spec.cloud_refused.get(cloud, {})
             for key, why in refused.get(item.flavour.os, {}).items():
@@ -691,6 +692,22 @@ def check_against_settings(item: LoadedFlavour, settings: StackSettings, catalog
                 f"{', '.join(missing)}; add 'options: {{only_on: {step.spec.clouds[0]}}}' to say the images differ",
             ))
     return problems
+
+
+def _artefact_problems(source: str, index: int, use: Any, step: Any, cloud: str, settings: StackSettings,
+                       settings_source: str) -> list[Problem]:
+    """An artifact step's `key:` is read in the stack's artefact store of each cloud it runs on."""
+    fetch = step.spec.fetch
+    if fetch is None or not fetch.key or not use.params.get(fetch.key):
+        return []
+    section = getattr(settings, cloud)
+    if section is not None and section.artefacts is not None:
+        return []
+    example = ("{bucket: <name>, prefix: installers/}" if cloud == "aws" else
+               "{storage_account_id: /subscriptions/.../storageAccounts/<name>, container: <name>}")
+    return [Problem(source, f"steps[{index}].{use.name}.{fetch.key}",
+                    f"this flavour runs it on {cloud}, but {settings_source} names no artefact store there: set "
+                    f"{NAMESPACE}:{cloud}.artefacts {example}, or give a source URL")]
 
 
 def _reach_problems(item: LoadedFlavour, settings: StackSettings, clouds: list[str], region: str | None,
@@ -819,7 +836,7 @@ def load_inputs(config: dict[str, Any], settings_source: str, flavours_dir: Path
             selected = [item for item in loaded if item.flavour.name in settings.flavours]
         stacks = known_stacks(root)
         for item in selected:
-            problems.extend(check_against_settings(item, settings, catalogue, stacks))
+            problems.extend(check_against_settings(item, settings, catalogue, stacks, settings_source))
             problems.extend(tag_problems(item, settings, settings_source))
         # A file whose fields failed: the rest of it against the stack all the same (its
         # distribution's accounts, its disks against the parent), not one run later.

@@ -10,12 +10,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Protocol, Sequence
 
 from .assets import Asset
 from .flavour import StepUse
 from .secret_refs import SecretRef, reference_of, references_in
 from .steps import SECRET_TYPES, Catalogue, Step, pin_alias, substitute
+
+
+class ArtefactStore(Protocol):
+    """A stack's artefact bucket or container (settings.AwsArtefacts, AzureArtefacts)."""
+
+    def url(self, key: str) -> str: ...
+
 
 DOWNLOAD_DIRS = {"windows": "C:\\golden-images\\downloads", "linux": "/var/tmp/golden-images/downloads"}
 
@@ -70,6 +77,7 @@ class PreparedStep:
     image_test: bool = True
     render: str = "scripts"  # StepSpec.render: how the clouds run it
     aws_managed_version: str = "x.x.x"  # the managed component's version (x wildcards: newest at build time)
+    aws_managed_owner: str = "aws"  # the ARN's owner: aws (AWS-managed) or aws-marketplace (a Marketplace component)
     aws_managed_parameters: tuple[tuple[str, str], ...] = ()  # (name, value) the recipe passes to the managed component
     aws_update_os: bool = False  # AWS: AWSTOE's UpdateOS action (with the step's exclusions) instead
     check_downloads: bool = False  # the check fetches the downloads and assets again (StepSpec.check_downloads)
@@ -156,8 +164,14 @@ def read_secrets(os: str, secrets: Sequence[tuple[str, SecretRef]]) -> str:
             + f"export {names}\ntrap 'unset {names}' EXIT\n")
 
 
-def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud: Optional[str] = None) -> PreparedStep:
-    """One use ready to render; with `cloud`, secret parameters carry that cloud's reference."""
+# A Download.url for an artefact key prepared without a cloud (whose store decides the URL).
+ARTEFACT_SCHEME = "artefacts:"
+
+
+def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud: Optional[str] = None,
+                 artefacts: Optional[ArtefactStore] = None) -> PreparedStep:
+    """One use ready to render; with `cloud`, secret parameters carry that cloud's reference;
+    artefacts: the artefact store of the cloud this is prepared for (an artifact step's `key:`)."""
     # The step's own assets travel like a directory parameter's (GI_ASSET_<NAME>, uploaded, fetched).
     params = {**step.resolve_params(use.params), **step.assets}
     secret_keys = [k for k, p in step.spec.parameters.items() if p.type in SECRET_TYPES]
@@ -208,7 +222,12 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud:
     # the build machine's identity; the script verifies its sha256 when one is given.
     if step.spec.fetch is not None:
         fetch = step.spec.fetch
-        downloads.append(Download(pin=step.name, url=str(params[fetch.source]), sha256=str(params.get(fetch.sha256) or ""),
+        artefact_key = params.get(fetch.key) if fetch.key else None
+        if params.get(fetch.source) or not artefact_key:
+            url = str(params[fetch.source])
+        else:
+            url = artefacts.url(str(artefact_key)) if artefacts is not None else f"{ARTEFACT_SCHEME}{artefact_key}"
+        downloads.append(Download(pin=step.name, url=url, sha256=str(params.get(fetch.sha256) or ""),
                                   destination=str(params[fetch.destination])))
     script = step.scripts.get(os)
     managed = step.spec.aws.managed_component.get(os)
@@ -255,9 +274,11 @@ def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any],
     if step.spec.render == "script":
         environment, script, check = _user_script(use, step, os, params, secrets)
     managed = managed_version = None
+    managed_owner = "aws"
     managed_parameters: tuple[tuple[str, str], ...] = ()
     if step.spec.render == "aws-managed-component":
         managed, managed_version = params["name"], params.get("version") or "x.x.x"
+        managed_owner = str(params.get("owner") or "aws")
         managed_parameters = tuple((k, _env_value(v)) for k, v in sorted((params.get("parameters") or {}).items()))
     reboot = use.options.reboot_after if use.options.reboot_after is not None else step.spec.reboot == "after"
     return PreparedStep(
@@ -268,13 +289,15 @@ def _native_step(use: StepUse, step: Step, os: str, params: dict[str, Any],
         aws_managed_component=managed, capabilities=tuple(step.spec.capabilities),
         image_test=step.spec.image_test and check is not None, render=step.spec.render,
         aws_managed_version=managed_version or "x.x.x", aws_managed_parameters=managed_parameters,
+        aws_managed_owner=managed_owner,
     )
 
 
 def prepare_flavour(os: str, steps: Sequence[StepUse], catalogue: Catalogue,
-                    cloud: Optional[str] = None) -> list[PreparedStep]:
-    """Step uses in order, limited to one cloud when given (validated input assumed)."""
-    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue, cloud) for use in steps]
+                    cloud: Optional[str] = None, artefacts: Optional[ArtefactStore] = None) -> list[PreparedStep]:
+    """Step uses in order, limited to one cloud when given (validated input assumed);
+    artefacts: that cloud's artefact store, where artifact steps' keys are read."""
+    prepared = [prepare_step(use, catalogue.steps[use.name], os, catalogue, cloud, artefacts) for use in steps]
     if cloud is None:
         return prepared
     return [p for p in prepared if p.runs_on(cloud) and cloud in catalogue.steps[p.name].spec.clouds]

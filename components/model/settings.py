@@ -188,6 +188,79 @@ class PerOsInstanceTypes(StrictModel):
     linux: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
 
 
+ARTEFACT_KEY = r"[A-Za-z0-9!_.*'()+-][A-Za-z0-9!_.*'()/+-]*"
+
+
+def check_key_prefix(value: str) -> str:
+    if value and (value.startswith("/") or not value.endswith("/") or "//" in value
+                  or not re.fullmatch(ARTEFACT_KEY, value)):
+        raise ValueError(f"'{value}' is not a key prefix: no leading '/', ending in '/', e.g. installers/")
+    return value
+
+
+class AwsArtefacts(StrictModel):
+    """The team's S3 bucket of artefacts (installers, archives) that `artifact` steps fetch by key."""
+
+    # S3 bucket naming rules: 3-63 lower-case letters, digits, dots and hyphens, a letter or digit at each end.
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="The bucket's name")
+    prefix: str = Field(default="", description="Key prefix every artefact key is read below, e.g. installers/")
+
+    _prefix = field_validator("prefix")(classmethod(lambda cls, value: check_key_prefix(value)))
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+
+STORAGE_ACCOUNT_ID = (r"/subscriptions/[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/resourceGroups/[-\w._()]{1,90}"
+                      r"/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}")
+
+
+class AzureArtefacts(StrictModel):
+    """The team's blob container of artefacts; the build VM's identity is granted read on exactly it."""
+
+    storage_account_id: str = Field(
+        pattern=f"^{STORAGE_ACCOUNT_ID}$",
+        description="The storage account's resource id (/subscriptions/.../resourceGroups/.../providers/"
+                    "Microsoft.Storage/storageAccounts/<name>): the role assignment is made on its container")
+    # Container names: 3-63 lower-case letters, digits and single hyphens, a letter or digit first.
+    container: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    prefix: str = Field(default="", description="Blob name prefix every artefact key is read below")
+
+    _prefix = field_validator("prefix")(classmethod(lambda cls, value: check_key_prefix(value)))
+
+    @field_validator("container")
+    @classmethod
+    def _single_hyphens(cls, value: str) -> str:
+        if "--" in value:
+            raise ValueError(f"'{value}': container names take single hyphens only")
+        return value
+
+    @property
+    def subscription_id(self) -> str:
+        return self.storage_account_id.split("/")[2]
+
+    @property
+    def account(self) -> str:
+        return self.storage_account_id.rsplit("/", 1)[-1]
+
+    @property
+    def container_url(self) -> str:
+        # The public cloud's blob endpoint (sovereign clouds have other suffixes).
+        return f"https://{self.account}.blob.core.windows.net/{self.container}"
+
+    @property
+    def container_scope(self) -> str:
+        """The container's resource id: the scope of the read grant (Azure RBAC scopes a container so)."""
+        return f"{self.storage_account_id}/blobServices/default/containers/{self.container}"
+
+    def url(self, key: str) -> str:
+        return f"{self.container_url}/{self.prefix}{key}"
+
+    def holds(self, url: str) -> bool:
+        """Whether a blob URL is inside this container (below the prefix or not)."""
+        return url.startswith(self.container_url + "/")
+
+
 class AwsSettings(StrictModel):
     """EC2 Image Builder settings of one stack."""
 
@@ -206,6 +279,7 @@ class AwsSettings(StrictModel):
     lifecycle: AwsLifecycle = Field(default_factory=AwsLifecycle)
     log_retention_days: int = Field(default=90, ge=1, le=3650)
     build_on_deploy: bool = False
+    artefacts: Optional[AwsArtefacts] = Field(default=None, description="The team's artefact bucket (artifact steps' key:)")
 
     @field_validator("ssm_parameter_prefix")
     @classmethod
@@ -326,6 +400,8 @@ class AzureSettings(StrictModel):
             if match.group("name").lower() != name.lower():
                 raise ValueError(f"{name}: the resource id names the vault '{match.group('name')}', not '{name}'")
         return {name.lower(): vault_id for name, vault_id in value.items()}
+    artefacts: Optional[AzureArtefacts] = Field(default=None,
+                                                description="The team's artefact container (artifact steps' key:)")
 
     @field_validator("subnet_id", "container_instance_subnet_id")
     @classmethod

@@ -135,6 +135,7 @@ class FetchHint(StrictModel):
     source: str
     destination: str
     sha256: str
+    key: Optional[str] = None  # a key in the stack's artefact store, instead of a source URL
 
 
 class Condition(StrictModel):
@@ -345,7 +346,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
         if spec.fetch is not None:
-            unknown = [p for p in spec.fetch.model_dump().values() if p not in spec.parameters]
+            unknown = [p for p in spec.fetch.model_dump().values() if p is not None and p not in spec.parameters]
             if unknown:
                 problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
         for n, condition in enumerate(spec.conditions):

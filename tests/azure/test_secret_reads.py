@@ -53,12 +53,14 @@ def test_only_the_flavour_reading_secrets_puts_the_build_vm_identity_on_its_vm(p
     assert identity.inputs["resourceName"] == "golden-images-dev-build-vm"
     assert _template(plan, "feed-consumer").inputs["vmProfile"]["userAssignedIdentities"] == [_build_vm_identity_id()]
     for template in plan.of_type(TEMPLATE):
-        if not template.name.startswith("feed-consumer-"):
+        # The app server reads the stack's artefact container with the same identity (tests/test_artefact_store.py).
+        if not template.name.startswith(("feed-consumer-", "windows-2022-app-server-")):
             assert "userAssignedIdentities" not in template.inputs["vmProfile"], template.name
 
 
 def test_the_build_vm_identity_reads_exactly_each_referenced_secret(plan):
-    reads = [a for a in plan.of_type(ASSIGNMENT) if a.name.startswith("build-vm-reads-")]
+    reads = [a for a in plan.of_type(ASSIGNMENT)
+             if a.name.startswith("build-vm-reads-") and a.name != "build-vm-reads-artefacts"]
     role = ("/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/"
             f"roleDefinitions/{KEY_VAULT_SECRETS_USER}")
     assert sorted((a.inputs["scope"], a.inputs["roleDefinitionId"]) for a in reads) == [
@@ -86,11 +88,15 @@ def test_the_template_identity_may_assign_only_the_build_vm_identity(plan):
     assert assign.inputs["principalId"] == builder_gallery.inputs["principalId"]
 
 
-def test_the_shipped_stacks_have_no_build_vm_identity(plans):
+def test_the_shipped_stacks_read_no_secret_and_only_the_app_server_carries_the_build_vm_identity(plans):
     for stack_plan in plans.values():
-        assert not [i for i in stack_plan.of_type(IDENTITY) if i.name == "build-vm"]
+        # The shipped stacks' one reader of the artefact container, windows-2022-app-server, needs it.
+        assert len([i for i in stack_plan.of_type(IDENTITY) if i.name == "build-vm"]) == 1
+        assert not [a for a in stack_plan.of_type(ASSIGNMENT)
+                    if a.name.startswith("build-vm-reads-") and a.name != "build-vm-reads-artefacts"]
         for template in stack_plan.of_type(TEMPLATE):
-            assert "userAssignedIdentities" not in template.inputs["vmProfile"]
+            if not template.name.startswith("windows-2022-app-server-"):
+                assert "userAssignedIdentities" not in template.inputs["vmProfile"], template.name
 
 
 def _scripts(template) -> str:

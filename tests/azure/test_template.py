@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from components.azure import render
-from components.mocks import SUBSCRIPTION_ID
+from components.mocks import SUBSCRIPTION_ID, stable_guid
 from components.model.assets import pack_directory, pack_file
 from components.model.loader import load_inputs
 from components.plan import ROOT, Plan, UserError, stack_config
@@ -91,6 +91,10 @@ class TestTemplateInputs:
                 staging_resource_group_id=f"{SUB}/resourceGroups/{render.staging_group_name(names, expected_name)}",
                 base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
                 asset_store=asset_store(plans[stack]),
+                # The app server reads the team's artefact container with the build VM's identity.
+                build_vm_identity_id=(f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                                      f"{names.build_vm_identity}" if render.reads_artefacts(flavour) else None),
+                build_vm_client_id=stable_guid("client", "build-vm") if render.reads_artefacts(flavour) else None,
             )
             body = numbers_as_floats(render.render_template(flavour, loaded.settings.azure, refs))
             assert template.inputs == {
@@ -143,10 +147,16 @@ class TestPermissions:
     def test_no_assignment_at_subscription_scope_and_no_builtin_power_roles(self, plans, stack):
         plan = plans[stack]
         definitions = {r.name: r for r in plan.of_type(DEFINITION)}
-        assert set(definitions) == {"builder-role", "publisher-role", "runner-role"}
+        # The app server reads the artefact container with the build VM identity, which the builder
+        # may put on its VMs through one more custom role (tests/test_artefact_store.py).
+        assert set(definitions) == {"builder-role", "publisher-role", "runner-role", "build-vm-identity-assigner-role"}
         for assignment in plan.of_type(ASSIGNMENT):
             scope = assignment.inputs["scope"]
-            assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
+            if assignment.name == "build-vm-reads-artefacts":
+                # The team's container, in its own subscription (tests/test_artefact_store.py).
+                assert scope.endswith("/blobServices/default/containers/installers"), scope
+            else:
+                assert scope.startswith(f"{SUB}/resourceGroups/"), f"{assignment.name} is assigned at {scope}"
             role = assignment.inputs["roleDefinitionId"]
             assert CONTRIBUTOR not in role and OWNER not in role
             assert assignment.inputs["principalType"] == "ServicePrincipal"
@@ -316,7 +326,8 @@ def test_defaults_leave_optional_parts_out(plans):
         f"{r.inputs['galleryImageName']}-publisher-propagated" for r in dev.of_type(GALLERY_IMAGE)}
     assert all("vnetConfig" not in t.inputs["vmProfile"] for t in dev.of_type(TEMPLATE))
     assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.startswith("builder-")) == [
-        "builder-assets", "builder-gallery"]  # the assets one because ubuntu-2404 ships a playbook
+        "builder-assets", "builder-assigns-build-vm-identity", "builder-gallery"]
+    # assets: ubuntu-2404 ships a playbook; attaches: the app server reads the artefact container
     assert sorted(r.name for r in dev.of_type(ASSIGNMENT) if r.name.endswith("-publisher")) == sorted(
         f"{r.inputs['galleryImageName']}-publisher" for r in dev.of_type(GALLERY_IMAGE))
 

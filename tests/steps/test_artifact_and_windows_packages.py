@@ -63,14 +63,18 @@ def test_aws_fetches_an_s3_artifact_with_the_instance_role(tmp_path):
          "Resource": ["arn:aws:s3:::team-artefacts/installers/app-1.0.msi"]}]
 
 
-def test_azure_fetches_a_blob_with_the_file_customizer(tmp_path):
+def test_azure_fetches_a_blob_on_the_build_vm_with_its_identity(tmp_path):
     inputs = load(tmp_path, f'  - artifact: {{source: "{BLOB}", destination: "{DEST}"}}\n'
                             "    options: {only_on: azure}\n")
     (step,) = prepared(inputs, "azure", "artifact")
-    files = [c for c in render_customizers([step]) if c["type"] == "File"]
-    # AIB File customizer: sourceUri, destination; sha256Checksum only when the flavour gives one.
-    assert files == [{"type": "File", "name": "01-artifact-download-artifact", "sourceUri": BLOB,
-                      "destination": "C:\\golden-images\\downloads\\app-1.0.msi"}]
+    customizers = render_customizers([step], build_vm_client_id="11111111-2222-3333-4444-555555555555")
+    # No File customizer (it would read with the template's identity, which has no grant there).
+    assert not [c for c in customizers if c["type"] == "File"]
+    [fetch] = [c for c in customizers if c["name"] == "01-artifact-fetch"]
+    script = "\n".join(fetch["inline"])
+    # IMDS token for the Storage audience, as the user-assigned build VM identity (its client id).
+    assert "resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=11111111-2222-3333-4444-555555555555" in script
+    assert f"-Uri '{BLOB}' -OutFile 'C:\\golden-images\\downloads\\app-1.0.msi'" in script
 
 
 def test_a_query_string_is_refused_as_a_secret(tmp_path):

@@ -34,9 +34,16 @@ def partition(region: str) -> str:
     return aws_partition(region)
 
 
-def managed_component_arn(component: str, region: str, version: str = "x.x.x") -> str:
-    """An AWS-managed component at a version; x wildcards take the newest match at build time."""
-    return f"arn:{partition(region)}:imagebuilder:{region}:aws:component/{component}/{version}"
+def managed_component_arn(component: str, region: str, version: str = "x.x.x", owner: str = "aws") -> str:
+    """An AWS-managed (owner aws) or AWS Marketplace (owner aws-marketplace) component at a version;
+    x wildcards take the newest match at build time.
+
+    Image Builder's ARN pattern (GetMarketplaceResource.resourceArn in the API reference) takes as
+    owner a 12-digit account or `aws(?:-[a-z-]+)?`, which admits aws-marketplace.
+    """
+    if owner not in ("aws", "aws-marketplace"):
+        raise RenderError(f"component owner '{owner}': expected aws or aws-marketplace")
+    return f"arn:{partition(region)}:imagebuilder:{region}:{owner}:component/{component}/{version}"
 
 
 def managed_policy_arn(policy: str, region: str) -> str:

@@ -43,7 +43,8 @@ def recipe_entries(steps: Sequence[PreparedStep], *, prefix: str, region: str, k
     for step in steps:
         if step.aws_managed_component:
             entries.append(RecipeEntry(
-                managed_arn=managed_component_arn(step.aws_managed_component, region, step.aws_managed_version),
+                managed_arn=managed_component_arn(step.aws_managed_component, region, step.aws_managed_version,
+                                                  step.aws_managed_owner),
                 parameters=tuple(step.aws_managed_parameters)))
         entries.extend(RecipeEntry(component=spec) for spec in component_specs(step, prefix=prefix, key=key, cache=cache))
     return entries

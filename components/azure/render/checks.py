@@ -43,7 +43,7 @@ def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: S
     for build in builds:
         if not build.builds_on("azure"):
             continue
-        found = _build_problems(build, azure)
+        found = _build_problems(build, azure, settings_source)
         problems.extend(found)
         if not found:
             body = render_template(build, azure, symbolic_refs(names, build))
@@ -51,7 +51,7 @@ def plan_azure(builds: Sequence[FlavourBuild], azure: AzureSettings, schedule: S
     return AzurePlan(names=names, templates=templates), problems
 
 
-def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
+def _build_problems(build: FlavourBuild, azure: AzureSettings, settings_source: str = "the stack file") -> list[Problem]:
     """A flavour's values Azure would reject."""
     problems: list[Problem] = []
     own = build.flavour.distribution.azure.replication
@@ -93,6 +93,16 @@ def _build_problems(build: FlavourBuild, azure: AzureSettings) -> list[Problem]:
                     build.source, f"steps[{declared.get(step.name, 0)}].{step.name}.source",
                     f"{download.url} is in an S3 bucket, which the Azure build VM has no identity for; use an "
                     "Azure blob URL on Azure (options.only_on: aws for this use)"))
+            elif download.store == "azure" and (azure.artefacts is None or not azure.artefacts.holds(download.url)):
+                # The program grants read on the stack's artefact container only: a blob elsewhere
+                # would fail on the build VM hours in, with an authorization error.
+                where = (f"outside the stack's artefact container {azure.artefacts.container_url}"
+                         if azure.artefacts is not None else "and the stack names no artefact container")
+                problems.append(Problem(
+                    build.source, f"steps[{declared.get(step.name, 0)}].{step.name}.source",
+                    f"{download.url} is {where}; the build VM reads only that container (Storage Blob Data "
+                    f"Reader, granted by the program): set {NAMESPACE}:azure.artefacts in {settings_source} and "
+                    "give the file's key: instead of a URL"))
         if not step.azure_windows_update:
             continue
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from ...model.prepared import DOWNLOAD_DIRS, PreparedStep
@@ -21,14 +22,16 @@ LINUX_UPLOAD_DIR = "/tmp"
 KB_PATTERN = re.compile(r"^(KB)?([0-9]{6,8})$", re.IGNORECASE)
 
 
-def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None) -> list[dict[str, Any]]:
+def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None,
+                       build_vm_client_id: Any = None) -> list[dict[str, Any]]:
     """Every step in flavour order; downloads are cleaned up before the image is captured.
 
     asset_store: URL of the blob container holding the stack's build assets.
+    build_vm_client_id: client id of the build VM's identity, which reads the stack's artefact container.
     """
     customizers: list[dict[str, Any]] = []
     for index, step in enumerate(steps, start=1):
-        customizers.extend(_step_customizers(index, step, asset_store))
+        customizers.extend(_step_customizers(index, step, asset_store, build_vm_client_id))
     downloads = [d for step in steps for d in step.downloads]
     if downloads:
         os = steps[0].os
@@ -40,7 +43,8 @@ def _label(index: int, step: PreparedStep, what: str) -> str:
     return f"{index:02d}-{step.name}-{what}"
 
 
-def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
+def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None,
+                      build_vm_client_id: Any = None) -> list[dict[str, Any]]:
     if step.azure_windows_update:
         # A restart first clears pending restarts from the marketplace image (the usual
         # cause of 0x80240016); the last one finishes what the updates started.
@@ -58,7 +62,7 @@ def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None) -
         return [render_pause(_label(index, step, "pause"), step)]
     if step.script is None:
         raise ValueError(f"step '{step.name}' has no {step.os} script and no native Azure rendering")
-    out = _download_customizers(index, step, asset_store)
+    out = _download_customizers(index, step, asset_store, build_vm_client_id)
     if step.os == "windows":
         out.append(
             _powershell(
@@ -179,14 +183,27 @@ def _source_uri(download: Any, asset_store: Any) -> Any:
     return derived(asset_store, lambda base: f"{base}/{download.asset_key}")
 
 
-def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None) -> list[dict[str, Any]]:
+def _download_customizers(index: int, step: PreparedStep, asset_store: Any = None,
+                          build_vm_client_id: Any = None) -> list[dict[str, Any]]:
     """File customizers (verified by sha256) for the step's pinned downloads and build assets.
 
     The File customizer fetches a blob with the template's identity, which may read
     the asset container (the builder role's one data action, assigned there only).
+    A file of the team's artefact container is fetched on the build VM itself with the
+    VM's own identity, which alone is granted read there (artefact_fetch).
     """
     if not step.downloads:
         return []
+    stored = [d for d in step.downloads if d.store == "azure"]
+    if stored:
+        if build_vm_client_id is None:
+            raise ValueError(f"step '{step.name}' reads the stack's artefact container: it needs the build VM identity")
+        fetches = [artefact_fetch(index, step, d, build_vm_client_id, n) for n, d in enumerate(stored, start=1)]
+        rest = [d for d in step.downloads if d.store != "azure"]
+        if not rest:
+            return fetches
+        step = replace(step, downloads=tuple(rest))
+        return fetches + _download_customizers(index, step, asset_store)
     out: list[dict[str, Any]] = []
     if step.os == "windows":
         # The File customizer needs the destination folder to exist already.
@@ -228,6 +245,54 @@ def _download_customizers(index: int, step: PreparedStep, asset_store: Any = Non
         moves.append(f"sudo mv -f {sh_quote(upload)} {sh_quote(download.destination)}")
     out.append({"type": "Shell", "name": _label(index, step, "place-downloads"), "inline": moves})
     return out
+
+
+# Azure Instance Metadata Service: a managed identity's token for a resource, on the VM only
+# (Microsoft Entra docs, "How to use managed identities for Azure resources on an Azure VM to
+# acquire an access token": GET 169.254.169.254/metadata/identity/oauth2/token with the header
+# Metadata: true; client_id picks one of several user-assigned identities).
+IMDS_TOKEN_URL = "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01"
+# The audience of Azure Storage tokens (Storage docs, "Authorize access to blobs using Microsoft
+# Entra ID": resource https://storage.azure.com/).
+STORAGE_RESOURCE = "https%3A%2F%2Fstorage.azure.com%2F"
+# Blob requests with a bearer token need x-ms-version 2017-11-09 or later (Storage docs, "Call
+# storage operations with OAuth tokens"); a fixed, current version keeps the response stable.
+BLOB_API_VERSION = "2021-08-06"
+
+
+def artefact_token_url(client_id: str) -> str:
+    return f"{IMDS_TOKEN_URL}&resource={STORAGE_RESOURCE}&client_id={client_id}"
+
+
+def artefact_fetch(index: int, step: PreparedStep, download: Any, client_id: Any, number: int = 1) -> dict[str, Any]:
+    """A customizer that downloads one blob of the artefact container with the build VM's identity.
+
+    The step's own script (verify.ps1 / verify.sh) then checks the sha256 when one is given.
+    """
+    name = _label(index, step, "fetch" if number == 1 else f"fetch-{number}")
+    if step.os == "windows":
+        folder = download.destination.rsplit("\\", 1)[0]
+        lines = derived(client_id, lambda cid: [
+            "$ErrorActionPreference = 'Stop'",
+            "$ProgressPreference = 'SilentlyContinue'",
+            f"$token = (Invoke-RestMethod -UseBasicParsing -Headers @{{Metadata = 'true'}} "
+            f"-Uri {ps_quote(artefact_token_url(cid))}).access_token",
+            f"New-Item -ItemType Directory -Force -Path {ps_quote(folder)} | Out-Null",
+            f"Invoke-WebRequest -UseBasicParsing -Uri {ps_quote(download.url)} -OutFile {ps_quote(download.destination)} "
+            f"-Headers @{{Authorization = \"Bearer $token\"; 'x-ms-version' = '{BLOB_API_VERSION}'}}",
+        ])
+        return {"type": "PowerShell", "name": name, "inline": lines, "runElevated": True}
+    folder = download.destination.rsplit("/", 1)[0]
+    lines = derived(client_id, lambda cid: [
+        "set -eu",
+        f"token=$(curl -fsS --retry 5 -H 'Metadata: true' {sh_quote(artefact_token_url(cid))} "
+        "| sed -n 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/p')",
+        f"sudo mkdir -p {sh_quote(folder)}",
+        f"curl -fsS --retry 5 -H \"Authorization: Bearer $token\" -H 'x-ms-version: {BLOB_API_VERSION}' "
+        f"-o /tmp/golden-images-artefact {sh_quote(download.url)}",
+        f"sudo mv -f /tmp/golden-images-artefact {sh_quote(download.destination)}",
+    ])
+    return {"type": "Shell", "name": name, "inline": lines}
 
 
 def _checksum(download: Any) -> dict[str, Any]:

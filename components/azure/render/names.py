@@ -43,6 +43,14 @@ RUNNER_ACTIONS = (
 ASSET_CONTAINER = "build-assets"
 BLOB_READ_DATA_ACTION = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 
+# The built-in role the build VM's identity reads the team's artefact container with (Azure RBAC
+# "Azure built-in roles for Storage": Storage Blob Data Reader; role ids are the same in every tenant).
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+
+
+def built_in_role_id(subscription_id: str, role: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+
 
 @dataclass(frozen=True)
 class FactoryNames:
@@ -147,7 +155,7 @@ def run_uri(template_id: str) -> str:
 
 
 
-def derived(value: Any, derive: Callable[[str], str]) -> Any:
+def derived(value: Any, derive: Callable[[str], Any]) -> Any:
     """derive(value) for a string (tests, hashes); the same applied to an Output (the component)."""
     return derive(value) if isinstance(value, str) else value.apply(derive)
 

@@ -28,11 +28,13 @@ class TemplateRefs:
     staging_resource_group_id: Any
     base_image_id: Any = None  # a layered flavour's base: that flavour's gallery image definition
     asset_store: Any = None  # URL of the blob container with the stack's build assets
-    build_vm_identity_id: Any = None  # the build VM's own identity, for flavours that read secrets
+    build_vm_identity_id: Any = None  # the build VM's own identity: it reads secrets and the artefact container
+    build_vm_client_id: Any = None  # its client id, which the VM's token request for the artefacts names
 
 
 STAGING_PLACEHOLDER = "{stagingResourceGroup}"
 ASSET_STORE_PLACEHOLDER = "{assetStore}"
+BUILD_VM_CLIENT_PLACEHOLDER = "{buildVmClientId}"
 
 
 def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
@@ -46,9 +48,21 @@ def symbolic_refs(names: FactoryNames, flavour: FlavourBuild) -> TemplateRefs:
         base_image_id=f"{images}/{flavour.base.name}" if flavour.base else None,
         # The account's name is generated; the blob names hash the assets' content.
         asset_store=ASSET_STORE_PLACEHOLDER,
-        build_vm_identity_id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
-                             f"{names.build_vm_identity}",
+        build_vm_identity_id=(f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                              f"{names.build_vm_identity}" if needs_build_vm_identity(flavour) else None),
+        # A client id is generated: the identity's name stands for it in the hash.
+        build_vm_client_id=BUILD_VM_CLIENT_PLACEHOLDER if reads_artefacts(flavour) else None,
     )
+
+
+def reads_artefacts(flavour: FlavourBuild) -> bool:
+    """Whether the flavour's Azure build reads the team's artefact container (with the build VM's identity)."""
+    return any(d.store == "azure" for step in flavour.steps_on("azure") for d in step.downloads)
+
+
+def needs_build_vm_identity(flavour: FlavourBuild) -> bool:
+    """Whether the flavour's Azure build VM carries the build VM identity: its steps read secrets or artefacts."""
+    return reads_secrets(flavour) or reads_artefacts(flavour)
 
 
 def render_source(flavour: FlavourBuild, base_image_id: Any = None) -> dict[str, Any]:
@@ -120,15 +134,18 @@ def render_distribution(flavour: FlavourBuild, azure: AzureSettings, gallery_ima
 
 
 def render_vm_profile(flavour: FlavourBuild, azure: AzureSettings, build_vm_identity_id: Any = None) -> dict[str, Any]:
-    """The build VM; a flavour whose steps read secrets gives it the build VM identity (only then),
-    which reads them through the instance metadata service."""
+    """The build VM; a flavour whose steps read secrets or the artefact container gives it the build
+    VM identity (only then), which reads them through the instance metadata service."""
     profile: dict[str, Any] = {
         "vmSize": flavour.machine.vm_size or getattr(azure.vm_size, flavour.os),
         "osDiskSizeGB": flavour.machine.disk_size_on("azure", flavour.os),
     }
-    if reads_secrets(flavour):
-        if build_vm_identity_id is None:
-            raise ValueError(f"flavour '{flavour.name}' reads secrets on Azure: its build VM needs the build VM identity")
+    if build_vm_identity_id is None and needs_build_vm_identity(flavour):
+        raise ValueError(f"flavour '{flavour.name}' reads secrets or artefacts on Azure: its build VM needs the "
+                         "build VM identity")
+    if build_vm_identity_id is not None:
+        # On the build and validation VMs only (ImageTemplateVmProfile.userAssignedIdentities); the
+        # template's own identity stays off the VM, so a step cannot act as the builder.
         profile["userAssignedIdentities"] = [build_vm_identity_id]
     if azure.subnet_id:
         vnet = {"subnetId": azure.subnet_id}
@@ -178,7 +195,7 @@ def _template_fields(flavour: FlavourBuild, azure: AzureSettings, refs: Template
         "tags": tags,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": [refs.identity_id]},
         "source": render_source(flavour, refs.base_image_id),
-        "customize": render_customizers(steps, refs.asset_store),
+        "customize": render_customizers(steps, refs.asset_store, refs.build_vm_client_id),
         "validate": {
             "continueDistributeOnFailure": False,
             "sourceValidationOnly": False,
