@@ -239,12 +239,20 @@ def _digest(*parts: str) -> str:
 
 
 def _decoded_text(blob: str) -> Optional[str]:
+    """The text of a base64 blob the product encoded: a script as UTF-8 (Linux runners, the AWSTOE
+    documents' encoded scripts, with or without a BOM) or as UTF-16LE (PowerShell's -EncodedCommand)."""
     try:
-        text = base64.b64decode(blob, validate=True).decode("utf-8")
+        data = base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError):
         return None
-    text = text.lstrip("\ufeff")
-    return text if text and text.translate(_LINE_BREAKS).isprintable() else None
+    for encoding in ("utf-8", "utf-16-le"):
+        try:
+            text = data.decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            continue
+        if text and text.translate(_LINE_BREAKS).isprintable():
+            return text
+    return None
 
 
 def _document_entries(label: str, text: str) -> tuple:
@@ -369,7 +377,10 @@ def scan_inputs(resource_type: str, inputs: Mapping, cache: ScanCache) -> tuple:
         parts = cache.unpacked(label, text, suffix)
         texts += [(part, content) for part, content, _ in parts]
         if suffix in (".yaml", ".json"):
-            entries += cache.document_entries(label, text)
+            # A value that is a whole script the product encoded (an AWSTOE CreateFile of a script
+            # holding `{{`) is scanned as that script, line by line above, not as a blob of entropy.
+            entries += [(loc, key, value) for loc, key, value in cache.document_entries(label, text)
+                        if not (_BASE64_BLOB.fullmatch(value.strip()) and cache.decoded_text(value.strip()))]
     entries += _entries(resource_type, inputs)
     return texts, [(loc, key, value) for loc, key, value in entries if value]
 
