@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import re
 import runpy
 import sys
 from contextlib import contextmanager
@@ -420,6 +421,7 @@ def _main(argv: Optional[list]) -> int:
     from policy.offline import enforce
 
     errors, warnings = enforce(plan, config, scan_cache=scan_cache)
+    errors = _with_flavour_steps(errors, args.stack, config, source, root)
     try:
         scan_cache.save(scan_cache_file)
     except OSError as err:  # only a cache: the next run scans again
@@ -515,6 +517,57 @@ def _with_source(line: str, sources: dict) -> str:
     owner = max(owners, key=len)
     where = f"{sources[owner]}: {_RULE_FIELDS[rule]}" if rule in _RULE_FIELDS else sources[owner]
     return f"{where}: {line}"
+
+
+_CUSTOMIZER_LABEL = re.compile(r"\((\d+)-")
+
+
+def _with_flavour_steps(errors: list, stack: str, config: dict, source: str, root: Path) -> list:
+    """Secret findings prefixed with the flavour file(s) and step(s) they come from.
+
+    A component is shared by every flavour whose recipe runs the same step the same way, and a
+    template is named after its flavour: both names say little to the one who wrote the step.
+    The stack is resolved again only when there is such a finding to place.
+    """
+    if not any(line.startswith("GI-SECRET-001 ") for line in errors):
+        return errors
+    from .builds import resolve_stack
+
+    try:
+        resolved = resolve_stack(config, source, stack, root)
+    except Exception:  # noqa: BLE001  # only an extra: the finding is printed as it was
+        return errors
+
+    def steps_named(build: Any, step: str) -> str:
+        paths = [f"steps[{i}]" for i, use in enumerate(build.declared_steps) if use.name == step]
+        return f"{' or '.join(paths) or 'steps'} ({step})"
+
+    components: dict = {}
+    for build in resolved.builds:
+        recipe = resolved.aws_plan.recipes.get(build.name) if resolved.aws_plan else None
+        for entry in recipe.entries if recipe else ():
+            if entry.component is not None:
+                places = components.setdefault(entry.component.name, [])
+                place = f"{build.source}: {steps_named(build, entry.component.step)}"
+                if place not in places:
+                    places.append(place)
+    placed = []
+    for line in errors:
+        rule, _, rest = line.partition(" ")
+        resource, _, message = rest.partition(":")
+        where: list = []
+        if rule == "GI-SECRET-001":
+            where = components.get(resource, [])
+            for build in resolved.builds if not where else ():
+                if resource == f"{build.name}-template":
+                    found = _CUSTOMIZER_LABEL.search(message.split(" looks like", 1)[0])
+                    azure_steps = build.steps_on("azure")
+                    if found and 0 < int(found.group(1)) <= len(azure_steps):
+                        where = [f"{build.source}: {steps_named(build, azure_steps[int(found.group(1)) - 1].name)}"]
+                    else:
+                        where = [f"{build.source}: steps"]
+        placed.append(f"{'; '.join(where)}: {line}" if where else line)
+    return placed
 
 
 def write_atomically(path: Path, text: str) -> None:

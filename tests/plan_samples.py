@@ -193,3 +193,15 @@ def changes_of(diff, action, typ=None, group=None):
         c for c in diff.changes
         if c.action == action and (typ is None or c.type == typ) and (group is None or c.group == group)
     ]
+
+
+def encoded_scripts(data: str) -> list[str]:
+    """The scripts an AWSTOE document ships base64-encoded (a CreateFile `*ScriptEncoded`), decoded."""
+    import base64
+
+    import yaml
+
+    document = yaml.safe_load(data)
+    return [base64.b64decode(item["content"]).decode("utf-8") for phase in document["phases"]
+            for step in phase["steps"] if step["action"] == "CreateFile" and step["name"].endswith("ScriptEncoded")
+            for item in step["inputs"]]

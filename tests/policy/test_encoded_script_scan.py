@@ -9,13 +9,12 @@ blob nor let a real secret hide inside it.
 """
 from __future__ import annotations
 
-import yaml
-
 from components.aws import render
 from components.azure.render.runners import powershell_runner, shell_runner
 from policy import rules as r
 from policy.secret_scan import ScanCache, findings
 from tests.aws.samples import KEY, PREFIX, hand_step
+from tests.plan_samples import encoded_scripts
 
 GO_TEMPLATE = "docker image inspect --format '{{.Id}}' busybox\n"
 # AWS's documented example secret access key (IAM user guide), which detect-secrets knows.
@@ -28,17 +27,10 @@ def _component(script: str) -> dict:
     return {"name": spec.name, "platform": spec.platform, "version": spec.version, "data": spec.data}
 
 
-def _encoded_contents(data: str) -> list[str]:
-    document = yaml.safe_load(data)
-    return [item["content"] for phase in document["phases"] for step in phase["steps"]
-            if step["action"] == "CreateFile" and step["name"].endswith("ScriptEncoded")
-            for item in step["inputs"]]
-
-
 def test_a_script_holding_double_braces_is_shipped_encoded_and_passes_the_scan():
     inputs = _component(GO_TEMPLATE)
     assert "{{" not in inputs["data"]  # AWSTOE would substitute it: the product encoded the script
-    assert _encoded_contents(inputs["data"])  # ...as a CreateFile of the base64 text
+    assert encoded_scripts(inputs["data"]) == ["#!/usr/bin/env bash\n" + GO_TEMPLATE]  # ...decoded on the instance
     assert findings(r.COMPONENT, inputs, ScanCache()) == []
 
 
