@@ -84,7 +84,7 @@ def load_flavour_files(folder: Path, root: Path, catalogue: Catalogue | None = N
         except ValidationError as err:
             problems.extend(problems_from_pydantic(source, err, Flavour))
             if catalogue is not None:
-                problems.extend(_steps_of_invalid(data, source, err, catalogue, cache))
+                problems.extend(_steps_of_invalid(data, source, err, catalogue, folder, cache))
             partial, later = _without_failed(data, err, source)
             # What the model checks only once every field holds (a step's `when` against the flags).
             problems.extend(later)
@@ -127,9 +127,18 @@ def _without_failed(data: dict[str, Any], err: ValidationError,
     return ((flavour, failed) if "name" not in failed else None), []
 
 
+def _step_problems(item: LoadedFlavour, catalogue: Catalogue, folder: Path,
+                   cache: Optional[SecretCache] = None) -> list[Problem]:
+    """A flavour's step problems, and those of the files and folders its steps name, in one pass."""
+    problems = check_steps(item, catalogue, cache)
+    _, found = embed_files(item, catalogue, folder, cache, skip=frozenset(p.path for p in problems))
+    return problems + found
+
+
 def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, catalogue: Catalogue,
-                     cache: Optional[SecretCache] = None) -> list[Problem]:
-    """The step problems of a file whose other fields failed: its steps and os are checked on their own."""
+                      folder: Path, cache: Optional[SecretCache] = None) -> list[Problem]:
+    """The step problems of a file whose other fields failed: its steps and os are checked on their own,
+    with the files and folders they name."""
     from pydantic import TypeAdapter
 
     from .flavour import BaseImage, StepUse
@@ -145,7 +154,7 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
         steps = TypeAdapter(list[StepUse]).validate_python(data["steps"])
         partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
                                           os=data["os"], steps=steps, base_image=base, tags={}, flags={})
-        return check_steps(LoadedFlavour(partial, source), catalogue, cache)
+        return _step_problems(LoadedFlavour(partial, source), catalogue, folder, cache)
     # Some step uses did not parse (reported already): every other one is checked on its own,
     # under its own index.
     problems: list[Problem] = []
@@ -157,7 +166,7 @@ def _steps_of_invalid(data: dict[str, Any], source: str, err: ValidationError, c
             continue
         partial = Flavour.model_construct(name=str(data.get("name", "")), description="", version="0.0.0",
                                           os=data["os"], steps=[use], base_image=base, tags={}, flags={})
-        for found in check_steps(LoadedFlavour(partial, source), catalogue, cache):
+        for found in _step_problems(LoadedFlavour(partial, source), catalogue, folder, cache):
             path = f"steps[{index}]{found.path[len('steps[0]'):]}" if found.path.startswith("steps[0]") else found.path
             if path.startswith("steps["):
                 problems.append(Problem(found.source, path, found.message))
@@ -277,6 +286,12 @@ def check_steps(item: LoadedFlavour, catalogue: Catalogue, cache: Optional[Secre
                 if use.params.get(key) in (None, ""):
                     problems.append(Problem(source, f"{where}.{use.name}.{key}", f"required with {what} "
                                             f"({declared[key].description})"))
+            field_at = f"{where}.{use.name}." + next(iter(condition.when))
+            for cloud, distribution in base_distributions(flavour.base_image).items():
+                reason = condition.unsupported_distributions.get(distribution)
+                if reason and use.only_cloud in (None, cloud):
+                    problems.append(Problem(source, field_at, f"{what} does not run on "
+                                            f"{DISTRIBUTION_NAMES[distribution]} (base_image.{cloud}): {reason}"))
         problems.extend(_option_problems(source, where, use, step, flavour.os))
         for group in step.spec.together:
             given = [key for key in group if use.params.get(key) not in (None, "")]
@@ -557,12 +572,16 @@ def _contains_problems(source: str, at: str, step: Any, use: Any, key: str, asse
     problems: list[Problem] = []
     resolved = step.resolve_params(use.params)
     for condition in step.spec.conditions:
-        needed = condition.contains.get(key)
-        if needed is None or not condition.holds(resolved):
+        if not condition.holds(resolved):
             continue
         what = ", ".join(f"{k}: {v}" for k, v in condition.when.items())
-        if asset.kind != "directory" or not (flavours_dir / asset.path / needed).is_file():
+        needed = condition.contains.get(key)
+        if needed is not None and (asset.kind != "directory" or not (flavours_dir / asset.path / needed).is_file()):
             problems.append(Problem(source, at, f"'{asset.path}' must be a folder holding {needed} at its top with {what}"))
+        needed = condition.folder_contains.get(key)
+        if needed is not None and asset.kind == "directory" and not (flavours_dir / asset.path / needed).is_file():
+            problems.append(Problem(source, at, f"the folder '{asset.path}' holds no {needed} at its top, which {what} "
+                                                f"runs; add it, or give the gossfile itself (e.g. {asset.path}/{needed})"))
     return problems
 
 

@@ -148,6 +148,16 @@ class Condition(StrictModel):
         default_factory=dict,
         description="directory parameter -> file name: the folder given must hold that file at its top",
     )
+    folder_contains: dict[str, str] = Field(
+        default_factory=dict,
+        description="file-or-directory parameter -> file name: when a folder is given, it must hold that file at "
+        "its top (a single file given is the file itself)",
+    )
+    unsupported_distributions: dict[Distribution, str] = Field(
+        default_factory=dict,
+        description="Linux distributions this use cannot run on, each with the reason; a flavour whose base "
+        "image is one of them is refused at load time",
+    )
     downloads: list[str] = Field(
         default_factory=list, description="Pins downloaded and sha256-verified before the script runs, only then")
 
@@ -350,7 +360,7 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if unknown:
                 problems.append(Problem(source, "fetch", f"names no parameter of the step: {', '.join(unknown)}"))
         for n, condition in enumerate(spec.conditions):
-            named = [*condition.when, *condition.requires, *condition.contains]
+            named = [*condition.when, *condition.requires, *condition.contains, *condition.folder_contains]
             unknown = [p for p in named if p not in spec.parameters]
             if unknown:
                 problems.append(Problem(source, f"conditions[{n}]", f"names no parameter of the step: {', '.join(unknown)}"))
