@@ -85,6 +85,13 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+# What a pattern-checked field takes, in words, by field name (a raw regex tells a user little).
+_PATTERN_WORDS = {
+    "bucket": "an S3 bucket name: 3-63 characters of lowercase letters, digits, dots and hyphens, starting "
+              "and ending with a letter or digit (e.g. example-platform-artefacts)",
+}
+
+
 def problems_from_pydantic(
     source: str, error: ValidationError, model: Optional[type[BaseModel]] = None, prefix: str = ""
 ) -> list[Problem]:
@@ -116,6 +123,17 @@ def problems_from_pydantic(
             got = item.get("input")
             msg = (f"must be text, got the number {got!r}; quote it in YAML (\"{got}\"): unquoted, digits become "
                    "a number and leading zeros are lost")
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            bound = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                     "greater_than": "more than", "less_than": "less than"}[kind]
+            limit = next(iter((item.get("ctx") or {}).values()), "?")
+            msg = f"must be {bound} {limit}, got {item.get('input')!r}"
+        elif kind == "string_pattern_mismatch":
+            field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
+            expected = _PATTERN_WORDS.get(field_name)
+            got = item.get("input")
+            msg = (f"{got!r} is not {expected}" if expected else
+                   f"{got!r} is not in the form this field takes (pattern {(item.get('ctx') or {}).get('pattern')})")
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             got = item.get("input")
             msg = f"{msg} (got {type(got).__name__} {got!r})"

@@ -507,6 +507,10 @@ def _check_value(param: Parameter, value: Any) -> list[str]:
             "'ssm:/<path>', or a Key Vault secret URI; the build instance reads it with its own identity"
         ]
     if param.allowed is not None and value not in param.allowed:
+        if param.type == "boolean" and len(param.allowed) == 1:
+            only = "true" if param.allowed[0] else "false"
+            return [f"can only be {only} (got {str(value).lower()}): {param.description}" if param.description
+                    else f"can only be {only} (got {str(value).lower()})"]
         return [f"{value!r} is not one of {param.allowed}"]
     if param.pattern and isinstance(value, str) and not re.fullmatch(param.pattern, value):
         return [f"{value!r} does not match {param.pattern}"]
