@@ -219,7 +219,8 @@ def diff_plans(base: dict, head: dict, base_label: str = "base", head_label: str
             options = diff_values(
                 _options(before, urn_renames), _options(after, {}), path="options", renames=renames
             )
-            if not inputs and not options:
+            # Pulumi orders operations by dependsOn but never updates a resource for it alone.
+            if not inputs and all(_ordering_only(c.path) for c in options):
                 unchanged += 1 if after.get("custom") else 0
                 continue
             forced = _forced_replacement(after, inputs)
@@ -405,6 +406,11 @@ def _only_renamed(before: Any, after: Any, renames: dict) -> bool:
     if not renames or texty(before) or texty(after):
         return False
     return _HASH_TOKEN.sub("#", text_before) == _HASH_TOKEN.sub("#", text_after)
+
+
+def _ordering_only(path: str) -> bool:
+    """An option change that only orders operations (`dependsOn`): no provider call, no state change."""
+    return path == "options.dependsOn" or path.startswith(("options.dependsOn[", "options.dependsOn."))
 
 
 def _options(resource: dict, urn_renames: dict) -> dict:
