@@ -92,6 +92,10 @@ _PATTERN_WORDS = {
 }
 
 
+# Bounds said as "must be at least 1, got 0" (fields whose raw wording users reported; others keep pydantic's).
+_BOUNDED_IN_WORDS = {"replica_count"}
+
+
 def problems_from_pydantic(
     source: str, error: ValidationError, model: Optional[type[BaseModel]] = None, prefix: str = ""
 ) -> list[Problem]:
@@ -123,7 +127,7 @@ def problems_from_pydantic(
             got = item.get("input")
             msg = (f"must be text, got the number {got!r}; quote it in YAML (\"{got}\"): unquoted, digits become "
                    "a number and leading zeros are lost")
-        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and _BOUNDED_IN_WORDS & set(loc):
             bound = {"greater_than_equal": "at least", "less_than_equal": "at most",
                      "greater_than": "more than", "less_than": "less than"}[kind]
             limit = next(iter((item.get("ctx") or {}).values()), "?")

@@ -69,8 +69,8 @@ distribution:
     assert f"{at}[0].region: unknown Azure region 'westeurop' (did you mean 'westeurope'?); use the programmatic " \
            "name (e.g. westeurope)" in problems
     # The Image Builder API takes at least one replica (azure-mgmt-imagebuilder TargetRegion: minimum 1).
-    assert f"{at}[1].replica_count: Input should be greater than or equal to 1" in problems
-    assert f"{at}[2].replica_count: Input should be less than or equal to 100" in problems
+    assert f"{at}[1].replica_count: must be at least 1, got 0" in problems
+    assert f"{at}[2].replica_count: must be at most 100, got 101" in problems
     # SharedImageStorageAccountType: Standard_LRS, Standard_ZRS, Premium_LRS (no Premium_ZRS for images).
     assert f"{at}[2].storage_account_type: Input should be 'Standard_LRS', 'Standard_ZRS' or 'Premium_LRS'" in problems
 
