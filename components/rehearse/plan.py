@@ -36,10 +36,11 @@ class Action:
     skip_reason: Optional[str] = None
     needs: dict = field(default_factory=dict)  # image tests: test function -> steps it needs
     reboot_after: bool = False
+    use: str = ""  # which of the flavour's script, file or artifact steps (use_names.py)
 
     @property
     def label(self) -> str:
-        return f"{self.step} ({self.phase})"
+        return f"{self.step} {self.use} ({self.phase})" if self.use else f"{self.step} ({self.phase})"
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "fetches"} | {
@@ -95,7 +96,8 @@ def plan_actions(rehearsal: Rehearsal, skip: Optional[dict] = None) -> list[Acti
         codes = step.valid_exit_codes if phase == "build" else (0,)
         action = Action(
             index=len(actions) + 1, step=step.name, phase=phase, session=session,
-            script=None if reason else text, script_path=f"{SCRIPT_DIR}/{step.name}-{label}.sh",
+            script=None if reason else text,
+            script_path=f"{SCRIPT_DIR}/{step.name}{'-' + step.use if step.use else ''}-{label}.sh", use=step.use,
             valid_exit_codes=tuple(codes), skip_reason=reason,
             needs=suite_needs(step.environment.get("GI_PARAM_SUITE", "")), **kw)
         actions.append(action)
