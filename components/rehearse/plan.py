@@ -36,11 +36,14 @@ class Action:
     skip_reason: Optional[str] = None
     needs: dict = field(default_factory=dict)  # image tests: test function -> steps it needs
     reboot_after: bool = False
-    use: str = ""  # which of the flavour's script, file or artifact steps (use_names.py)
+    # The step use: its name, or `name#n` for the n-th use of a step a flavour uses more than once
+    # (two image-tests suites): a blocked build blocks the checks of that use only.
+    use: str = ""
+    use_name: str = ""  # the readable name of a script, file or artifact use (use_names.py)
 
     @property
     def label(self) -> str:
-        return f"{self.step} {self.use} ({self.phase})" if self.use else f"{self.step} ({self.phase})"
+        return f"{self.step} {self.use_name} ({self.phase})" if self.use_name else f"{self.step} ({self.phase})"
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "fetches"} | {
@@ -85,21 +88,37 @@ def suite_needs(suite: str) -> dict:
     return needs
 
 
+def use_keys(steps: list) -> list[str]:
+    """Each step use's key: its name, numbered (`image-tests#2`) when the flavour uses it more than once."""
+    counts: dict[str, int] = {}
+    for step in steps:
+        counts[step.name] = counts.get(step.name, 0) + 1
+    seen: dict[str, int] = {}
+    keys = []
+    for step in steps:
+        seen[step.name] = seen.get(step.name, 0) + 1
+        keys.append(step.name if counts[step.name] == 1 else f"{step.name}#{seen[step.name]}")
+    return keys
+
+
 def plan_actions(rehearsal: Rehearsal, skip: Optional[dict] = None) -> list[Action]:
     skip = skip or {}
     actions: list[Action] = []
     session = 1
     reasons = {s.name: skip_reason(s, rehearsal.cloud, skip) for s in rehearsal.steps}
+    uses = use_keys(rehearsal.steps)
 
     def add(step: StepSpec, phase: str, text: Optional[str], reason: Optional[str], **kw) -> Action:
+        position = next(i for i, s in enumerate(rehearsal.steps) if s is step)
         label = "install" if phase == "build" else "check"
         codes = step.valid_exit_codes if phase == "build" else (0,)
         action = Action(
             index=len(actions) + 1, step=step.name, phase=phase, session=session,
             script=None if reason else text,
-            script_path=f"{SCRIPT_DIR}/{step.name}{'-' + step.use if step.use else ''}-{label}.sh", use=step.use,
+            script_path=f"{SCRIPT_DIR}/{step.name}{'-' + step.use_name if step.use_name else ''}-{label}.sh",
+            use_name=step.use_name,
             valid_exit_codes=tuple(codes), skip_reason=reason,
-            needs=suite_needs(step.environment.get("GI_PARAM_SUITE", "")), **kw)
+            needs=suite_needs(step.environment.get("GI_PARAM_SUITE", "")), use=uses[position], **kw)
         actions.append(action)
         return action
 

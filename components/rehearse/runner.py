@@ -155,10 +155,11 @@ def run_session(backend, actions: list, blocked: dict, emit: Callable[[dict], No
                 caches: list, store: Optional[Path], logs: Path, keep_going: bool = False) -> bool:
     """Run the actions of one session in order; False when one failed and the run stops.
 
-    `blocked` maps step -> why its build was blocked, across sessions.
+    `blocked` maps step use (plan.use_keys) -> why its build was blocked, across sessions.
     """
     for action in actions:
-        step, log_path = action["step"], logs / f"{action['index']:02d}-{action['step']}-{action['phase']}.log"
+        step = action.get("use") or action["step"]
+        log_path = logs / f"{action['index']:02d}-{action['step']}-{action['phase']}.log"
         emit({"event": "start", "index": action["index"]})
         started = time.monotonic()
         result = {"event": "end", "index": action["index"], "exit_code": None, "log": str(log_path)}
@@ -211,8 +212,9 @@ def _run_action(backend, action: dict, blocked: dict, caches: list, store: Optio
         return {"status": "blocked", "exit_code": code, "reason": f"the network refused it: {refused}"}
     failing = _FAILED_TEST.findall(text)
     needs = action.get("needs") or {}
-    if failing and all(set(needs.get(t, ())) & set(blocked) for t in failing):
-        why = ", ".join(f"{t} needs {'/'.join(sorted(set(needs[t]) & set(blocked)))}" for t in failing)
+    names = {use.split("#", 1)[0] for use in blocked}  # `# needs:` names steps, not uses
+    if failing and all(set(needs.get(t, ())) & names for t in failing):
+        why = ", ".join(f"{t} needs {'/'.join(sorted(set(needs[t]) & names))}" for t in failing)
         return {"status": "blocked", "exit_code": code, "by_tests": True,
                 "reason": f"only tests of blocked steps failed: {why}"}
     return {"status": "failed", "exit_code": code, "reason": what}

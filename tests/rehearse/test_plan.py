@@ -96,3 +96,12 @@ def test_an_unknown_flavour_names_the_known_ones():
 def test_the_container_image_matches_the_base(aws, azure, label, image):
     base = base_of(aws, azure)
     assert (base.label, base.image) == (label, image)
+
+
+def test_each_use_of_a_step_used_twice_is_its_own_and_a_script_without_a_check_has_no_check_action():
+    no_check = StepSpec(name="script", script="echo only a build", check=None)
+    actions = plan_actions(rehearsal(step("image-tests"), no_check, step("image-tests")))
+    assert [(a.phase, a.use) for a in actions] == [
+        ("build", "image-tests#1"), ("build", "script"), ("build", "image-tests#2"),
+        ("validate", "image-tests#1"), ("validate", "image-tests#2"),
+        ("test", "image-tests#1"), ("test", "image-tests#2")]

@@ -137,3 +137,16 @@ def test_steps_run_with_systemctl_offline_and_the_ca_variables_only_when_a_bundl
     for name in ("SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO"):
         assert trusting[name] == "/run/golden-images-rehearse/ca-certificates.crt"
     assert trusting["PATH"] == plain["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def test_a_blocked_use_of_a_step_blocks_only_its_own_check_not_another_use_of_the_same_step(tmp_path):
+    # Two image-tests suites: goss, whose binary download the network refuses, and a shell suite.
+    machine = FakeMachine(("curl: (6) Could not resolve host: github.com\n", 6), ("shell suite\n", 0),
+                          ("shell suite check\n", 0))
+    actions = [action(step="image-tests", use="image-tests#1"), action(index=2, step="image-tests", use="image-tests#2"),
+               action(index=3, step="image-tests", phase="validate", use="image-tests#1"),
+               action(index=4, step="image-tests", phase="validate", use="image-tests#2")]
+    ok, ends, blocked = run(machine, actions, tmp_path)
+    assert ok and [e["status"] for e in ends] == ["blocked", "passed", "blocked", "passed"]
+    assert list(blocked) == ["image-tests#1"]
+    assert len(machine.runs) == 3  # the blocked suite's check never ran; the other suite's did
