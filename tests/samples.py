@@ -82,3 +82,35 @@ steps:
   - linux-baseline
   - cleanup
 """
+
+
+# Readable step names (tests/model/test_step_names.py, tests/aws/test_component_names.py,
+# tests/azure/test_customizer_names.py): a team's web image with three scripts (two kept as
+# files, one inline), two files and an artefact, the way image_flavours/rhel-9-stig.yaml and windows-2022-app-server.yaml mix them.
+NAMED_STEPS_FLAVOUR = ubuntu_flavour() + """\
+  - os-updates
+  - script:
+      file: scripts/web/crypto-and-banner.sh
+      check: test -s /etc/issue
+  - script:
+      inline: "echo 'vm.swappiness = 10' > /etc/sysctl.d/90-web.conf"
+  - script:
+      name: nginx-tuning
+      file: scripts/web/tune.sh
+  - file: {source: files/web/chrony.conf, destination: /etc/chrony.conf}
+  - file: {source: files/web/pki, destination: /etc/pki/ca-trust/source/anchors/corp, mode: "0644"}
+  - artifact:
+      key: web/agent-2.1.0.tar.gz
+      destination: /var/tmp/golden-images/downloads/agent-2.1.0.tar.gz
+"""
+NAMED_STEPS_FILES = {
+    "scripts/web/crypto-and-banner.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho 'Authorised use only' > /etc/issue\n",
+    "scripts/web/tune.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho tuned\n",
+    "files/web/chrony.conf": "server time.example.com iburst\n",
+    "files/web/pki/corp-root.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+}
+NAMED_STEPS_STORAGE = ("/subscriptions/0b6f2a4c-8d1e-4f3a-9c5b-7e2d1a0f6b8c/resourceGroups/platform-artefacts/"
+                       "providers/Microsoft.Storage/storageAccounts/contosoartefacts")
+NAMED_STEPS_STACK = {"aws": {"region": "eu-west-1", "artefacts": {"bucket": "contoso-build-artefacts"}},
+                     "azure": {"location": "westeurope",
+                               "artefacts": {"storage_account_id": NAMED_STEPS_STORAGE, "container": "build-artefacts"}}}

@@ -177,7 +177,7 @@ def test_template_puts_the_identity_on_the_build_vm_and_fetches_with_imds(plans)
     assert len(vm_ids) == 1 and vm_ids[0].endswith("/userAssignedIdentities/golden-images-dev-build-vm")
     # The template's own identity stays the builder, and only it.
     assert list(template["identity"]["userAssignedIdentities"])[0].endswith("golden-images-dev-builder")
-    [fetch] = [c for c in template["customize"] if c["name"].endswith("artifact-fetch")]
+    [fetch] = [c for c in template["customize"] if c["name"].endswith("artifact-contoso-orders-fetch")]
     script = "\n".join(fetch["inline"])
     # IMDS token endpoint for managed identities (Microsoft Entra docs), audience Azure Storage,
     # and the user-assigned identity picked by its client id.

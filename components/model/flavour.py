@@ -575,6 +575,9 @@ class StepUse(StrictModel):
     params: dict[str, Any] = Field(default_factory=dict)
     options: StepOptions = Field(default_factory=StepOptions)
     when: Optional[When] = None
+    # The readable name of this use among the flavour's uses of the same step (use_names.py):
+    # its `name:` parameter or one derived from it when loaded; None for a step that takes none.
+    label: Optional[str] = None
 
     @model_validator(mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from .layers import build_problems, check_stack, resolve, schedule_problems
 from .secrets import ScanRefused, SecretCache, active_cache, decode_for_scan, find_secret_values, scan_text
 from .settings import Schedule, StackSettings, parse_settings
 from .steps import MAX_FILE_PARAM_CHARS, SECRET_TYPES, Catalogue, Parameter, is_secret_reference, load_catalogue
+from .use_names import name_uses, use_name_problem
 from .versions import VERSIONS_FILE, load_versions, substitute
 from .vocabulary import NAMESPACE, did_you_mean
 from .yaml_files import read_yaml
@@ -194,9 +195,14 @@ def load_flavours(flavours_dir: Path, root: Path, catalogue: Catalogue,
         # Embedding reads only file and directory parameters given as paths: it runs whatever
         # else is wrong, so a missing file shows in the same run as a misspelt parameter (a
         # parameter already refused is not read).
-        item, found = embed_files(item, catalogue, flavours_dir, cache,
-                                   skip=frozenset(p.path for p in step_problems))
+        refused_paths = frozenset(p.path for p in step_problems)
+        # Named before embedding (a script's derived name is its file's stem); a use refused
+        # for something else is not also reported for the name it would have had.
+        item, collisions = name_uses(item, catalogue, skip=refused_paths)
+        item, found = embed_files(item, catalogue, flavours_dir, cache, skip=refused_paths)
         problems.extend(found)
+        refused_uses = {p.path.split(".", 1)[0] for p in (*step_problems, *found)}
+        problems.extend(p for p in collisions if p.path.split(".", 1)[0] not in refused_uses)
         embedded.append(item)
     resolved, graph_problems = resolve(embedded, catalogue)
     problems.extend(graph_problems)
@@ -471,14 +477,17 @@ def _mapping_problem(value: Any, depth: int = 0) -> str:
 def _check_value(param: Parameter, value: Any) -> list[str]:
     # type[Any]: the isinstance check below leaves value open to each type's own checks.
     expected: type[Any] = {"string": str, "integer": int, "boolean": bool, "list": list, "file": str, "directory": str,
-                           "mapping": dict, "environment": dict}[param.type]
-    if param.type in ("string", "file", "directory") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                           "mapping": dict, "environment": dict, "name": str}[param.type]
+    if param.type in ("string", "file", "directory", "name") and isinstance(value, (int, float)) and not isinstance(value, bool):
         # YAML reads an unquoted digits-only value (a sha256 of digits, an account id) as a number.
         return [f"must be a string, got the number {value!r}; quote it in YAML (\"{value}\"): unquoted, digits "
                 "become a number and leading zeros are lost"]
     if isinstance(value, bool) and param.type == "integer" or not isinstance(value, expected):
         what = "mapping of NAME: value" if param.type == "environment" else param.type
         return [f"must be a {what}, got {type(value).__name__} {value!r}"]
+    if param.type == "name":
+        problem = use_name_problem(value)
+        return [problem] if problem else []
     if param.type == "environment" and isinstance(value, dict):
         problem = _environment_problem(value)
         return [problem] if problem else []

@@ -85,6 +85,9 @@ class PreparedStep:
     # whether it reads any on some cloud (a step prepared for no cloud: the local rehearsal).
     secrets: tuple[tuple[str, SecretRef], ...] = ()
     reads_secrets: bool = False
+    # The use's readable name among the flavour's uses of this step (use_names.py), "" for a step
+    # that takes none: it names the cloud objects, never reaches the script.
+    label: str = ""
 
     def runs_on(self, cloud: str) -> bool:
         return self.only_on in (None, cloud)
@@ -174,12 +177,13 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud:
     artefacts: the artefact store of the cloud this is prepared for (an artifact step's `key:`)."""
     # The step's own assets travel like a directory parameter's (GI_ASSET_<NAME>, uploaded, fetched).
     params = {**step.resolve_params(use.params), **step.assets}
+    params.pop(step.name_parameter or "", None)  # names the objects, not the script's input
     secret_keys = [k for k, p in step.spec.parameters.items() if p.type in SECRET_TYPES]
     secrets = tuple(references_in(params, secret_keys, cloud)) if cloud else ()
     reads = any(params.get(k) for k in secret_keys)
     if step.spec.render != "scripts":
         native = _native_step(use, step, os, params, secrets)
-        return replace(native, secrets=secrets, reads_secrets=reads)
+        return replace(native, secrets=secrets, reads_secrets=reads, label=use.label or "")
     environment = {env_name("step"): step.name}
     for key in sorted(params):
         if key in secret_keys:
@@ -262,6 +266,7 @@ def prepare_step(use: StepUse, step: Step, os: str, catalogue: Catalogue, cloud:
         check_downloads=step.spec.check_downloads and bool(downloads),
         secrets=secrets,
         reads_secrets=reads,
+        label=use.label or "",
     )
 
 

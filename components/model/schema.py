@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from .flavour import Flavour
 from .steps import Catalogue, load_catalogue
+from .use_names import USE_NAME_LIMIT, USE_NAME_PATTERN
 
 
 def flavour_schema(catalogue: Optional[Catalogue] = None) -> dict[str, Any]:
@@ -55,6 +56,8 @@ def _param_type(kind: str) -> dict[str, Any]:
         return {"type": "string"}
     if kind == "mapping":
         return {"type": "object"}
+    if kind == "name":  # a use's readable name (use_names.py)
+        return {"type": "string", "pattern": USE_NAME_PATTERN.pattern, "maxLength": USE_NAME_LIMIT}
     if kind == "environment":  # NAME: value, plain text or whole numbers
         return {"type": "object", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
                 "additionalProperties": {"type": ["string", "integer"]}}

@@ -24,7 +24,9 @@ VERSIONS_FILE = STEPS_DIR / "versions.yaml"
 
 Category = Literal["updates", "software", "agent", "hardening", "cleanup", "test"]
 ParamType = Literal["string", "integer", "boolean", "list", "file", "directory", "mapping", "environment", "secret",
-                    "secrets"]
+                    "secrets", "name"]
+# A `name` parameter names one use of a step that a flavour may list several times (script, file,
+# artifact): it travels in the cloud objects' names only, never to the script (use_names.py).
 # A `secret` parameter takes a reference per cloud ({secret: {aws: ..., azure: ...}}, see
 # secret_refs.py); `secrets` takes a map of variable names to such references (the script step).
 SECRET_TYPES = ("secret", "secrets")
@@ -249,6 +251,11 @@ class StepSpec(StrictModel):
         description="Per combination of parameter values: parameters then required, files a folder must hold, "
         "and pins downloaded only then",
     )
+    named_from: list[str] = Field(
+        default_factory=list,
+        description="With a `name` parameter: the parameters its default derives from, first given first "
+        "(a file parameter's stem, a path's last segment); else the use's position",
+    )
     check_downloads: bool = Field(
         default=False,
         description="The check needs the step's downloads and build assets too (its suite and runner): every "
@@ -289,6 +296,11 @@ class Step:
 
     def supports(self, os: str) -> bool:
         return os in self.spec.os
+
+    @property
+    def name_parameter(self) -> Optional[str]:
+        """The parameter naming one use of the step (type name), if it takes one."""
+        return next((key for key, p in self.spec.parameters.items() if p.type == "name"), None)
 
     def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
         """Defaults overlaid with the flavour's values (already validated)."""
@@ -355,6 +367,13 @@ def load_catalogue(steps_dir: Path = STEPS_DIR) -> Catalogue:
             if param.not_secret and not param.pattern:
                 problems.append(Problem(source, f"parameters.{key}.not_secret",
                                         "a value spared the secret scan needs a pattern that admits nothing else"))
+        named = [key for key, param in spec.parameters.items() if param.type == "name"]
+        if len(named) > 1 or spec.named_from and not named:
+            problems.append(Problem(source, "parameters", "a step takes at most one parameter of type name, "
+                                    "and named_from needs it"))
+        unknown_from = [p for p in spec.named_from if p not in spec.parameters]
+        if unknown_from:
+            problems.append(Problem(source, "named_from", f"names no parameter of the step: {', '.join(unknown_from)}"))
         if spec.fetch is not None:
             unknown = [p for p in spec.fetch.model_dump().values() if p is not None and p not in spec.parameters]
             if unknown:

@@ -39,10 +39,11 @@ class Action:
     # The step use: its name, or `name#n` for the n-th use of a step a flavour uses more than once
     # (two image-tests suites): a blocked build blocks the checks of that use only.
     use: str = ""
+    use_name: str = ""  # the readable name of a script, file or artifact use (use_names.py)
 
     @property
     def label(self) -> str:
-        return f"{self.step} ({self.phase})"
+        return f"{self.step} {self.use_name} ({self.phase})" if self.use_name else f"{self.step} ({self.phase})"
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "fetches"} | {
@@ -113,7 +114,9 @@ def plan_actions(rehearsal: Rehearsal, skip: Optional[dict] = None) -> list[Acti
         codes = step.valid_exit_codes if phase == "build" else (0,)
         action = Action(
             index=len(actions) + 1, step=step.name, phase=phase, session=session,
-            script=None if reason else text, script_path=f"{SCRIPT_DIR}/{step.name}-{label}.sh",
+            script=None if reason else text,
+            script_path=f"{SCRIPT_DIR}/{step.name}{'-' + step.use_name if step.use_name else ''}-{label}.sh",
+            use_name=step.use_name,
             valid_exit_codes=tuple(codes), skip_reason=reason,
             needs=suite_needs(step.environment.get("GI_PARAM_SUITE", "")), use=uses[position], **kw)
         actions.append(action)

@@ -20,7 +20,7 @@ class PlainProgress:
         print(text, file=self.out, flush=True)
 
     def _head(self, action) -> str:
-        return f"[{action.index:>{len(str(self.total))}}/{self.total}] {action.phase:<8} {action.step}"
+        return f"[{action.index:>{len(str(self.total))}}/{self.total}] {action.phase:<8} {action.step}{' ' + action.use_name if action.use_name else ''}"
 
     def start(self, action) -> None:
         if not action.skip_reason:

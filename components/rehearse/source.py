@@ -48,6 +48,7 @@ class StepSpec:
     base_flavour: Optional[str] = None  # set for a step the base chain of a layered flavour ran
     check_fetches: bool = False  # the check fetches the downloads again (an image test suite and its runner)
     secrets: tuple = ()  # the references the step reads with the cloud's identity (none is read here)
+    use_name: str = ""  # the use's name among the flavour's script, file or artifact steps (use_names.py)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def load_rehearsal(stack: str, flavour_name: str, root: Path, flavours_dir: Opti
                 retries=p.retries, timeout_minutes=p.timeout_minutes, image_test=p.image_test,
                 managed_component=p.aws_managed_component if cloud == "aws" else None,
                 base_flavour=base_of, check_fetches=p.check_downloads,
-                secrets=tuple(ref.reference for _, ref in p.secrets)))
+                secrets=tuple(ref.reference for _, ref in p.secrets), use_name=p.label))
         return out
 
     # A layer's build starts on its base's image: the base chain's steps run first.

@@ -438,13 +438,14 @@ def test_rhel_9_stig_fetches_its_placed_files_with_their_checksums(plans, stack)
     plan = plans[stack]
     template = one(under(plan, "rhel-9-stig", TEMPLATE), "template").inputs
     customize = template["customize"]
-    for source, pack in (("chrony.conf", pack_file), ("pki", pack_directory)):
+    # Each placed file's customizers carry its destination's name (components/model/use_names.py).
+    for source, pack, use in (("chrony.conf", pack_file, "chrony-conf"), ("pki", pack_directory, "corp")):
         sha = pack(ROOT / "image_flavours" / "files" / "rhel-9-stig" / source, f"files/rhel-9-stig/{source}").sha256
         (fetch,) = [c for c in customize if c["type"] == "File" and c.get("sha256Checksum") == sha]
         assert fetch["sourceUri"] == f"{asset_store(plan)}/assets/{sha}.tar.gz"
         assert fetch["destination"].startswith("/tmp/")
         place, install = customize[customize.index(fetch) + 1: customize.index(fetch) + 3]
         assert f"sudo mv -f '{fetch['destination']}' '/var/tmp/golden-images/assets/{sha}.tar.gz'" in place["inline"]
-        assert install["type"] == "Shell" and install["name"].endswith("-file-install")
-    checks = [v["name"] for v in template["validate"]["inVMValidations"] if v["name"].endswith("-file-check")]
+        assert install["type"] == "Shell" and install["name"].endswith(f"-file-{use}-install")
+    checks = [v["name"] for v in template["validate"]["inVMValidations"] if v["name"].endswith(("-file-chrony-conf-check", "-file-corp-check"))]
     assert len(checks) == 2

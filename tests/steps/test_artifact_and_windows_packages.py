@@ -70,7 +70,7 @@ def test_azure_fetches_a_blob_on_the_build_vm_with_its_identity(tmp_path):
     customizers = render_customizers([step], build_vm_client_id="11111111-2222-3333-4444-555555555555")
     # No File customizer (it would read with the template's identity, which has no grant there).
     assert not [c for c in customizers if c["type"] == "File"]
-    [fetch] = [c for c in customizers if c["name"] == "01-artifact-fetch"]
+    [fetch] = [c for c in customizers if c["name"] == "01-artifact-app-1-0-msi-fetch"]
     script = "\n".join(fetch["inline"])
     # IMDS token for the Storage audience, as the user-assigned build VM identity (its client id).
     assert "resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=11111111-2222-3333-4444-555555555555" in script

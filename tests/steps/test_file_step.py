@@ -71,10 +71,10 @@ def test_azure_file_customizer_with_checksum_then_the_placing_script_and_a_valid
     fetch, move, install, cleanup = customizers
     assert fetch["type"] == "File" and fetch["sha256Checksum"] == step.params["source"].sha256
     assert fetch["sourceUri"] == f"{ASSET_STORE}/{step.params['source'].key}"
-    assert move["type"] == "Shell" and install["type"] == "Shell" and install["name"] == "01-file-install"
+    assert move["type"] == "Shell" and install["type"] == "Shell" and install["name"] == "01-file-chrony-conf-install"
     assert cleanup["name"] == "cleanup-downloads"
     (check,) = render_validations([step])
-    assert check["name"] == "01-file-check" and check["type"] == "Shell"
+    assert check["name"] == "01-file-chrony-conf-check" and check["type"] == "Shell"
 
 
 def test_windows_places_with_powershell_and_file_customizer(tmp_path):

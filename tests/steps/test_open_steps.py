@@ -46,7 +46,7 @@ def test_script_from_a_file_with_environment_and_check_on_both_clouds(tmp_path):
     assert shell["type"] == "Shell" and any("up to 3 attempt(s), 5 minute(s) each" in line for line in shell["inline"])
     encoded = next(line for line in shell["inline"] if "base64 -d" in line).split("'")[3]
     assert "export SITE_NAME='it'\\''s ours'" in base64.b64decode(encoded).decode()
-    assert render_validations([azure])[0]["name"] == "01-script-check"
+    assert render_validations([azure])[0]["name"] == "01-script-site-check"
 
 
 def test_script_without_check_has_no_validate_phase_and_no_validation(tmp_path):
@@ -260,4 +260,4 @@ def test_shipped_rhel_flavour_renders_stig_script_and_reboot(plans):
     assert document["phases"][0]["steps"][0]["action"] == "Reboot"
     template = next(r for r in plan.resources if r.type.endswith("ImageTemplate") and "rhel-9-stig" in r.name)
     names = [c["name"] for c in json.loads(json.dumps(template.inputs["customize"]))]
-    assert any(n.endswith("-script-install") for n in names) and not any("reboot" in n for n in names)
+    assert any(n.endswith("-script-crypto-and-banner-install") for n in names) and not any("reboot" in n for n in names)

@@ -115,7 +115,9 @@ def _component_spec(step: PreparedStep, phases: list[dict[str, Any]], *, split: 
     """
     if data is None:
         data = dump_document(component_document(step, phases))
-    description = f"{step.name} for {step.os}, rendered from the golden-images step catalogue"
+    # A use's name (use_names.py) tells a flavour's several script, file and artifact components apart.
+    what = f"{step.name} '{step.label}'" if step.label else step.name
+    description = f"{what} for {step.os}, rendered from the golden-images step catalogue"
     platform = PLATFORMS[step.os]
     digest = content_hash({"data": data, "platform": platform, "version": COMPONENT_VERSION,
                            "description": description, "kms": key.identity})
@@ -123,6 +125,7 @@ def _component_spec(step: PreparedStep, phases: list[dict[str, Any]], *, split: 
         kind = f"{step.os}-{'-'.join(p['name'] for p in phases)}"
     else:
         kind = f"{step.os}-check" if step.aws_managed_component else step.os
-    return ComponentSpec(name=hashed_name(f"{prefix}-{step.name}-{kind}", digest), version=COMPONENT_VERSION,
+    use = f"{step.name}-{step.label}" if step.label else step.name
+    return ComponentSpec(name=hashed_name(f"{prefix}-{use}-{kind}", digest), version=COMPONENT_VERSION,
                          platform=platform, description=description, data=data, step=step.name,
                          parameters=(ASSET_BUCKET_PARAMETER,) if needs_asset_bucket(phases) else ())

@@ -40,7 +40,11 @@ def render_customizers(steps: Sequence[PreparedStep], asset_store: Any = None,
 
 
 def _label(index: int, step: PreparedStep, what: str) -> str:
-    return f"{index:02d}-{step.name}-{what}"
+    """`04-script-crypto-and-banner-install`: position, step, the use's name (use_names.py) when the
+    step has one, and what the customizer does; AIB's customizer name is free text
+    (azure-mgmt-imagebuilder ImageTemplateCustomizer.name) and names the customizer in the build log."""
+    use = f"{step.name}-{step.label}" if step.label else step.name
+    return f"{index:02d}-{use}-{what}"
 
 
 def _step_customizers(index: int, step: PreparedStep, asset_store: Any = None,

@@ -86,7 +86,7 @@ class TestNames:
 def _sample_params(step: Step) -> dict:
     """A value for every parameter the catalogue needs one for; defaults stay as they are."""
     dummies = {"string": "sample", "integer": 1, "boolean": True, "list": ["sample"], "file": "sample\n",
-               "mapping": {"sample": "value"},
+               "name": "sample", "mapping": {"sample": "value"},
                "directory": Asset(path="sample", sha256="ab" * 32, files=1, data=b"")}
     values = {}
     for name, param in step.spec.parameters.items():
